@@ -1,0 +1,143 @@
+package richid
+
+// crockford is the Crockford base32 alphabet used by ULID: digits and uppercase letters without I, L, O and U.
+const crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+// invalid marks bytes outside the alphabet in decTable; every valid entry is below 32, so OR-ing the entries of a
+// whole string and testing the high bits checks all characters without a branch per character.
+const invalid = 0xFF
+
+// decTable maps a byte to its base32 value (either case) or invalid. It is built once and never written after.
+var decTable = func() (t [256]byte) {
+	for i := range t {
+		t[i] = invalid
+	}
+	for i := 0; i < len(crockford); i++ {
+		c := crockford[i]
+		t[c] = byte(i)
+		if c >= 'A' && c <= 'Z' {
+			t[c+'a'-'A'] = byte(i)
+		}
+	}
+	return t
+}()
+
+// encodeBase32 writes the 26-character Crockford base32 form of u to dst. The first character carries the top 3
+// bits, so it is always '0'..'7'.
+func encodeBase32(dst *[26]byte, u *[16]byte) {
+	dst[0] = crockford[(u[0]&224)>>5]
+	dst[1] = crockford[u[0]&31]
+	dst[2] = crockford[(u[1]&248)>>3]
+	dst[3] = crockford[((u[1]&7)<<2)|((u[2]&192)>>6)]
+	dst[4] = crockford[(u[2]&62)>>1]
+	dst[5] = crockford[((u[2]&1)<<4)|((u[3]&240)>>4)]
+	dst[6] = crockford[((u[3]&15)<<1)|((u[4]&128)>>7)]
+	dst[7] = crockford[(u[4]&124)>>2]
+	dst[8] = crockford[((u[4]&3)<<3)|((u[5]&224)>>5)]
+	dst[9] = crockford[u[5]&31]
+	dst[10] = crockford[(u[6]&248)>>3]
+	dst[11] = crockford[((u[6]&7)<<2)|((u[7]&192)>>6)]
+	dst[12] = crockford[(u[7]&62)>>1]
+	dst[13] = crockford[((u[7]&1)<<4)|((u[8]&240)>>4)]
+	dst[14] = crockford[((u[8]&15)<<1)|((u[9]&128)>>7)]
+	dst[15] = crockford[(u[9]&124)>>2]
+	dst[16] = crockford[((u[9]&3)<<3)|((u[10]&224)>>5)]
+	dst[17] = crockford[u[10]&31]
+	dst[18] = crockford[(u[11]&248)>>3]
+	dst[19] = crockford[((u[11]&7)<<2)|((u[12]&192)>>6)]
+	dst[20] = crockford[(u[12]&62)>>1]
+	dst[21] = crockford[((u[12]&1)<<4)|((u[13]&240)>>4)]
+	dst[22] = crockford[((u[13]&15)<<1)|((u[14]&128)>>7)]
+	dst[23] = crockford[(u[14]&124)>>2]
+	dst[24] = crockford[((u[14]&3)<<3)|((u[15]&224)>>5)]
+	dst[25] = crockford[u[15]&31]
+}
+
+// decodeBase32 decodes 26 Crockford base32 characters (either case). It reports false when a character is
+// outside the alphabet or the value overflows 128 bits (first character above '7'); the caller works out which.
+func decodeBase32[T string | []byte](s T) (u [16]byte, ok bool) {
+	if len(s) != 26 {
+		return u, false
+	}
+	t := &decTable
+	var d [26]byte
+	var acc byte
+	for i := range d {
+		d[i] = t[s[i]]
+		acc |= d[i]
+	}
+	if acc&0xE0 != 0 || d[0] > 7 {
+		return u, false
+	}
+	u[0] = d[0]<<5 | d[1]
+	u[1] = d[2]<<3 | d[3]>>2
+	u[2] = d[3]<<6 | d[4]<<1 | d[5]>>4
+	u[3] = d[5]<<4 | d[6]>>1
+	u[4] = d[6]<<7 | d[7]<<2 | d[8]>>3
+	u[5] = d[8]<<5 | d[9]
+	u[6] = d[10]<<3 | d[11]>>2
+	u[7] = d[11]<<6 | d[12]<<1 | d[13]>>4
+	u[8] = d[13]<<4 | d[14]>>1
+	u[9] = d[14]<<7 | d[15]<<2 | d[16]>>3
+	u[10] = d[16]<<5 | d[17]
+	u[11] = d[18]<<3 | d[19]>>2
+	u[12] = d[19]<<6 | d[20]<<1 | d[21]>>4
+	u[13] = d[21]<<4 | d[22]>>1
+	u[14] = d[22]<<7 | d[23]<<2 | d[24]>>3
+	u[15] = d[24]<<5 | d[25]
+	return u, true
+}
+
+const hexDigits = "0123456789abcdef"
+
+// encodeUUID writes the canonical 8-4-4-4-12 lowercase hex form of u to dst.
+func encodeUUID(dst *[36]byte, u *[16]byte) {
+	j := 0
+	for i, b := range u {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			dst[j] = '-'
+			j++
+		}
+		dst[j] = hexDigits[b>>4]
+		dst[j+1] = hexDigits[b&0xF]
+		j += 2
+	}
+}
+
+// parseUUID parses the canonical 8-4-4-4-12 hex form (either case). On failure it returns a reason.
+func parseUUID[T string | []byte](s T) (u [16]byte, reason string) {
+	if len(s) != 36 {
+		return u, reasonUUIDLength(len(s))
+	}
+	j := 0
+	for i := range u {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			if s[j] != '-' {
+				return u, reasonUUIDChar(s[j], j)
+			}
+			j++
+		}
+		hi, lo := unhex(s[j]), unhex(s[j+1])
+		if hi > 15 {
+			return u, reasonUUIDChar(s[j], j)
+		}
+		if lo > 15 {
+			return u, reasonUUIDChar(s[j+1], j+1)
+		}
+		u[i] = hi<<4 | lo
+		j += 2
+	}
+	return u, ""
+}
+
+func unhex(c byte) byte {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0'
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10
+	}
+	return 0xFF
+}
