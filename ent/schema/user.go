@@ -1,0 +1,77 @@
+package schema
+
+import (
+	"strings"
+
+	"entgo.io/ent"
+	"entgo.io/ent/dialect/entsql"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+
+	"github.com/central/central/internal/entityid"
+	"github.com/central/central/internal/jsonb"
+	"github.com/central/central/internal/mixin"
+)
+
+// User is a person who signs in to a tenant.
+type User struct{ ent.Schema }
+
+// Mixin of User.
+func (User) Mixin() []ent.Mixin {
+	return []ent.Mixin{mixin.NewID(entityid.NewUserID), mixin.Timestamps{}}
+}
+
+// Fields of User.
+func (User) Fields() []ent.Field {
+	return []ent.Field{
+		field.UUID("tenant_id", entityid.TenantID{}).Immutable(),
+		field.String("email").
+			MaxLen(320).
+			Match(emailPattern).
+			Validate(func(s string) error {
+				if s != strings.ToLower(s) {
+					return errLowercase("email")
+				}
+				return nil
+			}).
+			Comment("lowercase; unique per tenant"),
+		field.String("display_name").Optional().MaxLen(200),
+		field.Enum("status").
+			Values("active", "disabled").
+			Default("active").
+			SchemaType(pgEnum("user_status")),
+		field.JSON("idp_user_info", jsonb.IdPUserInfo{}).
+			Optional().
+			Sensitive().
+			Comment("sensitive: envelope-encrypted at rest, never in public views"),
+	}
+}
+
+// Edges of User.
+func (User) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("tenant", Tenant.Type).Ref("users").Field("tenant_id").Unique().Required().Immutable(),
+		edge.To("tags", UserTag.Type).Annotations(entsql.OnDelete(entsql.Cascade)),
+	}
+}
+
+// Indexes of User: email is unique per tenant, and listing a tenant's users
+// pages by (tenant_id, id).
+func (User) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("tenant_id", "email").Unique(),
+		index.Fields("tenant_id", "id"),
+	}
+}
+
+// Annotations of User.
+func (User) Annotations() []schema.Annotation {
+	return []schema.Annotation{
+		entsql.Checks(map[string]string{
+			"email_lowercase": `email = lower(email)`,
+			"email_format":    `email ~ '^[^@\s]+@[^@\s]+$'`,
+		}),
+	}
+}
