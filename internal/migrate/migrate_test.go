@@ -355,4 +355,3 @@ func names(fs []migrate.AppliedFile) []string {
 	}
 	return out
 }
-
