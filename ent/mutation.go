@@ -1084,7 +1084,7 @@ type OIDCConnectorMutation struct {
 	issuer        *string
 	client_id     *string
 	enabled       *bool
-	state         *jsonb.OIDCConnectorState
+	state         *jsonb.SealedOIDCConnectorState
 	clearedFields map[string]struct{}
 	tenant        *entityid.TenantID
 	clearedtenant bool
@@ -1450,12 +1450,12 @@ func (m *OIDCConnectorMutation) ResetEnabled() {
 }
 
 // SetState sets the "state" field.
-func (m *OIDCConnectorMutation) SetState(jcs jsonb.OIDCConnectorState) {
-	m.state = &jcs
+func (m *OIDCConnectorMutation) SetState(jocs jsonb.SealedOIDCConnectorState) {
+	m.state = &jocs
 }
 
 // State returns the value of the "state" field in the mutation.
-func (m *OIDCConnectorMutation) State() (r jsonb.OIDCConnectorState, exists bool) {
+func (m *OIDCConnectorMutation) State() (r jsonb.SealedOIDCConnectorState, exists bool) {
 	v := m.state
 	if v == nil {
 		return
@@ -1466,7 +1466,7 @@ func (m *OIDCConnectorMutation) State() (r jsonb.OIDCConnectorState, exists bool
 // OldState returns the old "state" field's value of the OIDCConnector entity.
 // If the OIDCConnector object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *OIDCConnectorMutation) OldState(ctx context.Context) (v jsonb.OIDCConnectorState, err error) {
+func (m *OIDCConnectorMutation) OldState(ctx context.Context) (v jsonb.SealedOIDCConnectorState, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldState is only allowed on UpdateOne operations")
 	}
@@ -1679,7 +1679,7 @@ func (m *OIDCConnectorMutation) SetField(name string, value ent.Value) error {
 		m.SetEnabled(v)
 		return nil
 	case oidcconnector.FieldState:
-		v, ok := value.(jsonb.OIDCConnectorState)
+		v, ok := value.(jsonb.SealedOIDCConnectorState)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
@@ -4038,7 +4038,7 @@ type UserMutation struct {
 	email         *string
 	display_name  *string
 	status        *user.Status
-	idp_user_info *jsonb.IdPUserInfo
+	idp_user_info *jsonb.SealedIdPUserInfo
 	clearedFields map[string]struct{}
 	tenant        *entityid.TenantID
 	clearedtenant bool
@@ -4384,12 +4384,12 @@ func (m *UserMutation) ResetStatus() {
 }
 
 // SetIdpUserInfo sets the "idp_user_info" field.
-func (m *UserMutation) SetIdpUserInfo(jpi jsonb.IdPUserInfo) {
-	m.idp_user_info = &jpi
+func (m *UserMutation) SetIdpUserInfo(jipi jsonb.SealedIdPUserInfo) {
+	m.idp_user_info = &jipi
 }
 
 // IdpUserInfo returns the value of the "idp_user_info" field in the mutation.
-func (m *UserMutation) IdpUserInfo() (r jsonb.IdPUserInfo, exists bool) {
+func (m *UserMutation) IdpUserInfo() (r jsonb.SealedIdPUserInfo, exists bool) {
 	v := m.idp_user_info
 	if v == nil {
 		return
@@ -4400,7 +4400,7 @@ func (m *UserMutation) IdpUserInfo() (r jsonb.IdPUserInfo, exists bool) {
 // OldIdpUserInfo returns the old "idp_user_info" field's value of the User entity.
 // If the User object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *UserMutation) OldIdpUserInfo(ctx context.Context) (v jsonb.IdPUserInfo, err error) {
+func (m *UserMutation) OldIdpUserInfo(ctx context.Context) (v jsonb.SealedIdPUserInfo, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldIdpUserInfo is only allowed on UpdateOne operations")
 	}
@@ -4666,7 +4666,7 @@ func (m *UserMutation) SetField(name string, value ent.Value) error {
 		m.SetStatus(v)
 		return nil
 	case user.FieldIdpUserInfo:
-		v, ok := value.(jsonb.IdPUserInfo)
+		v, ok := value.(jsonb.SealedIdPUserInfo)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}

@@ -3,7 +3,6 @@
 package ent
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -37,7 +36,7 @@ type OIDCConnector struct {
 	// Enabled holds the value of the "enabled" field.
 	Enabled bool `json:"enabled,omitempty"`
 	// sensitive: envelope-encrypted at rest, never in public views
-	State jsonb.OIDCConnectorState `json:"-"`
+	State jsonb.SealedOIDCConnectorState `json:"-"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the OIDCConnectorQuery when eager-loading is set.
 	Edges        OIDCConnectorEdges `json:"edges"`
@@ -69,12 +68,12 @@ func (*OIDCConnector) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case oidcconnector.FieldState:
-			values[i] = new([]byte)
 		case oidcconnector.FieldID:
 			values[i] = new(entityid.OIDCConnectorID)
 		case oidcconnector.FieldTenantID:
 			values[i] = new(entityid.TenantID)
+		case oidcconnector.FieldState:
+			values[i] = new(jsonb.SealedOIDCConnectorState)
 		case oidcconnector.FieldEnabled:
 			values[i] = new(sql.NullBool)
 		case oidcconnector.FieldName, oidcconnector.FieldIssuer, oidcconnector.FieldClientID:
@@ -145,12 +144,10 @@ func (_m *OIDCConnector) assignValues(columns []string, values []any) error {
 				_m.Enabled = value.Bool
 			}
 		case oidcconnector.FieldState:
-			if value, ok := values[i].(*[]byte); !ok {
+			if value, ok := values[i].(*jsonb.SealedOIDCConnectorState); !ok {
 				return fmt.Errorf("unexpected type %T for field state", values[i])
-			} else if value != nil && len(*value) > 0 {
-				if err := json.Unmarshal(*value, &_m.State); err != nil {
-					return fmt.Errorf("unmarshal field state: %w", err)
-				}
+			} else if value != nil {
+				_m.State = *value
 			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])

@@ -93,7 +93,7 @@ func (_c *OIDCConnectorCreate) SetNillableEnabled(v *bool) *OIDCConnectorCreate 
 }
 
 // SetState sets the "state" field.
-func (_c *OIDCConnectorCreate) SetState(v jsonb.OIDCConnectorState) *OIDCConnectorCreate {
+func (_c *OIDCConnectorCreate) SetState(v jsonb.SealedOIDCConnectorState) *OIDCConnectorCreate {
 	_c.mutation.SetState(v)
 	return _c
 }
@@ -275,7 +275,7 @@ func (_c *OIDCConnectorCreate) createSpec() (*OIDCConnector, *sqlgraph.CreateSpe
 		_node.Enabled = value
 	}
 	if value, ok := _c.mutation.State(); ok {
-		_spec.SetField(oidcconnector.FieldState, field.TypeJSON, value)
+		_spec.SetField(oidcconnector.FieldState, field.TypeOther, value)
 		_node.State = value
 	}
 	if nodes := _c.mutation.TenantIDs(); len(nodes) > 0 {
@@ -408,7 +408,7 @@ func (u *OIDCConnectorUpsert) UpdateEnabled() *OIDCConnectorUpsert {
 }
 
 // SetState sets the "state" field.
-func (u *OIDCConnectorUpsert) SetState(v jsonb.OIDCConnectorState) *OIDCConnectorUpsert {
+func (u *OIDCConnectorUpsert) SetState(v jsonb.SealedOIDCConnectorState) *OIDCConnectorUpsert {
 	u.Set(oidcconnector.FieldState, v)
 	return u
 }
@@ -544,7 +544,7 @@ func (u *OIDCConnectorUpsertOne) UpdateEnabled() *OIDCConnectorUpsertOne {
 }
 
 // SetState sets the "state" field.
-func (u *OIDCConnectorUpsertOne) SetState(v jsonb.OIDCConnectorState) *OIDCConnectorUpsertOne {
+func (u *OIDCConnectorUpsertOne) SetState(v jsonb.SealedOIDCConnectorState) *OIDCConnectorUpsertOne {
 	return u.Update(func(s *OIDCConnectorUpsert) {
 		s.SetState(v)
 	})
@@ -849,7 +849,7 @@ func (u *OIDCConnectorUpsertBulk) UpdateEnabled() *OIDCConnectorUpsertBulk {
 }
 
 // SetState sets the "state" field.
-func (u *OIDCConnectorUpsertBulk) SetState(v jsonb.OIDCConnectorState) *OIDCConnectorUpsertBulk {
+func (u *OIDCConnectorUpsertBulk) SetState(v jsonb.SealedOIDCConnectorState) *OIDCConnectorUpsertBulk {
 	return u.Update(func(s *OIDCConnectorUpsert) {
 		s.SetState(v)
 	})

@@ -92,13 +92,13 @@ func (_u *OIDCConnectorUpdate) SetNillableEnabled(v *bool) *OIDCConnectorUpdate 
 }
 
 // SetState sets the "state" field.
-func (_u *OIDCConnectorUpdate) SetState(v jsonb.OIDCConnectorState) *OIDCConnectorUpdate {
+func (_u *OIDCConnectorUpdate) SetState(v jsonb.SealedOIDCConnectorState) *OIDCConnectorUpdate {
 	_u.mutation.SetState(v)
 	return _u
 }
 
 // SetNillableState sets the "state" field if the given value is not nil.
-func (_u *OIDCConnectorUpdate) SetNillableState(v *jsonb.OIDCConnectorState) *OIDCConnectorUpdate {
+func (_u *OIDCConnectorUpdate) SetNillableState(v *jsonb.SealedOIDCConnectorState) *OIDCConnectorUpdate {
 	if v != nil {
 		_u.SetState(*v)
 	}
@@ -197,7 +197,7 @@ func (_u *OIDCConnectorUpdate) sqlSave(ctx context.Context) (_node int, err erro
 		_spec.SetField(oidcconnector.FieldEnabled, field.TypeBool, value)
 	}
 	if value, ok := _u.mutation.State(); ok {
-		_spec.SetField(oidcconnector.FieldState, field.TypeJSON, value)
+		_spec.SetField(oidcconnector.FieldState, field.TypeOther, value)
 	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -282,13 +282,13 @@ func (_u *OIDCConnectorUpdateOne) SetNillableEnabled(v *bool) *OIDCConnectorUpda
 }
 
 // SetState sets the "state" field.
-func (_u *OIDCConnectorUpdateOne) SetState(v jsonb.OIDCConnectorState) *OIDCConnectorUpdateOne {
+func (_u *OIDCConnectorUpdateOne) SetState(v jsonb.SealedOIDCConnectorState) *OIDCConnectorUpdateOne {
 	_u.mutation.SetState(v)
 	return _u
 }
 
 // SetNillableState sets the "state" field if the given value is not nil.
-func (_u *OIDCConnectorUpdateOne) SetNillableState(v *jsonb.OIDCConnectorState) *OIDCConnectorUpdateOne {
+func (_u *OIDCConnectorUpdateOne) SetNillableState(v *jsonb.SealedOIDCConnectorState) *OIDCConnectorUpdateOne {
 	if v != nil {
 		_u.SetState(*v)
 	}
@@ -417,7 +417,7 @@ func (_u *OIDCConnectorUpdateOne) sqlSave(ctx context.Context) (_node *OIDCConne
 		_spec.SetField(oidcconnector.FieldEnabled, field.TypeBool, value)
 	}
 	if value, ok := _u.mutation.State(); ok {
-		_spec.SetField(oidcconnector.FieldState, field.TypeJSON, value)
+		_spec.SetField(oidcconnector.FieldState, field.TypeOther, value)
 	}
 	_node = &OIDCConnector{config: _u.config}
 	_spec.Assign = _node.assignValues

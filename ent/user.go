@@ -3,7 +3,6 @@
 package ent
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -35,7 +34,7 @@ type User struct {
 	// Status holds the value of the "status" field.
 	Status user.Status `json:"status,omitempty"`
 	// sensitive: envelope-encrypted at rest, never in public views
-	IdpUserInfo jsonb.IdPUserInfo `json:"-"`
+	IdpUserInfo jsonb.SealedIdPUserInfo `json:"-"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the UserQuery when eager-loading is set.
 	Edges        UserEdges `json:"edges"`
@@ -78,12 +77,12 @@ func (*User) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case user.FieldIdpUserInfo:
-			values[i] = new([]byte)
 		case user.FieldTenantID:
 			values[i] = new(entityid.TenantID)
 		case user.FieldID:
 			values[i] = new(entityid.UserID)
+		case user.FieldIdpUserInfo:
+			values[i] = new(jsonb.SealedIdPUserInfo)
 		case user.FieldEmail, user.FieldDisplayName, user.FieldStatus:
 			values[i] = new(sql.NullString)
 		case user.FieldCreatedAt, user.FieldUpdatedAt:
@@ -146,12 +145,10 @@ func (_m *User) assignValues(columns []string, values []any) error {
 				_m.Status = user.Status(value.String)
 			}
 		case user.FieldIdpUserInfo:
-			if value, ok := values[i].(*[]byte); !ok {
+			if value, ok := values[i].(*jsonb.SealedIdPUserInfo); !ok {
 				return fmt.Errorf("unexpected type %T for field idp_user_info", values[i])
-			} else if value != nil && len(*value) > 0 {
-				if err := json.Unmarshal(*value, &_m.IdpUserInfo); err != nil {
-					return fmt.Errorf("unmarshal field idp_user_info: %w", err)
-				}
+			} else if value != nil {
+				_m.IdpUserInfo = *value
 			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])

@@ -96,13 +96,13 @@ func (_c *UserCreate) SetNillableStatus(v *user.Status) *UserCreate {
 }
 
 // SetIdpUserInfo sets the "idp_user_info" field.
-func (_c *UserCreate) SetIdpUserInfo(v jsonb.IdPUserInfo) *UserCreate {
+func (_c *UserCreate) SetIdpUserInfo(v jsonb.SealedIdPUserInfo) *UserCreate {
 	_c.mutation.SetIdpUserInfo(v)
 	return _c
 }
 
 // SetNillableIdpUserInfo sets the "idp_user_info" field if the given value is not nil.
-func (_c *UserCreate) SetNillableIdpUserInfo(v *jsonb.IdPUserInfo) *UserCreate {
+func (_c *UserCreate) SetNillableIdpUserInfo(v *jsonb.SealedIdPUserInfo) *UserCreate {
 	if v != nil {
 		_c.SetIdpUserInfo(*v)
 	}
@@ -288,7 +288,7 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 		_node.Status = value
 	}
 	if value, ok := _c.mutation.IdpUserInfo(); ok {
-		_spec.SetField(user.FieldIdpUserInfo, field.TypeJSON, value)
+		_spec.SetField(user.FieldIdpUserInfo, field.TypeOther, value)
 		_node.IdpUserInfo = value
 	}
 	if nodes := _c.mutation.TenantIDs(); len(nodes) > 0 {
@@ -431,7 +431,7 @@ func (u *UserUpsert) UpdateStatus() *UserUpsert {
 }
 
 // SetIdpUserInfo sets the "idp_user_info" field.
-func (u *UserUpsert) SetIdpUserInfo(v jsonb.IdPUserInfo) *UserUpsert {
+func (u *UserUpsert) SetIdpUserInfo(v jsonb.SealedIdPUserInfo) *UserUpsert {
 	u.Set(user.FieldIdpUserInfo, v)
 	return u
 }
@@ -566,7 +566,7 @@ func (u *UserUpsertOne) UpdateStatus() *UserUpsertOne {
 }
 
 // SetIdpUserInfo sets the "idp_user_info" field.
-func (u *UserUpsertOne) SetIdpUserInfo(v jsonb.IdPUserInfo) *UserUpsertOne {
+func (u *UserUpsertOne) SetIdpUserInfo(v jsonb.SealedIdPUserInfo) *UserUpsertOne {
 	return u.Update(func(s *UserUpsert) {
 		s.SetIdpUserInfo(v)
 	})
@@ -871,7 +871,7 @@ func (u *UserUpsertBulk) UpdateStatus() *UserUpsertBulk {
 }
 
 // SetIdpUserInfo sets the "idp_user_info" field.
-func (u *UserUpsertBulk) SetIdpUserInfo(v jsonb.IdPUserInfo) *UserUpsertBulk {
+func (u *UserUpsertBulk) SetIdpUserInfo(v jsonb.SealedIdPUserInfo) *UserUpsertBulk {
 	return u.Update(func(s *UserUpsert) {
 		s.SetIdpUserInfo(v)
 	})

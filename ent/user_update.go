@@ -86,13 +86,13 @@ func (_u *UserUpdate) SetNillableStatus(v *user.Status) *UserUpdate {
 }
 
 // SetIdpUserInfo sets the "idp_user_info" field.
-func (_u *UserUpdate) SetIdpUserInfo(v jsonb.IdPUserInfo) *UserUpdate {
+func (_u *UserUpdate) SetIdpUserInfo(v jsonb.SealedIdPUserInfo) *UserUpdate {
 	_u.mutation.SetIdpUserInfo(v)
 	return _u
 }
 
 // SetNillableIdpUserInfo sets the "idp_user_info" field if the given value is not nil.
-func (_u *UserUpdate) SetNillableIdpUserInfo(v *jsonb.IdPUserInfo) *UserUpdate {
+func (_u *UserUpdate) SetNillableIdpUserInfo(v *jsonb.SealedIdPUserInfo) *UserUpdate {
 	if v != nil {
 		_u.SetIdpUserInfo(*v)
 	}
@@ -233,10 +233,10 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		_spec.SetField(user.FieldStatus, field.TypeEnum, value)
 	}
 	if value, ok := _u.mutation.IdpUserInfo(); ok {
-		_spec.SetField(user.FieldIdpUserInfo, field.TypeJSON, value)
+		_spec.SetField(user.FieldIdpUserInfo, field.TypeOther, value)
 	}
 	if _u.mutation.IdpUserInfoCleared() {
-		_spec.ClearField(user.FieldIdpUserInfo, field.TypeJSON)
+		_spec.ClearField(user.FieldIdpUserInfo, field.TypeOther)
 	}
 	if _u.mutation.TagsCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -358,13 +358,13 @@ func (_u *UserUpdateOne) SetNillableStatus(v *user.Status) *UserUpdateOne {
 }
 
 // SetIdpUserInfo sets the "idp_user_info" field.
-func (_u *UserUpdateOne) SetIdpUserInfo(v jsonb.IdPUserInfo) *UserUpdateOne {
+func (_u *UserUpdateOne) SetIdpUserInfo(v jsonb.SealedIdPUserInfo) *UserUpdateOne {
 	_u.mutation.SetIdpUserInfo(v)
 	return _u
 }
 
 // SetNillableIdpUserInfo sets the "idp_user_info" field if the given value is not nil.
-func (_u *UserUpdateOne) SetNillableIdpUserInfo(v *jsonb.IdPUserInfo) *UserUpdateOne {
+func (_u *UserUpdateOne) SetNillableIdpUserInfo(v *jsonb.SealedIdPUserInfo) *UserUpdateOne {
 	if v != nil {
 		_u.SetIdpUserInfo(*v)
 	}
@@ -535,10 +535,10 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 		_spec.SetField(user.FieldStatus, field.TypeEnum, value)
 	}
 	if value, ok := _u.mutation.IdpUserInfo(); ok {
-		_spec.SetField(user.FieldIdpUserInfo, field.TypeJSON, value)
+		_spec.SetField(user.FieldIdpUserInfo, field.TypeOther, value)
 	}
 	if _u.mutation.IdpUserInfoCleared() {
-		_spec.ClearField(user.FieldIdpUserInfo, field.TypeJSON)
+		_spec.ClearField(user.FieldIdpUserInfo, field.TypeOther)
 	}
 	if _u.mutation.TagsCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -58,7 +58,7 @@ var (
 		{Name: "issuer", Type: field.TypeString, Size: 2048},
 		{Name: "client_id", Type: field.TypeString, Size: 512},
 		{Name: "enabled", Type: field.TypeBool, Default: true},
-		{Name: "state", Type: field.TypeJSON},
+		{Name: "state", Type: field.TypeOther, SchemaType: map[string]string{"postgres": "jsonb"}},
 		{Name: "tenant_id", Type: field.TypeUUID},
 	}
 	// OidcConnectorsTable holds the schema information for the "oidc_connectors" table.
@@ -165,7 +165,7 @@ var (
 		{Name: "email", Type: field.TypeString, Size: 320},
 		{Name: "display_name", Type: field.TypeString, Nullable: true, Size: 200},
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"active", "disabled"}, Default: "active", SchemaType: map[string]string{"postgres": "user_status"}},
-		{Name: "idp_user_info", Type: field.TypeJSON, Nullable: true},
+		{Name: "idp_user_info", Type: field.TypeOther, Nullable: true, SchemaType: map[string]string{"postgres": "jsonb"}},
 		{Name: "tenant_id", Type: field.TypeUUID},
 	}
 	// UsersTable holds the schema information for the "users" table.

@@ -9,6 +9,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/central/central/ent/predicate"
 	"github.com/central/central/internal/entityid"
+	"github.com/central/central/internal/jsonb"
 )
 
 // ID filters vertices based on their ID field.
@@ -89,6 +90,11 @@ func ClientID(v string) predicate.OIDCConnector {
 // Enabled applies equality check predicate on the "enabled" field. It's identical to EnabledEQ.
 func Enabled(v bool) predicate.OIDCConnector {
 	return predicate.OIDCConnector(sql.FieldEQ(FieldEnabled, v))
+}
+
+// State applies equality check predicate on the "state" field. It's identical to StateEQ.
+func State(v jsonb.SealedOIDCConnectorState) predicate.OIDCConnector {
+	return predicate.OIDCConnector(sql.FieldEQ(FieldState, v))
 }
 
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
@@ -394,6 +400,46 @@ func EnabledEQ(v bool) predicate.OIDCConnector {
 // EnabledNEQ applies the NEQ predicate on the "enabled" field.
 func EnabledNEQ(v bool) predicate.OIDCConnector {
 	return predicate.OIDCConnector(sql.FieldNEQ(FieldEnabled, v))
+}
+
+// StateEQ applies the EQ predicate on the "state" field.
+func StateEQ(v jsonb.SealedOIDCConnectorState) predicate.OIDCConnector {
+	return predicate.OIDCConnector(sql.FieldEQ(FieldState, v))
+}
+
+// StateNEQ applies the NEQ predicate on the "state" field.
+func StateNEQ(v jsonb.SealedOIDCConnectorState) predicate.OIDCConnector {
+	return predicate.OIDCConnector(sql.FieldNEQ(FieldState, v))
+}
+
+// StateIn applies the In predicate on the "state" field.
+func StateIn(vs ...jsonb.SealedOIDCConnectorState) predicate.OIDCConnector {
+	return predicate.OIDCConnector(sql.FieldIn(FieldState, vs...))
+}
+
+// StateNotIn applies the NotIn predicate on the "state" field.
+func StateNotIn(vs ...jsonb.SealedOIDCConnectorState) predicate.OIDCConnector {
+	return predicate.OIDCConnector(sql.FieldNotIn(FieldState, vs...))
+}
+
+// StateGT applies the GT predicate on the "state" field.
+func StateGT(v jsonb.SealedOIDCConnectorState) predicate.OIDCConnector {
+	return predicate.OIDCConnector(sql.FieldGT(FieldState, v))
+}
+
+// StateGTE applies the GTE predicate on the "state" field.
+func StateGTE(v jsonb.SealedOIDCConnectorState) predicate.OIDCConnector {
+	return predicate.OIDCConnector(sql.FieldGTE(FieldState, v))
+}
+
+// StateLT applies the LT predicate on the "state" field.
+func StateLT(v jsonb.SealedOIDCConnectorState) predicate.OIDCConnector {
+	return predicate.OIDCConnector(sql.FieldLT(FieldState, v))
+}
+
+// StateLTE applies the LTE predicate on the "state" field.
+func StateLTE(v jsonb.SealedOIDCConnectorState) predicate.OIDCConnector {
+	return predicate.OIDCConnector(sql.FieldLTE(FieldState, v))
 }
 
 // HasTenant applies the HasEdge predicate on the "tenant" edge.

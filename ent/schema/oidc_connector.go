@@ -29,7 +29,8 @@ func (OIDCConnector) Fields() []ent.Field {
 		field.String("issuer").MaxLen(2048).Match(issuerPattern),
 		field.String("client_id").NotEmpty().MaxLen(512),
 		field.Bool("enabled").Default(true),
-		field.JSON("state", jsonb.OIDCConnectorState{}).
+		field.Other("state", jsonb.SealedOIDCConnectorState{}).
+			SchemaType(jsonbType).
 			Sensitive().
 			Comment("sensitive: envelope-encrypted at rest, never in public views"),
 	}

@@ -42,7 +42,8 @@ func (User) Fields() []ent.Field {
 			Values("active", "disabled").
 			Default("active").
 			SchemaType(pgEnum("user_status")),
-		field.JSON("idp_user_info", jsonb.IdPUserInfo{}).
+		field.Other("idp_user_info", jsonb.SealedIdPUserInfo{}).
+			SchemaType(jsonbType).
 			Optional().
 			Sensitive().
 			Comment("sensitive: envelope-encrypted at rest, never in public views"),

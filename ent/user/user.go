@@ -153,6 +153,11 @@ func ByStatus(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldStatus, opts...).ToFunc()
 }
 
+// ByIdpUserInfo orders the results by the idp_user_info field.
+func ByIdpUserInfo(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldIdpUserInfo, opts...).ToFunc()
+}
+
 // ByTenantField orders the results by tenant field.
 func ByTenantField(field string, opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {

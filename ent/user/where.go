@@ -9,6 +9,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/central/central/ent/predicate"
 	"github.com/central/central/internal/entityid"
+	"github.com/central/central/internal/jsonb"
 )
 
 // ID filters vertices based on their ID field.
@@ -79,6 +80,11 @@ func Email(v string) predicate.User {
 // DisplayName applies equality check predicate on the "display_name" field. It's identical to DisplayNameEQ.
 func DisplayName(v string) predicate.User {
 	return predicate.User(sql.FieldEQ(FieldDisplayName, v))
+}
+
+// IdpUserInfo applies equality check predicate on the "idp_user_info" field. It's identical to IdpUserInfoEQ.
+func IdpUserInfo(v jsonb.SealedIdPUserInfo) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldIdpUserInfo, v))
 }
 
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
@@ -339,6 +345,46 @@ func StatusIn(vs ...Status) predicate.User {
 // StatusNotIn applies the NotIn predicate on the "status" field.
 func StatusNotIn(vs ...Status) predicate.User {
 	return predicate.User(sql.FieldNotIn(FieldStatus, vs...))
+}
+
+// IdpUserInfoEQ applies the EQ predicate on the "idp_user_info" field.
+func IdpUserInfoEQ(v jsonb.SealedIdPUserInfo) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldIdpUserInfo, v))
+}
+
+// IdpUserInfoNEQ applies the NEQ predicate on the "idp_user_info" field.
+func IdpUserInfoNEQ(v jsonb.SealedIdPUserInfo) predicate.User {
+	return predicate.User(sql.FieldNEQ(FieldIdpUserInfo, v))
+}
+
+// IdpUserInfoIn applies the In predicate on the "idp_user_info" field.
+func IdpUserInfoIn(vs ...jsonb.SealedIdPUserInfo) predicate.User {
+	return predicate.User(sql.FieldIn(FieldIdpUserInfo, vs...))
+}
+
+// IdpUserInfoNotIn applies the NotIn predicate on the "idp_user_info" field.
+func IdpUserInfoNotIn(vs ...jsonb.SealedIdPUserInfo) predicate.User {
+	return predicate.User(sql.FieldNotIn(FieldIdpUserInfo, vs...))
+}
+
+// IdpUserInfoGT applies the GT predicate on the "idp_user_info" field.
+func IdpUserInfoGT(v jsonb.SealedIdPUserInfo) predicate.User {
+	return predicate.User(sql.FieldGT(FieldIdpUserInfo, v))
+}
+
+// IdpUserInfoGTE applies the GTE predicate on the "idp_user_info" field.
+func IdpUserInfoGTE(v jsonb.SealedIdPUserInfo) predicate.User {
+	return predicate.User(sql.FieldGTE(FieldIdpUserInfo, v))
+}
+
+// IdpUserInfoLT applies the LT predicate on the "idp_user_info" field.
+func IdpUserInfoLT(v jsonb.SealedIdPUserInfo) predicate.User {
+	return predicate.User(sql.FieldLT(FieldIdpUserInfo, v))
+}
+
+// IdpUserInfoLTE applies the LTE predicate on the "idp_user_info" field.
+func IdpUserInfoLTE(v jsonb.SealedIdPUserInfo) predicate.User {
+	return predicate.User(sql.FieldLTE(FieldIdpUserInfo, v))
 }
 
 // IdpUserInfoIsNil applies the IsNil predicate on the "idp_user_info" field.

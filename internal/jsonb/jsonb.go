@@ -1,6 +1,10 @@
 package jsonb
 
-import "time"
+import (
+	"time"
+
+	"github.com/central/central/internal/sensitive"
+)
 
 // IdPUserInfo is what the identity provider told us about a user at sign-in.
 // Sensitive: it can hold personal data and group memberships.
@@ -26,3 +30,18 @@ type OIDCConnectorState struct {
 // AuditDetails carries optional structured context of an audit event; it must
 // never hold sensitive values.
 type AuditDetails map[string]string
+
+// The sealed types below are what the ent schema stores: envelope-encrypted
+// JSONB (see internal/sensitive). They are defined types rather than aliases
+// of sensitive.Sealed[T] because ent's code generator names field types by
+// their reflected name, which for an instantiated generic is not valid Go.
+
+// SealedIdPUserInfo is an IdPUserInfo sealed for storage.
+type SealedIdPUserInfo struct {
+	sensitive.Sealed[IdPUserInfo]
+}
+
+// SealedOIDCConnectorState is an OIDCConnectorState sealed for storage.
+type SealedOIDCConnectorState struct {
+	sensitive.Sealed[OIDCConnectorState]
+}
