@@ -1,0 +1,48 @@
+// Package sensitive keeps sensitive values out of logs and encrypts them at
+// rest in PostgreSQL jsonb columns with envelope encryption.
+//
+// # Types
+//
+// [Sensitive] holds a plaintext value in memory and prints, logs and
+// marshals as "[REDACTED]"; [Sensitive.Reveal] returns the value. [Sealed]
+// is the stored form: an envelope holding only ciphertext, which implements
+// driver.Valuer and sql.Scanner for a jsonb column. [Seal] and [Open] move
+// between the two explicitly, in the service layer, with a [Keyring]: no
+// global key state and no encryption hidden in a driver hook.
+//
+// # Envelope
+//
+// Each value is JSON-encoded and encrypted with AES-256-GCM under a fresh
+// random data key; the keeper of the keyring's current key wraps the data
+// key. The stored JSON names its key, so every row describes itself:
+//
+//	{"v":1,"kid":"local-2026","kver":3,"wdk":"<b64 wrapped data key>","n":"<b64 nonce>","ct":"<b64 ciphertext+tag>"}
+//
+// The key id and version are the GCM additional data, so editing them makes
+// the envelope fail to open ([ErrDecrypt]) even when both names resolve to
+// the same keeper.
+//
+// # Keys and rotation
+//
+// A [Keyring] maps key references ("kid:version", [KeyRef]) to keepers
+// ([Keeper]; a gocloud.dev *secrets.Keeper satisfies it) and names the current
+// one. Open uses whichever key the envelope names, so old keys keep working
+// while they stay configured; [NeedsRekey] and [Rekey] move a value to the
+// current key with a fresh data key. Package internal/sensitive/keyring opens
+// keyrings from configuration (base64key://, hashivault://, ...).
+//
+// # Errors
+//
+// [ErrUnknownKey] (*[UnknownKeyError]): the envelope names a key the keyring
+// lacks. [ErrDecrypt] (*[DecryptError]): wrong key or tampered envelope.
+// [ErrKeeperUnavailable]: the key service could not be reached. [ErrMalformed]:
+// the column does not hold an envelope. [ErrNull]: the column is NULL. No error
+// message holds plaintext.
+//
+// # Usage
+//
+//	sealed, err := sensitive.Seal(ctx, kr, info) // Sealed[jsonb.IdPUserInfo]
+//	...
+//	info, err := sensitive.Open(ctx, kr, sealed)
+//	view.IdPUserInfo = sensitive.New(info) // prints as [REDACTED]
+package sensitive
