@@ -1,42 +1,21 @@
 package sqllog_test
 
 import (
-	"context"
 	"database/sql"
-	"fmt"
 	"testing"
-	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+
+	"github.com/central/central/internal/dbtest"
 )
 
-// openDB returns a pool on a fresh scratch database.
-// TODO(dbtest): replace with dbtest.New(t).OpenDB(t) once it lands.
+func TestMain(m *testing.M) { dbtest.Main(m) }
+
+// openDB returns a pool on a fresh test database.
 func openDB(t testing.TB) *sql.DB {
 	t.Helper()
-	ctx := context.Background()
-	admin, err := pgx.Connect(ctx, "postgres://postgres@127.0.0.1:5432/postgres")
-	if err != nil {
-		t.Fatal(err)
-	}
-	name := fmt.Sprintf("sqllog_%d", time.Now().UnixNano())
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := pgx.ParseConfig("postgres://postgres@127.0.0.1:5432/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db := stdlib.OpenDB(*cfg)
-	t.Cleanup(func() {
-		db.Close()
-		admin.Exec(ctx, "DROP DATABASE "+name+" WITH (FORCE)")
-		admin.Close(ctx)
-	})
-	return db
+	return dbtest.New(t).OpenDB(t)
 }
 
 func histogramCount(t *testing.T, h *prometheus.HistogramVec, role string) uint64 {
