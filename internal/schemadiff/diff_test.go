@@ -1,0 +1,312 @@
+package schemadiff_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"flag"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	entschema "entgo.io/ent/dialect/sql/schema"
+	"entgo.io/ent/schema/field"
+	_ "github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/central/central/internal/migrate"
+	"github.com/central/central/internal/schemadiff"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// widgets builds a small ent schema by hand (ent mutates tables while
+// diffing, so every call returns fresh ones). Options tweak it per step.
+func widgets(opts ...func(*widgetSpec)) []*entschema.Table {
+	s := &widgetSpec{statuses: []string{"active", "suspended"}, withIndex: true}
+	for _, o := range opts {
+		o(s)
+	}
+	cols := []*entschema.Column{
+		{Name: "id", Type: field.TypeUUID},
+		{Name: "name", Type: s.nameType(), Size: 100},
+		{Name: "status", Type: field.TypeEnum, Enums: s.statuses, Default: "active", SchemaType: map[string]string{"postgres": "widget_status"}},
+	}
+	if s.color {
+		cols = append(cols, &entschema.Column{Name: "color", Type: field.TypeString, Nullable: true})
+	}
+	if s.kind {
+		cols = append(cols, &entschema.Column{Name: "kind", Type: field.TypeEnum, Enums: []string{"small", "large"}, Default: "small", SchemaType: map[string]string{"postgres": "widget_kind"}})
+	}
+	t := &entschema.Table{Name: "widgets", Columns: cols, PrimaryKey: cols[:1]}
+	if s.withIndex {
+		t.Indexes = []*entschema.Index{{Name: "widget_name", Columns: cols[1:2]}}
+	}
+	return []*entschema.Table{t}
+}
+
+type widgetSpec struct {
+	statuses             []string
+	color, kind          bool
+	withIndex, nameIsInt bool
+}
+
+func (s *widgetSpec) nameType() field.Type {
+	if s.nameIsInt {
+		return field.TypeInt16
+	}
+	return field.TypeString
+}
+
+func statuses(v ...string) func(*widgetSpec) { return func(s *widgetSpec) { s.statuses = v } }
+func withColor(s *widgetSpec)                { s.color = true }
+func withKind(s *widgetSpec)                 { s.kind = true }
+func noIndex(s *widgetSpec)                  { s.withIndex = false }
+func nameIsInt(s *widgetSpec)                { s.nameIsInt = true }
+
+func devURL() string {
+	if u := os.Getenv("TEST_DATABASE_URL"); u != "" {
+		return u
+	}
+	return "postgres://postgres@127.0.0.1:5432/postgres"
+}
+
+func clock(s string) schemadiff.Option {
+	t, err := time.Parse("20060102150405", s)
+	if err != nil {
+		panic(err)
+	}
+	return schemadiff.WithClock(func() time.Time { return t })
+}
+
+func TestDiffLifecycle(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+
+	// 1. First migration: enum type, table, index.
+	res, err := schemadiff.Diff(ctx, devURL(), dir, widgets(), "init", clock("20260301120000"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertWritten(t, dir, res, "20260301120000_init.sql")
+	golden(t, filepath.Join(dir, "20260301120000_init.sql"), "testdata/init.golden")
+
+	// 2. Schema and directory agree: nothing written, atlas.sum untouched.
+	sumBefore := read(t, filepath.Join(dir, "atlas.sum"))
+	res, err = schemadiff.Diff(ctx, devURL(), dir, widgets(), "again", clock("20260301120005"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Written) != 0 || !strings.HasPrefix(res.String(), "no changes") {
+		t.Fatalf("no-op diff wrote %v", res.Written)
+	}
+	if read(t, filepath.Join(dir, "atlas.sum")) != sumBefore || len(sqlFiles(t, dir)) != 1 {
+		t.Fatal("no-op diff touched the directory")
+	}
+
+	// 3. An added enum value, a new enum type and a new column, in the same
+	// second as the first diff: versions bump past it, the enum value gets
+	// its own file before the rest.
+	res, err = schemadiff.Diff(ctx, devURL(), dir, widgets(statuses("active", "suspended", "archived"), withColor, withKind), "more", clock("20260301120000"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertWritten(t, dir, res, "20260301120001_more_enum_values.sql", "20260301120002_more.sql")
+	golden(t, filepath.Join(dir, "20260301120001_more_enum_values.sql"), "testdata/more_enum_values.golden")
+	golden(t, filepath.Join(dir, "20260301120002_more.sql"), "testdata/more.golden")
+
+	// The directory applies (with internal/migrate), and agrees with the schema.
+	db := scratchDB(t)
+	if _, err := db.Exec(`SELECT 1`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := migrate.Up(ctx, db, os.DirFS(dir)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO widgets (id, name, status, kind) VALUES (gen_random_uuid(), 'w', 'archived', 'large')`); err != nil {
+		t.Fatalf("new enum values unusable after apply: %v", err)
+	}
+	plan, err := schemadiff.Compute(ctx, devURL(), os.DirFS(dir), widgets(statuses("active", "suspended", "archived"), withColor, withKind), "x")
+	if err != nil || !plan.Empty() {
+		t.Fatalf("after step 3: plan %+v, err %v", plan, err)
+	}
+}
+
+func TestDiffRefusesDestructive(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	if _, err := schemadiff.Diff(ctx, devURL(), dir, widgets(withColor), "init", clock("20260301120000")); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		tables []*entschema.Table
+		code   string
+	}{
+		{"dropped column", widgets(), "DS103"},
+		{"dropped index", widgets(withColor, noIndex), "CD-IDX"},
+		{"narrowed type", widgets(withColor, nameIsInt), "CT-NARROW"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := schemadiff.Diff(ctx, devURL(), dir, tt.tables, "destroy", clock("20260301130000"))
+			var de *schemadiff.DestructiveError
+			if !errors.As(err, &de) || !errors.Is(err, schemadiff.ErrDestructive) {
+				t.Fatalf("err = %v, want *DestructiveError", err)
+			}
+			if len(de.Findings) != 1 || de.Findings[0].Code != tt.code || de.Findings[0].Statement == "" {
+				t.Fatalf("findings %+v, want one %s", de.Findings, tt.code)
+			}
+			if n := len(sqlFiles(t, dir)); n != 1 {
+				t.Fatalf("%d files after a refused diff", n)
+			}
+		})
+	}
+	// Allowed explicitly, the drop is written.
+	res, err := schemadiff.Diff(ctx, devURL(), dir, widgets(), "drop_color", clock("20260301130000"), schemadiff.AllowDestructive(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertWritten(t, dir, res, "20260301130000_drop_color.sql")
+	if got := read(t, res.Written[0]); !strings.Contains(got, `DROP COLUMN "color"`) {
+		t.Fatalf("written:\n%s", got)
+	}
+}
+
+func TestDiffUnsupportedEnumChanges(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	if _, err := schemadiff.Diff(ctx, devURL(), dir, widgets(statuses("active", "suspended", "archived")), "init"); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name string
+		vals []string
+		msg  string
+	}{
+		{"removed value", []string{"active", "suspended"}, "loses value(s) archived"},
+		{"reordered values", []string{"suspended", "active", "archived"}, "reorders"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := schemadiff.Diff(ctx, devURL(), dir, widgets(statuses(tt.vals...)), "change", schemadiff.AllowDestructive(true))
+			if !errors.Is(err, schemadiff.ErrUnsupported) || !strings.Contains(err.Error(), tt.msg) {
+				t.Fatalf("err = %v, want ErrUnsupported mentioning %q", err, tt.msg)
+			}
+		})
+	}
+}
+
+func TestComputeRejectsBadInput(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	for _, tt := range []struct {
+		name, migration, msg string
+		tables              []*entschema.Table
+	}{
+		{"name with spaces", "add users", "migration name", widgets()},
+		{"no tables", "init", "no tables", nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := schemadiff.Diff(ctx, devURL(), dir, tt.tables, tt.migration)
+			if err == nil || !strings.Contains(err.Error(), tt.msg) {
+				t.Fatalf("err = %v, want mention of %q", err, tt.msg)
+			}
+		})
+	}
+	if _, err := schemadiff.Diff(ctx, devURL(), filepath.Join(dir, "missing"), widgets(), "init"); err == nil {
+		t.Fatal("missing directory accepted")
+	}
+	// A directory that fails atlas.sum verification is refused, naming the file.
+	if _, err := schemadiff.Diff(ctx, devURL(), dir, widgets(), "init"); err != nil {
+		t.Fatal(err)
+	}
+	f := sqlFiles(t, dir)[0]
+	if err := os.WriteFile(filepath.Join(dir, f), []byte("SELECT 1;\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := schemadiff.Diff(ctx, devURL(), dir, widgets(), "next"); err == nil || !strings.Contains(err.Error(), f) {
+		t.Fatalf("tampered directory: err = %v", err)
+	}
+}
+
+func assertWritten(t *testing.T, dir string, res *schemadiff.Result, names ...string) {
+	t.Helper()
+	var want []string
+	for _, n := range names {
+		want = append(want, filepath.Join(dir, n))
+	}
+	if !slices.Equal(res.Written, want) {
+		t.Fatalf("wrote %v, want %v", res.Written, want)
+	}
+	sum := read(t, filepath.Join(dir, "atlas.sum"))
+	for _, n := range names {
+		if !strings.Contains(sum, "\n"+n+" h1:") {
+			t.Fatalf("atlas.sum lacks %s:\n%s", n, sum)
+		}
+	}
+}
+
+func golden(t *testing.T, got, want string) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(want, []byte(read(t, got)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if g, w := read(t, got), read(t, want); g != w {
+		t.Fatalf("%s differs from %s:\n%s", got, want, g)
+	}
+}
+
+func read(t *testing.T, p string) string {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func sqlFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	m, err := filepath.Glob(filepath.Join(dir, "*.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range m {
+		m[i] = filepath.Base(m[i])
+	}
+	return m
+}
+
+// scratchDB returns an empty database on the dev server.
+func scratchDB(t *testing.T) *sql.DB {
+	t.Helper()
+	admin, err := sql.Open("pgx", devURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Close() })
+	name := "schemadiff_test_" + strings.ToLower(strings.NewReplacer("/", "_", " ", "_").Replace(t.Name()))
+	_, _ = admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
+	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(devURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + name
+	db, err := sql.Open("pgx", u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		db.Close()
+		_, _ = admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
+	})
+	return db
+}

@@ -1,0 +1,47 @@
+// Package schemadiff writes the next Atlas migration from the ent schema:
+// the `db diff NAME` command.
+//
+// # How
+//
+// The migration directory is replayed on a throwaway database of a dev
+// server (the embedded internal/pgserver unless a dev URL is configured; the
+// role needs CREATEDB), then ent's schema.NewMigrate in replay mode
+// (schema.WithMigrationMode(schema.ModeReplay)) diffs it against the ent
+// tables, and the plan is written with atlas's DefaultFormatter, named
+// <version>_<name>.sql, and atlas.sum is rewritten: the atlas CLI's own
+// formats. Scratch databases are dropped afterwards.
+//
+// # Enum types
+//
+// ent keeps enum columns with a postgres SchemaType typed but never emits
+// CREATE TYPE. Compute collects those types from the tables, compares them
+// with the enum types the replayed directory created, and plans CREATE TYPE
+// for new types and ALTER TYPE ... ADD VALUE for new values with atlas's
+// planner. An added value gets its own file, versioned before the rest, since
+// PostgreSQL cannot use a value in the transaction that added it. Removing
+// or reordering values fails with ErrUnsupported (write that by hand).
+//
+// # Lint
+//
+// Destructive changes are refused with a *DestructiveError (ErrDestructive)
+// unless AllowDestructive(true) is given: atlas's sqlcheck destructive
+// analyzer (dropped schema DS101, table DS102, column DS103) plus dropped
+// indexes (CD-IDX) and column type changes that do not widen (CT-NARROW).
+// Nothing is written when a diff is refused.
+//
+// # Versions
+//
+// A new file is versioned with the clock (UTC, 20060102150405), or one
+// second after the latest existing version when that is not earlier, so two
+// diffs within one second get distinct, ordered versions; files are created
+// with O_EXCL and never overwritten.
+//
+// # Usage
+//
+//	res, err := schemadiff.Diff(ctx, devURL, "migrations", entmigrate.Tables, "add_user_email",
+//		schemadiff.AllowDestructive(*allowDestructive))
+//	fmt.Println(res) // "wrote migrations/2026..._add_user_email.sql and updated atlas.sum" or "no changes: ..."
+//
+// Compute does the same without writing, on any fs.FS (e.g. migrations.FS):
+// the drift test fails when its plan is not empty.
+package schemadiff
