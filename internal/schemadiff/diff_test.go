@@ -204,7 +204,7 @@ func TestComputeRejectsBadInput(t *testing.T) {
 	dir := t.TempDir()
 	for _, tt := range []struct {
 		name, migration, msg string
-		tables              []*entschema.Table
+		tables               []*entschema.Table
 	}{
 		{"name with spaces", "add users", "migration name", widgets()},
 		{"no tables", "init", "no tables", nil},
