@@ -1,0 +1,250 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/central/central/internal/config"
+)
+
+// ErrNotConfigured is returned by NewPools when a connection URL is empty,
+// typically because the embedded server's URLs were not filled in.
+var ErrNotConfigured = errors.New("db: connection URL not set")
+
+// Pool names, used in errors, logs and the db_name label of pool metrics.
+const (
+	PoolReadWrite = "readwrite"
+	PoolReadOnly  = "readonly"
+)
+
+// ReadWritePool is the pool on the primary as the read-write role.
+type ReadWritePool struct{ *sql.DB }
+
+// ReadOnlyPool is the pool on the primary as the read-only role; every
+// session has default_transaction_read_only=on.
+type ReadOnlyPool struct{ *sql.DB }
+
+// ReplicaPool is a pool on one streaming replica (read-only sessions too).
+type ReplicaPool struct {
+	Name string // replica-1, replica-2, ... in configuration order
+	Addr string // host:port, for messages
+	*sql.DB
+}
+
+// Pools holds every pool the app opens. NewPools does no I/O; Ping checks
+// the primary pools and Stop drains and closes all of them.
+type Pools struct {
+	ReadWrite *ReadWritePool
+	ReadOnly  *ReadOnlyPool
+	Replicas  []ReplicaPool
+
+	meta map[*sql.DB]poolMeta
+}
+
+type poolMeta struct{ addr, database, user string }
+
+// PingError says which pool could not reach its server, where, and what to
+// check. It never contains a password.
+type PingError struct {
+	Pool string // readwrite, readonly or a replica name
+	Addr string // host:port
+	DB   string
+	User string
+	Err  error
+}
+
+func (e *PingError) Error() string {
+	return fmt.Sprintf("db: %s pool cannot reach PostgreSQL at %s (database %q, user %q): %v; check that the server is running and reachable, and the POSTGRES_%s_* settings (host, port, user, password, sslmode)",
+		e.Pool, e.Addr, e.DB, e.User, e.Err, envSide(e.Pool))
+}
+
+func (e *PingError) Unwrap() error { return e.Err }
+
+func envSide(pool string) string {
+	switch pool {
+	case PoolReadWrite:
+		return "READWRITE"
+	case PoolReadOnly:
+		return "READONLY"
+	}
+	return "REPLICA_URLS / POSTGRES_READONLY"
+}
+
+// NewPools opens (lazily: no connection is made) the read-write, read-only
+// and replica pools described by cfg. Each pool holds at most the configured
+// pool size, sets application_name, and read-only pools force
+// default_transaction_read_only=on as a second guard beside the role.
+func NewPools(cfg config.Postgres) (*Pools, error) {
+	p := &Pools{meta: map[*sql.DB]poolMeta{}}
+	rw, err := p.open(PoolReadWrite, cfg.ReadWrite, false)
+	if err != nil {
+		return nil, err
+	}
+	p.ReadWrite = &ReadWritePool{rw}
+	ro, err := p.open(PoolReadOnly, cfg.ReadOnly, true)
+	if err != nil {
+		_ = p.Close()
+		return nil, err
+	}
+	p.ReadOnly = &ReadOnlyPool{ro}
+	for i, u := range cfg.Replicas {
+		name := "replica-" + strconv.Itoa(i+1)
+		conn := config.Conn{URL: u, PoolSize: cfg.ReadOnly.PoolSize, AppName: cfg.ReadOnly.AppName}
+		db, err := p.open(name, conn, true)
+		if err != nil {
+			_ = p.Close()
+			return nil, err
+		}
+		p.Replicas = append(p.Replicas, ReplicaPool{Name: name, Addr: p.meta[db].addr, DB: db})
+	}
+	return p, nil
+}
+
+func (p *Pools) open(name string, c config.Conn, readOnly bool) (*sql.DB, error) {
+	if !c.URL.IsSet() {
+		return nil, fmt.Errorf("%w: %s pool has no URL; set POSTGRES_%s_URL, or start the embedded server and fill in config.Postgres before opening pools", ErrNotConfigured, name, envSide(name))
+	}
+	cc, err := ConnConfig(c, readOnly)
+	if err != nil {
+		return nil, fmt.Errorf("db: %s pool: %w", name, err)
+	}
+	db := stdlib.OpenDB(*cc)
+	size := c.PoolSize
+	if size <= 0 {
+		size = config.DefaultPoolSize
+	}
+	db.SetMaxOpenConns(size)
+	db.SetMaxIdleConns(size)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	p.meta[db] = poolMeta{addr: net.JoinHostPort(cc.Host, strconv.Itoa(int(cc.Port))), database: cc.Database, user: cc.User}
+	return db, nil
+}
+
+// ConnConfig parses c's URL into a pgx configuration with application_name
+// set and, when readOnly, default_transaction_read_only=on. Parse errors
+// name the URL with its password redacted.
+func ConnConfig(c config.Conn, readOnly bool) (*pgx.ConnConfig, error) {
+	cc, err := pgx.ParseConfig(c.URL.Reveal())
+	if err != nil {
+		// pgconn redacts the password in its own message; say which URL anyway.
+		return nil, fmt.Errorf("parse URL %s: %w", c.Redacted(), err)
+	}
+	if cc.RuntimeParams == nil {
+		cc.RuntimeParams = map[string]string{}
+	}
+	if c.AppName != "" {
+		cc.RuntimeParams["application_name"] = c.AppName
+	}
+	if readOnly {
+		cc.RuntimeParams["default_transaction_read_only"] = "on"
+	}
+	return cc, nil
+}
+
+// Ping checks both primary pools (replicas are watched by the router and may
+// be down at start). The error is a *PingError naming the pool.
+func (p *Pools) Ping(ctx context.Context) error {
+	for _, x := range []struct {
+		name string
+		db   *sql.DB
+	}{{PoolReadWrite, p.ReadWrite.DB}, {PoolReadOnly, p.ReadOnly.DB}} {
+		if err := p.ping(ctx, x.name, x.db); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *Pools) ping(ctx context.Context, name string, db *sql.DB) error {
+	err := db.PingContext(ctx)
+	if err == nil {
+		return nil
+	}
+	m := p.meta[db]
+	return &PingError{Pool: name, Addr: m.addr, DB: m.database, User: m.user, Err: err}
+}
+
+// all lists every pool in opening order.
+func (p *Pools) all() []namedDB {
+	var out []namedDB
+	if p.ReadWrite != nil {
+		out = append(out, namedDB{PoolReadWrite, p.ReadWrite.DB})
+	}
+	if p.ReadOnly != nil {
+		out = append(out, namedDB{PoolReadOnly, p.ReadOnly.DB})
+	}
+	for _, r := range p.Replicas {
+		out = append(out, namedDB{r.Name, r.DB})
+	}
+	return out
+}
+
+type namedDB struct {
+	name string
+	db   *sql.DB
+}
+
+// DrainError reports pools that still had connections in use when the stop
+// context ended; they were closed anyway.
+type DrainError struct {
+	InUse map[string]int // pool name → connections still in use
+	Err   error          // the context's error
+}
+
+func (e *DrainError) Error() string {
+	return fmt.Sprintf("db: stop: connections still in use when the stop deadline passed: %v: %v", e.InUse, e.Err)
+}
+
+func (e *DrainError) Unwrap() error { return e.Err }
+
+// Stop lets in-flight work finish, then closes every pool in reverse order of
+// opening. database/sql's Close does not wait for connections in use (a
+// transaction or an unread *sql.Rows holds one), so Stop first waits until
+// no pool has a connection in use or ctx ends; then it closes anyway and
+// reports what was still in use as a *DrainError.
+func (p *Pools) Stop(ctx context.Context) error {
+	pools := p.all()
+	var drainErr error
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+wait:
+	for {
+		busy := map[string]int{}
+		for _, x := range pools {
+			if n := x.db.Stats().InUse; n > 0 {
+				busy[x.name] = n
+			}
+		}
+		if len(busy) == 0 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			drainErr = &DrainError{InUse: busy, Err: ctx.Err()}
+			break wait
+		case <-tick.C:
+		}
+	}
+	return errors.Join(drainErr, p.Close())
+}
+
+// Close closes every pool at once, in reverse order of opening, without
+// waiting for connections in use.
+func (p *Pools) Close() error {
+	pools := p.all()
+	var errs []error
+	for i := len(pools) - 1; i >= 0; i-- {
+		if err := pools[i].db.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close %s pool: %w", pools[i].name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
