@@ -8,11 +8,16 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
 	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib"
+	"go.uber.org/zap"
 )
 
 func TestWALHistoryLag(t *testing.T) {
@@ -196,5 +201,64 @@ func TestSessionRequirement(t *testing.T) {
 		t.Fatal("WithToken without a session attached none")
 	} else if need, dirty := s.requirement(); need != 7 || dirty {
 		t.Fatalf("imported-only session requirement = %v, %v", need, dirty)
+	}
+}
+
+func TestNewRouterRejectsBadInput(t *testing.T) {
+	db, err := sql.Open("pgx", "postgres://nobody@127.0.0.1:1/never") // never connected
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	drv := entsql.OpenDB(dialect.Postgres, db)
+	log := zap.NewNop()
+	tests := []struct {
+		name     string
+		primary  dialect.Driver
+		replicas []Target
+		logger   *zap.Logger
+		opts     []Option
+		want     string
+	}{
+		{name: "nil primary", replicas: nil, logger: log, want: "primary driver is nil"},
+		{name: "nil logger", primary: drv, want: "logger is nil"},
+		{name: "unnamed replica", primary: drv, logger: log, replicas: []Target{{Driver: drv, DB: db}}, want: "replica 0 has no name"},
+		{name: "duplicate name", primary: drv, logger: log, replicas: []Target{{Name: "a", Driver: drv, DB: db}, {Name: "a", Driver: drv, DB: db}}, want: `"a" is used twice`},
+		{name: "nil replica driver", primary: drv, logger: log, replicas: []Target{{Name: "a", DB: db}}, want: `"a" has a nil Driver`},
+		{name: "nil replica DB", primary: drv, logger: log, replicas: []Target{{Name: "a", Driver: drv}}, want: `"a" has a nil DB`},
+		{name: "nil option", primary: drv, logger: log, opts: []Option{nil}, want: "option is nil"},
+		{name: "zero interval", primary: drv, logger: log, opts: []Option{WithPollInterval(0)}, want: "poll interval 0s: must be positive"},
+		{name: "negative timeout", primary: drv, logger: log, opts: []Option{WithPollTimeout(-time.Second)}, want: "poll timeout -1s: must be positive"},
+		{name: "zero max lag", primary: drv, logger: log, opts: []Option{WithMaxLag(0)}, want: "max lag 0s: must be positive"},
+		{name: "negative max wait", primary: drv, logger: log, opts: []Option{WithMaxWait(-1)}, want: "max wait -1ns: must not be negative"},
+		{name: "nil primary querier", primary: drv, logger: log, opts: []Option{WithPrimaryQuerier(nil)}, want: "primary querier is nil"},
+		{name: "nil clock", primary: drv, logger: log, opts: []Option{WithClock(nil)}, want: "clock is nil"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := NewRouter(tt.primary, tt.replicas, tt.logger, tt.opts...)
+			if err == nil {
+				t.Fatalf("NewRouter succeeded (%v), want error containing %q", r, tt.want)
+			}
+			if !strings.HasPrefix(err.Error(), "replica: ") || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %q, want prefix \"replica: \" and %q", err, tt.want)
+			}
+		})
+	}
+	r, err := NewRouter(drv, []Target{{Name: "a", Driver: drv, DB: db}}, log,
+		WithPollInterval(time.Second), WithPollTimeout(time.Second), WithMaxLag(time.Second), WithMaxWait(0),
+		WithPrimaryQuerier(db), WithClock(time.Now), WithoutPrimaryRetry())
+	if err != nil {
+		t.Fatalf("valid NewRouter: %v", err)
+	}
+	st := r.Status()
+	if len(st) != 1 || st[0].Name != "a" || st[0].Healthy || !errors.Is(st[0].LastErr, ErrNotPolled) {
+		t.Fatalf("Status before Start = %+v, want one unhealthy, not polled replica", st)
+	}
+	if r.pick(context.Background()) != nil {
+		t.Fatal("a replica was picked before the first poll")
+	}
+	if err := r.Stop(context.Background()); err != nil {
+		t.Fatalf("Stop without Start: %v", err)
 	}
 }

@@ -36,6 +36,9 @@ type Router struct {
 	cfg      config
 	next     atomic.Uint64 // round-robin cursor
 
+	primaryReads atomic.Uint64 // reads routed to the primary
+	retries      atomic.Uint64 // replica reads retried on the primary
+
 	primaryWAL walHistory // primary WAL positions seen by the watcher
 
 	lifeMu  sync.Mutex
@@ -102,8 +105,10 @@ func (r *Router) Dialect() string { return r.primary.Dialect() }
 func (r *Router) Query(ctx context.Context, query string, args, v any) error {
 	rs := r.pick(ctx)
 	if rs == nil {
+		r.primaryReads.Add(1)
 		return r.primary.Query(ctx, query, args, v)
 	}
+	rs.reads.Add(1)
 	err := rs.drv.Query(ctx, query, args, v)
 	if err == nil || !r.retryable(ctx, rs, err) {
 		return err
@@ -123,12 +128,15 @@ func (r *Router) QueryContext(ctx context.Context, query string, args ...any) (*
 	}
 	if rs := r.pick(ctx); rs != nil {
 		if drv, ok := rs.drv.(queryContexter); ok {
+			rs.reads.Add(1)
 			rows, err := drv.QueryContext(ctx, query, args...)
 			if err == nil || !r.retryable(ctx, rs, err) {
 				return rows, err
 			}
+			return primary.QueryContext(ctx, query, args...)
 		}
 	}
+	r.primaryReads.Add(1)
 	return primary.QueryContext(ctx, query, args...)
 }
 
@@ -164,11 +172,14 @@ func (r *Router) BeginTx(ctx context.Context, opts *stdsql.TxOptions) (dialect.T
 		ro.Isolation = opts.Isolation
 	}
 	if rs := r.pick(ctx); rs != nil {
+		rs.reads.Add(1)
 		tx, err := beginTx(ctx, rs.drv, &ro)
 		if err == nil || !r.retryable(ctx, rs, err) {
 			return tx, err
 		}
+		return beginTx(ctx, r.primary, &ro)
 	}
+	r.primaryReads.Add(1)
 	return beginTx(ctx, r.primary, &ro)
 }
 
@@ -262,10 +273,35 @@ func (r *Router) retryable(ctx context.Context, rs *replicaState, err error) boo
 	switch classify(err) {
 	case failConn:
 		rs.markDown(err)
-		return true
 	case failConflict:
 		rs.log.Debug("replica read canceled by a recovery conflict; retrying on the primary", zap.Error(err))
-		return true
+	default:
+		return false
 	}
-	return false
+	r.retries.Add(1)
+	return true
+}
+
+// Stats counts routing decisions since the router was created.
+type Stats struct {
+	// PrimaryReads counts reads (queries and transactions) routed to the primary.
+	PrimaryReads uint64
+	// ReplicaReads counts reads routed to each replica, by name (including
+	// those then retried on the primary).
+	ReplicaReads map[string]uint64
+	// Retries counts replica reads that failed and were retried on the primary.
+	Retries uint64
+}
+
+// Stats returns the routing counters, e.g. for metrics.
+func (r *Router) Stats() Stats {
+	st := Stats{
+		PrimaryReads: r.primaryReads.Load(),
+		Retries:      r.retries.Load(),
+		ReplicaReads: make(map[string]uint64, len(r.replicas)),
+	}
+	for _, rs := range r.replicas {
+		st.ReplicaReads[rs.name] = rs.reads.Load()
+	}
+	return st
 }

@@ -60,6 +60,7 @@ type replicaState struct {
 
 	healthy atomic.Bool
 	replay  atomic.Uint64 // highest replay LSN seen
+	reads   atomic.Uint64 // reads routed here
 
 	mu     sync.Mutex
 	status ReplicaStatus
