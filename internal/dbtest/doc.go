@@ -1,0 +1,69 @@
+// Package dbtest gives each test its own PostgreSQL database, cloned from a
+// template database that was migrated once, so database tests run in
+// parallel against a real server and never skip.
+//
+// # Which server
+//
+// With TEST_DATABASE_URL set (a superuser URL such as
+// postgres://postgres@127.0.0.1:5432/postgres), databases are created there;
+// the roles central and central_ro are created when missing (no password: the
+// server must trust them, as the CI server does). Otherwise one embedded
+// cluster (internal/pgserver) is started per test binary on first use, in
+// /dev/shm when it is roomy, else the temporary directory.
+//
+// # TestMain
+//
+// Every package that uses dbtest calls Main from its TestMain, so the
+// embedded clusters are stopped and their directories removed when the tests
+// end (New fails with a message saying so otherwise):
+//
+//	func TestMain(m *testing.M) { dbtest.Main(m) }
+//
+// Should the test binary be killed instead, the kernel stops postgres
+// (SIGINT on parent death) and the next run removes the directory.
+//
+// # Databases and templates
+//
+// New clones a template named central_tmpl_<hash>, where the hash covers the
+// names and contents of the migration files. The template is created and
+// migrated once per server, under an advisory lock, so parallel tests and
+// concurrently running test binaries share it; it counts as done only once
+// marked IS_TEMPLATE after its migration succeeded. WithMigrations chooses
+// the migrations; the default for now is none (an empty database). Each
+// database is dropped WITH (FORCE) when its test ends.
+//
+// DB.URL connects as the owner role central, DB.ReadOnlyURL as central_ro
+// (reads everything, writes nothing), DB.AdminURL as the superuser. OpenDB
+// and Pool open handles closed at cleanup.
+//
+// # Replicas
+//
+// NewPair gives a database on an embedded primary with a streaming replica,
+// shared by the test binary (do not stop its replica); NewDedicatedPair
+// starts a pair for one test, which may stop and restart the replica. Pairs
+// are always embedded. Pair.WaitReplay(ctx, lsn) and Pair.Sync wait until the
+// replica has caught up.
+//
+// # Usage
+//
+//	func TestMain(m *testing.M) { dbtest.Main(m) }
+//
+//	func TestWidgets(t *testing.T) {
+//		t.Parallel()
+//		db := dbtest.New(t, dbtest.WithMigrations(migrations.FS, apply))
+//		pool := db.Pool(t)
+//		if _, err := pool.Exec(ctx, "INSERT INTO widgets (name) VALUES ('a')"); err != nil {
+//			t.Fatal(err)
+//		}
+//		ro := ... // db.ReadOnlyURL refuses writes with SQLSTATE 25006
+//	}
+//
+//	func TestReplicaReads(t *testing.T) {
+//		p := dbtest.NewPair(t)
+//		// write through p.URL, then
+//		if err := p.Sync(ctx); err != nil {
+//			t.Fatal(err)
+//		}
+//		// read through p.ReplicaReadOnlyURL
+//	}
+package dbtest
