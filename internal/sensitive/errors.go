@@ -76,8 +76,18 @@ func (e *DecryptError) Error() string {
 	return fmt.Sprintf("sensitive: %s with key %q: wrong key or tampered envelope: %v", e.Op, e.Key.String(), e.Err)
 }
 
-// Is reports whether target is [ErrDecrypt] (for a key or envelope problem).
-func (e *DecryptError) Is(target error) bool { return target == ErrDecrypt && !e.unavailable() }
+// Is matches [ErrDecrypt] for a key or envelope problem, and
+// [ErrKeeperUnavailable] when the keeper could not be reached (network error,
+// cancelled context, or an error the keeper marked so).
+func (e *DecryptError) Is(target error) bool {
+	switch target {
+	case ErrDecrypt:
+		return !e.unavailable()
+	case ErrKeeperUnavailable:
+		return e.unavailable()
+	}
+	return false
+}
 
 // Unwrap returns the underlying keeper or cipher error.
 func (e *DecryptError) Unwrap() error { return e.Err }

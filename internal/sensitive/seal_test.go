@@ -317,7 +317,7 @@ func TestKeeperUnavailableIsNotDecryptError(t *testing.T) {
 				t.Fatal(err)
 			}
 			_, err = sensitive.Open(ctx, down, sealed)
-			if errors.Is(err, sensitive.ErrDecrypt) || !errors.Is(err, cause) {
+			if errors.Is(err, sensitive.ErrDecrypt) || !errors.Is(err, cause) || !errors.Is(err, sensitive.ErrKeeperUnavailable) {
 				t.Fatalf("Open error = %v; want %v and not ErrDecrypt", err, cause)
 			}
 			if _, err := sensitive.Seal(ctx, down, doc); !errors.Is(err, cause) {

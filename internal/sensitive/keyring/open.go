@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -211,6 +212,10 @@ func classify(err error) error {
 	switch gcerrors.Code(err) {
 	case gcerrors.Canceled, gcerrors.DeadlineExceeded, gcerrors.ResourceExhausted,
 		gcerrors.PermissionDenied, gcerrors.Unimplemented, gcerrors.Internal:
+		return fmt.Errorf("%w: %w", sensitive.ErrKeeperUnavailable, err)
+	}
+	var ne net.Error
+	if errors.As(err, &ne) {
 		return fmt.Errorf("%w: %w", sensitive.ErrKeeperUnavailable, err)
 	}
 	var re *vault.ResponseError

@@ -49,12 +49,18 @@ func ParseSpec(keys, current string) (Spec, error) {
 	}
 	for i, e := range entries {
 		refText, u, ok := strings.Cut(e, "=")
-		if !ok {
+		// A key's base64 padding holds '=' too: never echo what may be a URL.
+		if !ok || strings.ContainsAny(refText, "/?@") || len(refText) > sensitive.MaxKeyIDLen+12 {
 			return Spec{}, fmt.Errorf("%w: entry %d (%s): want kid:version=URL", ErrInvalidSpec, i+1, redactEntry(e))
 		}
 		ref, err := sensitive.ParseKeyRef(refText)
 		if err != nil {
 			return Spec{}, fmt.Errorf("%w: entry %d: %w", ErrInvalidSpec, i+1, err)
+		}
+		for _, k := range s.Keys {
+			if k.Ref == ref {
+				return Spec{}, fmt.Errorf("%w: key %q configured twice; give each key version one URL", ErrInvalidSpec, ref.String())
+			}
 		}
 		s.Keys = append(s.Keys, KeySpec{Ref: ref, URL: u})
 	}
@@ -116,7 +122,8 @@ func validateURL(k KeySpec) error {
 			"and values sealed with it would be lost; put 32 random bytes in URL-safe base64 after base64key://", ErrInvalidSpec, k.Ref.String())
 	}
 	if len(u.Query()) > 0 || (u.Path != "" && u.Path != "/") {
-		return fmt.Errorf("%w: key %q: a base64key URL takes no path or query; it is base64key://<key>", ErrInvalidSpec, k.Ref.String())
+		return fmt.Errorf("%w: key %q: a base64key URL takes no path or query; it is base64key://<key>, "+
+			"the key in URL-safe base64 ('-' and '_' instead of '+' and '/')", ErrInvalidSpec, k.Ref.String())
 	}
 	raw, err := base64.URLEncoding.DecodeString(u.Host)
 	if err != nil {
