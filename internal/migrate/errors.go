@@ -21,6 +21,9 @@ var (
 	// before the latest applied version (added out of order, e.g. after a
 	// merge); rename it to a version after the latest one.
 	ErrOutOfOrder = errors.New("migrate: migration file added out of order")
+	// ErrNotClean is returned (wrapped) by Up when a database without
+	// revisions already has tables; see WithBaseline.
+	ErrNotClean = errors.New("migrate: database not clean")
 	// ErrLockTimeout is returned (wrapped) by Up when another migrator held
 	// the migration lock for longer than the lock timeout.
 	ErrLockTimeout = errors.New("migrate: timed out waiting for the migration lock")

@@ -30,6 +30,7 @@ type Migrator struct {
 	operator    string
 	out         io.Writer
 	log         *zap.Logger
+	baseline    string
 }
 
 // Option configures a Migrator.
@@ -83,6 +84,20 @@ func WithRevisionsSchema(schema string) Option {
 func WithOperatorVersion(v string) Option {
 	return func(m *Migrator) error {
 		m.operator = v
+		return nil
+	}
+}
+
+// WithBaseline adopts a database whose schema predates the revisions table:
+// on its first run, versions up to and including version are recorded as a
+// baseline instead of applied (the atlas CLI's --baseline). Without it, a
+// non-empty database with no revisions is refused.
+func WithBaseline(version string) Option {
+	return func(m *Migrator) error {
+		if version == "" {
+			return errors.New("migrate: WithBaseline: empty version")
+		}
+		m.baseline = version
 		return nil
 	}
 }
@@ -222,18 +237,29 @@ func (m *Migrator) upLocked(ctx context.Context, dir *migrate.MemDir) (res *Resu
 	if err != nil {
 		return nil, fmt.Errorf("open atlas driver: %w", err)
 	}
-	ex, err := migrate.NewExecutor(drv, dir, rrw, migrate.WithOperatorVersion(m.operator))
+	exOpts := []migrate.ExecutorOption{migrate.WithOperatorVersion(m.operator)}
+	if m.baseline != "" && len(revs) == 0 {
+		exOpts = append(exOpts, migrate.WithBaselineVersion(m.baseline))
+	}
+	ex, err := migrate.NewExecutor(drv, dir, rrw, exOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("create executor: %w", err)
 	}
 	// Atlas decides what is pending exactly as the CLI would (checkpoints,
 	// partially applied files, a clean database on first run).
 	pending, err := ex.Pending(ctx)
-	if errors.Is(err, migrate.ErrNoPendingFiles) {
+	var nce *migrate.NotCleanError
+	switch {
+	case errors.Is(err, migrate.ErrNoPendingFiles):
+		revs, err = rrw.ReadRevisions(ctx) // a baseline may have been written
+		if err != nil {
+			return nil, err
+		}
 		res.Version = currentVersion(revs)
 		return res, nil
-	}
-	if err != nil {
+	case errors.As(err, &nce):
+		return nil, fmt.Errorf("%w: the database has no migration revisions but is not empty (%s): migrate an empty database, or adopt this one with WithBaseline(<version its schema matches>)", ErrNotClean, nce.Reason)
+	case err != nil:
 		return nil, fmt.Errorf("compute pending migrations: %w", err)
 	}
 	m.progress("migrating to %s: %d file(s) pending", pending[len(pending)-1].Version(), len(pending))

@@ -289,7 +289,8 @@ func TestUpNoopTakesNoLock(t *testing.T) {
 	}
 	// The lock connection went back to the pool unlocked.
 	var n int
-	if err := db.QueryRow(`SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'`).Scan(&n); err != nil || n != 0 {
+	if err := db.QueryRow(`SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = $1
+		AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`, atlasLockKey()).Scan(&n); err != nil || n != 0 {
 		t.Fatalf("advisory locks still held: %d, %v", n, err)
 	}
 }
@@ -354,4 +355,35 @@ func names(fs []migrate.AppliedFile) []string {
 		out = append(out, f.Name)
 	}
 	return out
+}
+
+// A database whose schema predates the revisions is refused, or adopted
+// with a baseline.
+func TestUpNotCleanAndBaseline(t *testing.T) {
+	ctx := context.Background()
+	db, _ := newDB(t)
+	base := loadFS(t, "testdata/basic")
+	if _, err := db.Exec(string(base[v1].Data)); err != nil { // schema made by hand
+		t.Fatal(err)
+	}
+	if _, err := migrate.Up(ctx, db, base); !errors.Is(err, migrate.ErrNotClean) || !strings.Contains(err.Error(), "WithBaseline") {
+		t.Fatalf("err = %v, want ErrNotClean", err)
+	}
+	res, err := migrate.Up(ctx, db, base, migrate.WithBaseline("20260101000001"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := names(res.Applied); !slices.Equal(got, []string{v2, v3}) {
+		t.Fatalf("applied %v after the baseline", got)
+	}
+	st, err := migrate.Status(ctx, db, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Applied[0].Type != "baseline" || len(st.Pending) != 0 || st.Problem != nil {
+		t.Fatalf("status %s", st)
+	}
+	if res, err := migrate.Up(ctx, db, base, migrate.WithBaseline("20260101000001")); err != nil || res.Locked {
+		t.Fatalf("second run %+v, %v", res, err)
+	}
 }
