@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"io/fs"
 	"strconv"
 	"strings"
@@ -17,47 +16,27 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/central/central/ent"
-	entmigrate "github.com/central/central/ent/migrate"
 	"github.com/central/central/internal/config"
 	"github.com/central/central/internal/dbtest"
+	"github.com/central/central/internal/migrate"
 	"github.com/central/central/internal/seed"
+	"github.com/central/central/migrations"
 )
 
 func TestMain(m *testing.M) { dbtest.Main(m) }
 
-// schemaFS keys the temporary template by the generated ent schema, so a
-// schema change gets a fresh template.
-func schemaFS() fs.FS {
-	var b strings.Builder
-	for _, t := range entmigrate.Tables {
-		b.WriteString(t.Name)
-		for _, c := range t.Columns {
-			fmt.Fprintf(&b, " %s:%s:%v", c.Name, c.Type, c.SchemaType)
-		}
-		b.WriteByte('\n')
-	}
-	return fstest.MapFS{"ent_schema": {Data: []byte(b.String())}}
-}
-
-// createSchema builds the schema with ent (enum types first, which ent does
-// not create).
-func createSchema(ctx context.Context, db *sql.DB, _ fs.FS) error {
-	for _, stmt := range []string{
-		`CREATE TYPE app_environment AS ENUM ('development', 'test', 'production')`,
-		`CREATE TYPE tenant_status AS ENUM ('active', 'suspended')`,
-		`CREATE TYPE user_status AS ENUM ('active', 'disabled')`,
-	} {
-		if _, err := db.ExecContext(ctx, stmt); err != nil {
-			return err
-		}
-	}
-	c := ent.NewClient(ent.Driver(entsql.OpenDB(dialect.Postgres, db)))
-	return c.Schema.Create(ctx)
+// migrated applies the project's migrations to the template (dbtest's
+// default template once it migrates by default).
+func migrated() dbtest.Option {
+	return dbtest.WithMigrations(migrations.FS, func(ctx context.Context, db *sql.DB, fsys fs.FS) error {
+		_, err := migrate.Up(ctx, db, fsys)
+		return err
+	})
 }
 
 func newTestDB(t testing.TB) *dbtest.DB {
 	t.Helper()
-	return dbtest.New(t, dbtest.WithMigrations(schemaFS(), createSchema))
+	return dbtest.New(t, migrated())
 }
 
 // txDB is a Database over one pool: each outermost transaction runs on a

@@ -117,4 +117,3 @@ func TestRunAppliesInOrderAndIsIdempotent(t *testing.T) {
 		t.Errorf("tenants = %d, want 3", n)
 	}
 }
-
