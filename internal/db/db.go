@@ -27,6 +27,12 @@ type PendingChecker interface {
 	Pending(ctx context.Context) (int, error)
 }
 
+// PendingFunc adapts a function to PendingChecker.
+type PendingFunc func(ctx context.Context) (int, error)
+
+// Pending implements PendingChecker.
+func (f PendingFunc) Pending(ctx context.Context) (int, error) { return f(ctx) }
+
 // Option configures New.
 type Option func(*options) error
 

@@ -2,6 +2,8 @@ package db_test
 
 import (
 	"context"
+	"database/sql"
+	"io/fs"
 	"testing"
 	"time"
 
@@ -13,6 +15,8 @@ import (
 	"github.com/central/central/internal/config"
 	"github.com/central/central/internal/db"
 	"github.com/central/central/internal/dbtest"
+	"github.com/central/central/internal/migrate"
+	"github.com/central/central/migrations"
 )
 
 func TestMain(m *testing.M) { dbtest.Main(m) }
@@ -81,4 +85,15 @@ func count(t *testing.T, d *db.DB, query string) int {
 		t.Fatalf("%s: %v", query, err)
 	}
 	return n
+}
+
+// migrated returns a started DB on a fresh database with the app's schema.
+func migrated(t *testing.T, opts ...db.Option) (*db.DB, *dbtest.DB, logs) {
+	t.Helper()
+	tdb := dbtest.New(t, dbtest.WithMigrations(migrations.FS, func(ctx context.Context, sdb *sql.DB, fsys fs.FS) error {
+		_, err := migrate.Up(ctx, sdb, fsys)
+		return err
+	}))
+	d, l := openOn(t, pgConfig(tdb), opts...)
+	return d, tdb, l
 }
