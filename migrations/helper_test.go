@@ -1,44 +1,17 @@
 package migrations_test
 
 import (
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
-	"net/url"
-	"os"
 	"testing"
 
-	_ "github.com/jackc/pgx/v5/stdlib"
+	"github.com/central/central/internal/dbtest"
 )
 
-func devURL(t *testing.T) string {
-	if u := os.Getenv("TEST_DATABASE_URL"); u != "" {
-		return u
-	}
-	return "postgres://postgres@127.0.0.1:5432/postgres"
-}
+func TestMain(m *testing.M) { dbtest.Main(m) }
 
-func emptyDB(t *testing.T) *sql.DB {
-	admin, err := sql.Open("pgx", devURL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	name := "migrations_test_" + hex.EncodeToString(b)
-	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
-		t.Fatal(err)
-	}
-	u, _ := url.Parse(devURL(t))
-	u.Path = "/" + name
-	db, err := sql.Open("pgx", u.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		db.Close()
-		_, _ = admin.Exec("DROP DATABASE " + name + " WITH (FORCE)")
-		admin.Close()
-	})
-	return db
-}
+// devURL is a superuser URL on the test server, where the diff creates its
+// scratch databases.
+func devURL(t *testing.T) string { return dbtest.New(t).AdminURL }
+
+// emptyDB is a fresh database without migrations.
+func emptyDB(t *testing.T) *sql.DB { return dbtest.New(t).OpenDB(t) }

@@ -2,11 +2,8 @@ package migrate_test
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"io/fs"
-	"net/url"
 	"os"
 	"path"
 	"sort"
@@ -16,34 +13,17 @@ import (
 
 	atlas "ariga.io/atlas/sql/migrate"
 	_ "github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/central/central/internal/dbtest"
 )
+
+func TestMain(m *testing.M) { dbtest.Main(m) }
 
 // newDB returns a connection to a fresh, empty database and its URL.
 func newDB(t testing.TB) (*sql.DB, string) {
 	t.Helper()
-	admin := os.Getenv("TEST_DATABASE_URL")
-	if admin == "" {
-		admin = "postgres://postgres@127.0.0.1:5432/postgres"
-	}
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	name := "migrate_test_" + hex.EncodeToString(b)
-	adb, err := sql.Open("pgx", admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := adb.Exec("CREATE DATABASE " + name); err != nil {
-		t.Fatal(err)
-	}
-	u, _ := url.Parse(admin)
-	u.Path = "/" + name
-	db := openDB(t, u.String())
-	t.Cleanup(func() {
-		db.Close()
-		_, _ = adb.Exec("DROP DATABASE " + name + " WITH (FORCE)")
-		adb.Close()
-	})
-	return db, u.String()
+	d := dbtest.New(t)
+	return d.OpenDB(t), d.URL
 }
 
 func openDB(t testing.TB, dsn string) *sql.DB {

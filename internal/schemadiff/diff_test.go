@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"flag"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,6 +16,7 @@ import (
 	"entgo.io/ent/schema/field"
 	_ "github.com/jackc/pgx/v5/stdlib"
 
+	"github.com/central/central/internal/dbtest"
 	"github.com/central/central/internal/migrate"
 	"github.com/central/central/internal/schemadiff"
 )
@@ -67,12 +67,11 @@ func withKind(s *widgetSpec)                 { s.kind = true }
 func noIndex(s *widgetSpec)                  { s.withIndex = false }
 func nameIsInt(s *widgetSpec)                { s.nameIsInt = true }
 
-func devURL() string {
-	if u := os.Getenv("TEST_DATABASE_URL"); u != "" {
-		return u
-	}
-	return "postgres://postgres@127.0.0.1:5432/postgres"
-}
+func TestMain(m *testing.M) { dbtest.Main(m) }
+
+// devURL is a superuser URL on the test server (Compute creates its
+// scratch databases there).
+func devURL(t *testing.T) string { return dbtest.New(t).AdminURL }
 
 func clock(s string) schemadiff.Option {
 	t, err := time.Parse("20060102150405", s)
@@ -84,10 +83,11 @@ func clock(s string) schemadiff.Option {
 
 func TestDiffLifecycle(t *testing.T) {
 	ctx := context.Background()
+	dev := devURL(t)
 	dir := t.TempDir()
 
 	// 1. First migration: enum type, table, index.
-	res, err := schemadiff.Diff(ctx, devURL(), dir, widgets(), "init", clock("20260301120000"))
+	res, err := schemadiff.Diff(ctx, dev, dir, widgets(), "init", clock("20260301120000"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func TestDiffLifecycle(t *testing.T) {
 
 	// 2. Schema and directory agree: nothing written, atlas.sum untouched.
 	sumBefore := read(t, filepath.Join(dir, "atlas.sum"))
-	res, err = schemadiff.Diff(ctx, devURL(), dir, widgets(), "again", clock("20260301120005"))
+	res, err = schemadiff.Diff(ctx, dev, dir, widgets(), "again", clock("20260301120005"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +110,7 @@ func TestDiffLifecycle(t *testing.T) {
 	// 3. An added enum value, a new enum type and a new column, in the same
 	// second as the first diff: versions bump past it, the enum value gets
 	// its own file before the rest.
-	res, err = schemadiff.Diff(ctx, devURL(), dir, widgets(statuses("active", "suspended", "archived"), withColor, withKind), "more", clock("20260301120000"))
+	res, err = schemadiff.Diff(ctx, dev, dir, widgets(statuses("active", "suspended", "archived"), withColor, withKind), "more", clock("20260301120000"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +129,7 @@ func TestDiffLifecycle(t *testing.T) {
 	if _, err := db.Exec(`INSERT INTO widgets (id, name, status, kind) VALUES (gen_random_uuid(), 'w', 'archived', 'large')`); err != nil {
 		t.Fatalf("new enum values unusable after apply: %v", err)
 	}
-	plan, err := schemadiff.Compute(ctx, devURL(), os.DirFS(dir), widgets(statuses("active", "suspended", "archived"), withColor, withKind), "x")
+	plan, err := schemadiff.Compute(ctx, dev, os.DirFS(dir), widgets(statuses("active", "suspended", "archived"), withColor, withKind), "x")
 	if err != nil || !plan.Empty() {
 		t.Fatalf("after step 3: plan %+v, err %v", plan, err)
 	}
@@ -137,8 +137,9 @@ func TestDiffLifecycle(t *testing.T) {
 
 func TestDiffRefusesDestructive(t *testing.T) {
 	ctx := context.Background()
+	dev := devURL(t)
 	dir := t.TempDir()
-	if _, err := schemadiff.Diff(ctx, devURL(), dir, widgets(withColor), "init", clock("20260301120000")); err != nil {
+	if _, err := schemadiff.Diff(ctx, dev, dir, widgets(withColor), "init", clock("20260301120000")); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -152,7 +153,7 @@ func TestDiffRefusesDestructive(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := schemadiff.Diff(ctx, devURL(), dir, tt.tables, "destroy", clock("20260301130000"))
+			_, err := schemadiff.Diff(ctx, dev, dir, tt.tables, "destroy", clock("20260301130000"))
 			var de *schemadiff.DestructiveError
 			if !errors.As(err, &de) || !errors.Is(err, schemadiff.ErrDestructive) {
 				t.Fatalf("err = %v, want *DestructiveError", err)
@@ -166,7 +167,7 @@ func TestDiffRefusesDestructive(t *testing.T) {
 		})
 	}
 	// Allowed explicitly, the drop is written.
-	res, err := schemadiff.Diff(ctx, devURL(), dir, widgets(), "drop_color", clock("20260301130000"), schemadiff.AllowDestructive(true))
+	res, err := schemadiff.Diff(ctx, dev, dir, widgets(), "drop_color", clock("20260301130000"), schemadiff.AllowDestructive(true))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,8 +179,9 @@ func TestDiffRefusesDestructive(t *testing.T) {
 
 func TestDiffUnsupportedEnumChanges(t *testing.T) {
 	ctx := context.Background()
+	dev := devURL(t)
 	dir := t.TempDir()
-	if _, err := schemadiff.Diff(ctx, devURL(), dir, widgets(statuses("active", "suspended", "archived")), "init"); err != nil {
+	if _, err := schemadiff.Diff(ctx, dev, dir, widgets(statuses("active", "suspended", "archived")), "init"); err != nil {
 		t.Fatal(err)
 	}
 	for _, tt := range []struct {
@@ -191,7 +193,7 @@ func TestDiffUnsupportedEnumChanges(t *testing.T) {
 		{"reordered values", []string{"suspended", "active", "archived"}, "reorders"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := schemadiff.Diff(ctx, devURL(), dir, widgets(statuses(tt.vals...)), "change", schemadiff.AllowDestructive(true))
+			_, err := schemadiff.Diff(ctx, dev, dir, widgets(statuses(tt.vals...)), "change", schemadiff.AllowDestructive(true))
 			if !errors.Is(err, schemadiff.ErrUnsupported) || !strings.Contains(err.Error(), tt.msg) {
 				t.Fatalf("err = %v, want ErrUnsupported mentioning %q", err, tt.msg)
 			}
@@ -201,6 +203,7 @@ func TestDiffUnsupportedEnumChanges(t *testing.T) {
 
 func TestComputeRejectsBadInput(t *testing.T) {
 	ctx := context.Background()
+	dev := devURL(t)
 	dir := t.TempDir()
 	for _, tt := range []struct {
 		name, migration, msg string
@@ -210,24 +213,24 @@ func TestComputeRejectsBadInput(t *testing.T) {
 		{"no tables", "init", "no tables", nil},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := schemadiff.Diff(ctx, devURL(), dir, tt.tables, tt.migration)
+			_, err := schemadiff.Diff(ctx, dev, dir, tt.tables, tt.migration)
 			if err == nil || !strings.Contains(err.Error(), tt.msg) {
 				t.Fatalf("err = %v, want mention of %q", err, tt.msg)
 			}
 		})
 	}
-	if _, err := schemadiff.Diff(ctx, devURL(), filepath.Join(dir, "missing"), widgets(), "init"); err == nil {
+	if _, err := schemadiff.Diff(ctx, dev, filepath.Join(dir, "missing"), widgets(), "init"); err == nil {
 		t.Fatal("missing directory accepted")
 	}
 	// A directory that fails atlas.sum verification is refused, naming the file.
-	if _, err := schemadiff.Diff(ctx, devURL(), dir, widgets(), "init"); err != nil {
+	if _, err := schemadiff.Diff(ctx, dev, dir, widgets(), "init"); err != nil {
 		t.Fatal(err)
 	}
 	f := sqlFiles(t, dir)[0]
 	if err := os.WriteFile(filepath.Join(dir, f), []byte("SELECT 1;\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := schemadiff.Diff(ctx, devURL(), dir, widgets(), "next"); err == nil || !strings.Contains(err.Error(), f) {
+	if _, err := schemadiff.Diff(ctx, dev, dir, widgets(), "next"); err == nil || !strings.Contains(err.Error(), f) {
 		t.Fatalf("tampered directory: err = %v", err)
 	}
 }
@@ -282,31 +285,5 @@ func sqlFiles(t *testing.T, dir string) []string {
 	return m
 }
 
-// scratchDB returns an empty database on the dev server.
-func scratchDB(t *testing.T) *sql.DB {
-	t.Helper()
-	admin, err := sql.Open("pgx", devURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Close() })
-	name := "schemadiff_test_" + strings.ToLower(strings.NewReplacer("/", "_", " ", "_").Replace(t.Name()))
-	_, _ = admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
-	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
-		t.Fatal(err)
-	}
-	u, err := url.Parse(devURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = "/" + name
-	db, err := sql.Open("pgx", u.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		db.Close()
-		_, _ = admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
-	})
-	return db
-}
+// scratchDB returns an empty database.
+func scratchDB(t *testing.T) *sql.DB { return dbtest.New(t).OpenDB(t) }
