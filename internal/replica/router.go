@@ -39,7 +39,8 @@ type Router struct {
 	primaryReads atomic.Uint64 // reads routed to the primary
 	retries      atomic.Uint64 // replica reads retried on the primary
 
-	primaryWAL walHistory // primary WAL positions seen by the watcher
+	primaryWAL  walHistory // primary WAL positions seen by the watcher
+	primaryDown bool       // the last primary poll failed; only pollAll uses it
 
 	lifeMu  sync.Mutex
 	started bool
@@ -209,8 +210,7 @@ func (r *Router) Close() error {
 
 // pick returns the replica a read in ctx should use, or nil for the primary.
 func (r *Router) pick(ctx context.Context) *replicaState {
-	n := len(r.replicas)
-	if n == 0 {
+	if len(r.replicas) == 0 {
 		return nil
 	}
 	var need Token
@@ -220,12 +220,17 @@ func (r *Router) pick(ctx context.Context) *replicaState {
 			return nil
 		}
 	}
-	start := r.next.Add(1)
-	for i := range n {
-		rs := r.replicas[(start+uint64(i))%uint64(n)]
+	// Round robin over the eligible replicas only, so that an excluded
+	// replica's share is spread evenly rather than landing on its neighbour.
+	var buf [8]*replicaState
+	eligible := buf[:0]
+	for _, rs := range r.replicas {
 		if rs.healthy.Load() && Token(rs.replay.Load()) >= need {
-			return rs
+			eligible = append(eligible, rs)
 		}
+	}
+	if len(eligible) > 0 {
+		return eligible[r.next.Add(1)%uint64(len(eligible))]
 	}
 	if need.IsZero() || r.cfg.maxWait <= 0 {
 		return nil

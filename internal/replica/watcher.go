@@ -225,12 +225,19 @@ func (r *Router) pollAll(ctx context.Context) {
 	pctx, cancel := context.WithTimeout(ctx, r.cfg.pollTimeout)
 	lsn, err := queryLSN(pctx, r.primaryRow(), "SELECT pg_current_wal_lsn()::text")
 	cancel()
-	if err != nil {
-		if ctx.Err() != nil {
-			return
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return // stopping
+	case err != nil:
+		if !r.primaryDown {
+			r.log.Warn("cannot poll the primary WAL position; replica lag is measured against the last known one", zap.Error(err))
 		}
-		r.log.Debug("poll primary WAL position", zap.Error(err))
-	} else {
+		r.primaryDown = true
+	default:
+		if r.primaryDown {
+			r.log.Info("polling the primary WAL position again")
+		}
+		r.primaryDown = false
 		r.primaryWAL.add(lsn, r.cfg.now(), r.cfg.maxLag+2*r.cfg.pollInterval)
 	}
 	var wg sync.WaitGroup
