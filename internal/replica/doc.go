@@ -19,8 +19,9 @@
 //  4. If none qualifies, the read goes to the primary. With [WithMaxWait] a
 //     tokened read first re-polls the healthy replicas for up to that long.
 //
-// Exec and ExecContext always go to the primary driver, so writes reach
-// PostgreSQL only to be refused by its read-only session.
+// Serializable transactions always go to the primary, since a hot standby
+// refuses them. Exec and ExecContext always go to the primary driver, so
+// writes reach PostgreSQL only to be refused by its read-only session.
 //
 // # Read-only on the primary
 //

@@ -166,11 +166,16 @@ func (r *Router) Tx(ctx context.Context) (dialect.Tx, error) {
 
 // BeginTx is [Router.Tx] with options (ent's client.BeginTx uses it). The
 // transaction is always started READ ONLY when the target driver supports
-// options, whatever opts says.
+// options, whatever opts says. Serializable transactions go to the primary:
+// a hot standby refuses them.
 func (r *Router) BeginTx(ctx context.Context, opts *stdsql.TxOptions) (dialect.Tx, error) {
 	ro := stdsql.TxOptions{ReadOnly: true}
 	if opts != nil {
 		ro.Isolation = opts.Isolation
+	}
+	if ro.Isolation == stdsql.LevelSerializable {
+		r.primaryReads.Add(1)
+		return beginTx(ctx, r.primary, &ro)
 	}
 	if rs := r.pick(ctx); rs != nil {
 		rs.reads.Add(1)

@@ -222,6 +222,19 @@ func TestReadsGoToHealthyReplica(t *testing.T) {
 	if st := f.router.Stats(); st.PrimaryReads != 0 || st.ReplicaReads["r1"] != 6 || st.Retries != 0 {
 		t.Fatalf("Stats = %+v, want 6 replica reads (5 queries, 1 transaction) and nothing else", st)
 	}
+	// A standby refuses serializable transactions: they go to the primary.
+	stx, err := f.router.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelSerializable})
+	if err != nil {
+		t.Fatalf("BeginTx serializable: %v", err)
+	}
+	defer stx.Rollback()
+	var iso string
+	if err := queryRow(ctx, stx, "SELECT pg_is_in_recovery(), current_setting('transaction_isolation'), current_setting('transaction_read_only')", &rec, &iso, &readOnly); err != nil {
+		t.Fatalf("serializable transaction read: %v", err)
+	}
+	if rec || iso != "serializable" || readOnly != "on" {
+		t.Fatalf("serializable transaction: in recovery %v, isolation %q, read only %q; want primary, serializable, on", rec, iso, readOnly)
+	}
 }
 
 func TestWithoutReplicasReadsUseReadOnlyPrimary(t *testing.T) {
