@@ -90,10 +90,16 @@ func count(t *testing.T, d *db.DB, query string) int {
 // migrated returns a started DB on a fresh database with the app's schema.
 func migrated(t *testing.T, opts ...db.Option) (*db.DB, *dbtest.DB, logs) {
 	t.Helper()
-	tdb := dbtest.New(t, dbtest.WithMigrations(migrations.FS, func(ctx context.Context, sdb *sql.DB, fsys fs.FS) error {
-		_, err := migrate.Up(ctx, sdb, fsys)
-		return err
-	}))
+	tdb := dbtest.New(t, withSchema())
 	d, l := openOn(t, pgConfig(tdb), opts...)
 	return d, tdb, l
+}
+
+// withSchema migrates the template with the app's migrations.
+// TODO: drop once dbtest migrates its default template.
+func withSchema() dbtest.Option {
+	return dbtest.WithMigrations(migrations.FS, func(ctx context.Context, sdb *sql.DB, fsys fs.FS) error {
+		_, err := migrate.Up(ctx, sdb, fsys)
+		return err
+	})
 }

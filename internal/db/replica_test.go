@@ -1,0 +1,119 @@
+package db_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/central/central/ent/tenant"
+	"github.com/central/central/internal/db"
+	"github.com/central/central/internal/dbtest"
+	"github.com/central/central/internal/replica"
+)
+
+// rolesOf returns the role of every logged statement since mark.
+func rolesOf(l logs, mark int) []string {
+	var out []string
+	for _, e := range l.All()[mark:] {
+		if e.LoggerName == "db.sql" && e.ContextMap()["op"] == "query" {
+			out = append(out, fmt.Sprint(e.ContextMap()["role"]))
+		}
+	}
+	return out
+}
+
+// TestReplicaReadYourWrites composes the module with a real streaming
+// replica: plain reads go to the replica, a session's read right after its
+// write goes to the primary (read-only role) and sees the write, and once
+// the replica has replayed the token, reads carrying it go back to the
+// replica.
+func TestReplicaReadYourWrites(t *testing.T) {
+	pair := dbtest.NewPair(t, withSchema())
+	d, l := openOn(t, pgConfig(pair.DB, pair.ReplicaReadOnlyURL), db.WithReplicaOptions(replica.WithPollInterval(20*time.Millisecond)))
+	ctx := ctxT(t)
+
+	waitHealthy(t, d)
+	mark := l.Len()
+	if _, err := d.Reader(ctx).Tenant.Query().Count(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := rolesOf(l, mark); fmt.Sprint(got) != "[replica]" {
+		t.Fatalf("plain read went to %v, want [replica]", got)
+	}
+
+	// A request: write, then read in the same session.
+	reqCtx := replica.NewSession(ctx)
+	if _, err := d.Writer(reqCtx).Tenant.Create().SetSlug("technova").SetDisplayName("TechNova Global").Save(reqCtx); err != nil {
+		t.Fatal(err)
+	}
+	mark = l.Len()
+	n, err := d.Reader(reqCtx).Tenant.Query().Where(tenant.Slug("technova")).Count(reqCtx)
+	if err != nil || n != 1 {
+		t.Fatalf("read after write: n=%d err=%v, want 1", n, err)
+	}
+	if got := rolesOf(l, mark); fmt.Sprint(got) != "[readonly]" {
+		t.Fatalf("read after write went to %v, want [readonly] (the primary)", got)
+	}
+
+	// The token goes to the client and comes back with the next request.
+	tok, err := d.Token(reqCtx)
+	if err != nil || tok.IsZero() {
+		t.Fatalf("token %v, err %v", tok, err)
+	}
+	if err := pair.WaitReplay(ctx, tok.String()); err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := replica.ParseToken(tok.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := replica.WithToken(ctx, parsed)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mark = l.Len()
+		n, err = d.Reader(next).Tenant.Query().Where(tenant.Slug("technova")).Count(next)
+		if err != nil || n != 1 {
+			t.Fatalf("read with token: n=%d err=%v, want 1", n, err)
+		}
+		if fmt.Sprint(rolesOf(l, mark)) == "[replica]" {
+			break // the watcher has seen the replay
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("reads with a replayed token never returned to the replica: %v", d.Router().Status())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	// Inside a transaction, reads stay in the transaction (primary).
+	if err := d.WithTx(reqCtx, func(ctx context.Context) error {
+		mark = l.Len()
+		_, err := d.Reader(ctx).Tenant.Query().Count(ctx)
+		if got := rolesOf(l, mark); fmt.Sprint(got) != "[primary]" {
+			t.Errorf("read in tx went to %v, want [primary]", got)
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	r := d.Health(ctx)
+	if !r.Ready || len(r.Checks) == 0 || r.Checks[len(r.Checks)-1].Name != "replica-1" || !r.Checks[len(r.Checks)-1].OK {
+		t.Errorf("health %+v", r)
+	}
+}
+
+func waitHealthy(t *testing.T, d *db.DB) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		st := d.Router().Status()
+		if len(st) == 1 && st[0].Healthy {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("replica never healthy: %+v", st)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
