@@ -244,28 +244,28 @@ func (r *Router) pick(ctx context.Context) *replicaState {
 }
 
 // waitFor re-polls the healthy replicas until one has replayed need, for at
-// most the configured max wait.
+// most the configured max wait. Concurrent waiters share polls: a replica is
+// asked at most once per waitPollEvery, the others use the cached answer.
 func (r *Router) waitFor(ctx context.Context, need Token) *replicaState {
 	ctx, cancel := context.WithTimeout(ctx, r.cfg.maxWait)
 	defer cancel()
-	const pause = 2 * time.Millisecond
-	timer := time.NewTimer(pause)
+	timer := time.NewTimer(waitPollEvery)
 	defer timer.Stop()
 	for {
 		for _, rs := range r.replicas {
 			if !rs.healthy.Load() {
 				continue
 			}
-			lsn, err := queryLSN(ctx, querierRow(rs.q), replayLSNQuery)
-			if err != nil {
-				continue
+			if Token(rs.replay.Load()) < need && rs.claimWaitPoll(time.Now()) {
+				if lsn, err := queryLSN(ctx, querierRow(rs.q), replayLSNQuery); err == nil {
+					rs.observeReplay(lsn)
+				}
 			}
-			rs.observeReplay(lsn)
-			if lsn >= need && rs.healthy.Load() {
+			if Token(rs.replay.Load()) >= need && rs.healthy.Load() {
 				return rs
 			}
 		}
-		timer.Reset(pause)
+		timer.Reset(waitPollEvery)
 		select {
 		case <-ctx.Done():
 			return nil
@@ -273,6 +273,9 @@ func (r *Router) waitFor(ctx context.Context, need Token) *replicaState {
 		}
 	}
 }
+
+// waitPollEvery is how often waiting reads may poll one replica, together.
+const waitPollEvery = 2 * time.Millisecond
 
 // retryable reports whether a failed read on rs may be retried on the
 // primary, taking rs out of rotation on connection errors.

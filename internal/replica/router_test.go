@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -635,5 +636,72 @@ func TestRoundRobinSkipsUnreachableReplica(t *testing.T) {
 	time.Sleep(100 * time.Millisecond) // several failed polls
 	if n := logs.FilterMessage("replica excluded from reads").Len(); n != 1 {
 		t.Fatalf("logged the dead replica's exclusion %d times, want once", n)
+	}
+}
+
+// countingQuerier counts the queries a router sends to a replica's DB.
+type countingQuerier struct {
+	*sql.DB
+	n atomic.Int64
+}
+
+func (c *countingQuerier) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	c.n.Add(1)
+	return c.DB.QueryRowContext(ctx, query, args...)
+}
+
+func TestMaxWaitSharesPolls(t *testing.T) {
+	p := newTestPair(t, false)
+	f := &fixture{rw: openDB(t, p.RWURL), admin: openDB(t, p.ReplicaAdminURL)}
+	ro, rdb := openDB(t, p.ROURL), openDB(t, p.ReplicaURL)
+	counter := &countingQuerier{DB: rdb}
+	const maxWait = 100 * time.Millisecond
+	r, err := replica.NewRouter(entsql.OpenDB(dialect.Postgres, ro),
+		[]replica.Target{{Name: "r1", Driver: entsql.OpenDB(dialect.Postgres, rdb), DB: counter}},
+		zaptest.NewLogger(t), replica.WithPrimaryQuerier(ro), replica.WithPollInterval(time.Hour),
+		replica.WithMaxLag(time.Hour), replica.WithMaxWait(maxWait))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := r.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer r.Stop(ctx)
+	f.pauseReplay(t)
+	if _, err := f.rw.Exec("CREATE TABLE shared_polls (v int)"); err != nil {
+		t.Fatal(err)
+	}
+	wctx := replica.NewSession(ctx)
+	replica.MarkWrite(wctx)
+	tok, err := r.Token(wctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := counter.n.Load()
+	const readers = 20
+	var wg sync.WaitGroup
+	errs := make(chan error, readers)
+	for range readers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var rec bool
+			if err := queryRow(replica.WithToken(ctx, tok), r, "SELECT pg_is_in_recovery()", &rec); err != nil || rec {
+				errs <- fmt.Errorf("tokened read with replay paused: in recovery %v, %v; want the primary", rec, err)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	// Shared polls: at most one per 2ms over the wait, however many readers
+	// wait; unshared, each reader would poll about 50 times.
+	if polls, limit := counter.n.Load()-before, int64(maxWait/(2*time.Millisecond))+readers; polls > limit {
+		t.Fatalf("%d readers waiting %v polled the replica %d times, want at most %d", readers, maxWait, polls, limit)
+	} else {
+		t.Logf("%d readers waiting %v polled the replica %d times", readers, maxWait, polls)
 	}
 }

@@ -62,6 +62,8 @@ type replicaState struct {
 	replay  atomic.Uint64 // highest replay LSN seen
 	reads   atomic.Uint64 // reads routed here
 
+	lastWaitPoll atomic.Int64 // unix nanos of the last poll by a waiting read
+
 	mu     sync.Mutex
 	status ReplicaStatus
 	polled bool
@@ -75,6 +77,16 @@ func (rs *replicaState) observeReplay(lsn Token) {
 			return
 		}
 	}
+}
+
+// claimWaitPoll reports whether a waiting read may poll the replica now,
+// claiming the slot if so.
+func (rs *replicaState) claimWaitPoll(now time.Time) bool {
+	last := rs.lastWaitPoll.Load()
+	if now.UnixNano()-last < int64(waitPollEvery) {
+		return false
+	}
+	return rs.lastWaitPoll.CompareAndSwap(last, now.UnixNano())
 }
 
 // markDown takes the replica out of rotation after a failed read.
