@@ -2,46 +2,30 @@ package sensitive_test
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"errors"
-	"os"
 	"reflect"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	_ "github.com/jackc/pgx/v5/stdlib"
 
+	"github.com/central/central/internal/dbtest"
 	"github.com/central/central/internal/sensitive"
 )
 
-// scratchTable creates a table with jsonb columns on a real PostgreSQL and
-// returns its name with database/sql and pgx handles.
+func TestMain(m *testing.M) { dbtest.Main(m) }
+
+// scratchTable creates a table with jsonb columns in a fresh database on a
+// real PostgreSQL (dbtest) and returns its name with database/sql and pgx
+// handles.
 func scratchTable(t *testing.T) (string, *sql.DB, *pgxpool.Pool) {
 	t.Helper()
-	url := os.Getenv("TEST_DATABASE_URL")
-	if url == "" {
-		url = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-	}
-	ctx := context.Background()
-	db, err := sql.Open("pgx", url)
-	if err != nil {
+	tdb := dbtest.New(t)
+	db, pool := tdb.OpenDB(t), tdb.Pool(t)
+	const name = "sealed_values"
+	if _, err := db.ExecContext(context.Background(), `CREATE TABLE `+name+` (id int PRIMARY KEY, info jsonb, note text)`); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
-	pool, err := pgxpool.New(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	name := "sensitive_test_" + hex.EncodeToString(b)
-	if _, err := db.ExecContext(ctx, `CREATE TABLE `+name+` (id int PRIMARY KEY, info jsonb, note text)`); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _, _ = db.Exec(`DROP TABLE ` + name) })
 	return name, db, pool
 }
 
