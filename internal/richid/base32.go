@@ -55,36 +55,35 @@ func encodeBase32(dst *[26]byte, u *[16]byte) {
 
 // decodeBase32 decodes 26 Crockford base32 characters (either case). It reports false when a character is
 // outside the alphabet or the value overflows 128 bits (first character above '7'); the caller works out which.
-func decodeBase32[T string | []byte](s T) (u [16]byte, ok bool) {
+// It is unrolled, like oklog/ulid's decoder, because Parse is on every request path; validation ORs the table
+// entries instead of branching on each character.
+func decodeBase32(s string) (u [16]byte, ok bool) {
 	if len(s) != 26 {
 		return u, false
 	}
 	t := &decTable
-	var d [26]byte
-	var acc byte
-	for i := range d {
-		d[i] = t[s[i]]
-		acc |= d[i]
-	}
-	if acc&0xE0 != 0 || d[0] > 7 {
+	// Independent ORs in groups, so the loads are not one long dependency chain.
+	if (((t[s[0]]|t[s[1]])|(t[s[2]]|t[s[3]])|(t[s[4]]|t[s[5]])|(t[s[6]]|t[s[7]]))|
+		((t[s[8]]|t[s[9]])|(t[s[10]]|t[s[11]])|(t[s[12]]|t[s[13]])|(t[s[14]]|t[s[15]]))|
+		((t[s[16]]|t[s[17]])|(t[s[18]]|t[s[19]])|(t[s[20]]|t[s[21]])|(t[s[22]]|t[s[23]])|(t[s[24]]|t[s[25]])))&0xE0 != 0 || t[s[0]] > 7 {
 		return u, false
 	}
-	u[0] = d[0]<<5 | d[1]
-	u[1] = d[2]<<3 | d[3]>>2
-	u[2] = d[3]<<6 | d[4]<<1 | d[5]>>4
-	u[3] = d[5]<<4 | d[6]>>1
-	u[4] = d[6]<<7 | d[7]<<2 | d[8]>>3
-	u[5] = d[8]<<5 | d[9]
-	u[6] = d[10]<<3 | d[11]>>2
-	u[7] = d[11]<<6 | d[12]<<1 | d[13]>>4
-	u[8] = d[13]<<4 | d[14]>>1
-	u[9] = d[14]<<7 | d[15]<<2 | d[16]>>3
-	u[10] = d[16]<<5 | d[17]
-	u[11] = d[18]<<3 | d[19]>>2
-	u[12] = d[19]<<6 | d[20]<<1 | d[21]>>4
-	u[13] = d[21]<<4 | d[22]>>1
-	u[14] = d[22]<<7 | d[23]<<2 | d[24]>>3
-	u[15] = d[24]<<5 | d[25]
+	u[0] = t[s[0]]<<5 | t[s[1]]
+	u[1] = t[s[2]]<<3 | t[s[3]]>>2
+	u[2] = t[s[3]]<<6 | t[s[4]]<<1 | t[s[5]]>>4
+	u[3] = t[s[5]]<<4 | t[s[6]]>>1
+	u[4] = t[s[6]]<<7 | t[s[7]]<<2 | t[s[8]]>>3
+	u[5] = t[s[8]]<<5 | t[s[9]]
+	u[6] = t[s[10]]<<3 | t[s[11]]>>2
+	u[7] = t[s[11]]<<6 | t[s[12]]<<1 | t[s[13]]>>4
+	u[8] = t[s[13]]<<4 | t[s[14]]>>1
+	u[9] = t[s[14]]<<7 | t[s[15]]<<2 | t[s[16]]>>3
+	u[10] = t[s[16]]<<5 | t[s[17]]
+	u[11] = t[s[18]]<<3 | t[s[19]]>>2
+	u[12] = t[s[19]]<<6 | t[s[20]]<<1 | t[s[21]]>>4
+	u[13] = t[s[21]]<<4 | t[s[22]]>>1
+	u[14] = t[s[22]]<<7 | t[s[23]]<<2 | t[s[24]]>>3
+	u[15] = t[s[24]]<<5 | t[s[25]]
 	return u, true
 }
 

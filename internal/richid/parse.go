@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // ErrInvalid is matched (with errors.Is) by every error that reports text or bytes that are not a valid ID:
@@ -57,8 +58,9 @@ func quoteTrunc(s string) string {
 // ID has exactly one accepted spelling up to case. The first base32 character must be '0'..'7', since 26
 // characters carry 130 bits and a ULID has 128. Every failure is a [*ParseError] matching [ErrInvalid].
 func Parse[K Kind](s string) (ID[K], error) {
-	if id, ok := parseFast[K](s); ok {
-		return id, nil
+	var k K
+	if u, ok := parseRich(s, k.Prefix()); ok {
+		return ID[K]{u: u}, nil
 	}
 	return ID[K]{}, parseFailure[K](s)
 }
@@ -83,29 +85,23 @@ func (id ID[K]) AppendText(b []byte) ([]byte, error) { return id.appendRich(b), 
 
 // UnmarshalText parses the rich form as [Parse] does. On failure id is left unchanged.
 func (id *ID[K]) UnmarshalText(text []byte) error {
-	if v, ok := parseFast[K](text); ok {
-		*id = v
+	// The unsafe view is only read during the call; on failure the error gets a copy.
+	var k K
+	if u, ok := parseRich(unsafe.String(unsafe.SliceData(text), len(text)), k.Prefix()); ok {
+		id.u = u
 		return nil
 	}
 	return parseFailure[K](string(text))
 }
 
-// parseFast accepts well-formed input without allocating; on any failure the caller calls parseFailure to find
-// out why.
-func parseFast[K Kind, T string | []byte](s T) (ID[K], bool) {
-	var k K
-	p := k.Prefix()
+// parseRich decodes s when it is exactly prefix p, '-', and 26 valid base32 characters, without allocating. It
+// is not generic, so that it compiles to plain string code; on failure the caller asks parseFailure why.
+func parseRich(s, p string) (u [16]byte, ok bool) {
 	n := len(p)
-	if len(s) != n+27 || s[n] != '-' {
-		return ID[K]{}, false
+	if len(s) != n+27 || s[n] != '-' || s[:n] != p {
+		return u, false
 	}
-	for i := 0; i < n; i++ {
-		if s[i] != p[i] {
-			return ID[K]{}, false
-		}
-	}
-	u, ok := decodeBase32(s[n+1:])
-	return ID[K]{u: u}, ok
+	return decodeBase32(s[n+1:])
 }
 
 // parseFailure explains why s is not a valid rich ID of kind K.

@@ -2,6 +2,7 @@ package richid
 
 import (
 	"bytes"
+	"strings"
 	"time"
 
 	"github.com/oklog/ulid/v2"
@@ -49,8 +50,16 @@ func (ID[K]) Prefix() string {
 
 // String returns the rich form, e.g. "tenant-01H2XVNZ7C9NXWK3TMCRD9QWMN" (Crockford base32, uppercase).
 func (id ID[K]) String() string {
-	var buf [64]byte
-	return string(id.appendRich(buf[:0]))
+	var k K
+	p := k.Prefix()
+	var b strings.Builder
+	b.Grow(len(p) + 27)
+	b.WriteString(p)
+	b.WriteByte('-')
+	var enc [26]byte
+	encodeBase32(&enc, &id.u)
+	b.Write(enc[:])
+	return b.String()
 }
 
 // UUID returns the 16 bytes of the ID.
