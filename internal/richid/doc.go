@@ -40,6 +40,16 @@
 // UUIDValue/ScanUUID to move the 16 bytes as a binary uuid. Scan reads UUID text or 16 raw bytes. NULL into a
 // non-pointer ID is an error matching [ErrNull]: use a pointer for nullable columns.
 //
+// # Logging
+//
+// ID is a fmt.Stringer, so zap.Any, zap.Stringer and [Field] log the rich form, formatted only when the entry
+// is written.
+//
+// # Prefixes
+//
+// A prefix is 1 to 32 characters from a-z, 0-9 and '_', starting with a letter and not ending with '_'.
+// [ValidatePrefix] checks this; the ent code generator calls it, so Parse and String do not re-check at run time.
+//
 // # Generation
 //
 // A [Generator] makes strictly increasing IDs, safe for concurrent use, with clock and entropy injected.

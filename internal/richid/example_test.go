@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/central/central/internal/richid"
+	"go.uber.org/zap"
 )
 
 func ExampleParse() {
@@ -86,4 +87,24 @@ func ExampleValidatePrefix() {
 	// Output:
 	// <nil>
 	// richid: invalid prefix "Tenant": must start with a lowercase letter a-z
+}
+
+func ExampleField() {
+	logger := zap.NewExample()
+	id := TenantID{richid.MustParse[tenantKind]("tenant-01H2XVNZ7C9NXWK3TMCRD9QWMN")}
+	logger.Info("tenant created", richid.Field("tenant", id.ID), zap.Any("same", id))
+	// Output:
+	// {"level":"info","msg":"tenant created","tenant":"tenant-01H2XVNZ7C9NXWK3TMCRD9QWMN","same":"tenant-01H2XVNZ7C9NXWK3TMCRD9QWMN"}
+}
+
+func ExampleID_Scan() {
+	var id TenantID
+	err := id.Scan("0188bbba-fcec-4d7b-c98f-54661a9bf295") // what database/sql hands over for a uuid column
+	fmt.Println(id, err)
+
+	err = id.Scan(nil)
+	fmt.Println(errors.Is(err, richid.ErrNull))
+	// Output:
+	// tenant-01H2XVNZ7C9NXWK3TMCRD9QWMN <nil>
+	// true
 }

@@ -138,7 +138,7 @@ func parseFailure[K Kind](s string) *ParseError {
 		return newParseError[K](s, fmt.Sprintf(
 			"first ULID character %q is above '7', so the value overflows 128 bits", b32[0]))
 	}
-	// parseFast accepts everything that passes the checks above.
+	// parseRich accepts everything that passes the checks above, so this is not reached.
 	return newParseError[K](s, "not a valid rich ID; want "+want)
 }
 
