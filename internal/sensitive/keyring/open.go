@@ -183,21 +183,32 @@ func NewKeeper(k *secrets.Keeper) (Keeper, error) {
 }
 
 // Encrypt wraps a data key.
-func (a Keeper) Encrypt(ctx context.Context, plaintext []byte) ([]byte, error) {
+func (a Keeper) Encrypt(ctx context.Context, plaintext []byte) (out []byte, err error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("%w: %w", sensitive.ErrKeeperUnavailable, err)
 	}
-	b, err := a.k.Encrypt(ctx, plaintext)
-	return b, classify(err)
+	defer recoverDriver("wrap", &err)
+	out, err = a.k.Encrypt(ctx, plaintext)
+	return out, classify(err)
 }
 
 // Decrypt unwraps a data key.
-func (a Keeper) Decrypt(ctx context.Context, ciphertext []byte) ([]byte, error) {
+func (a Keeper) Decrypt(ctx context.Context, ciphertext []byte) (out []byte, err error) {
 	if err := ctx.Err(); err != nil { // hashivault ignores ctx
 		return nil, fmt.Errorf("%w: %w", sensitive.ErrKeeperUnavailable, err)
 	}
-	b, err := a.k.Decrypt(ctx, ciphertext)
-	return b, classify(err)
+	defer recoverDriver("unwrap", &err)
+	out, err = a.k.Decrypt(ctx, ciphertext)
+	return out, classify(err)
+}
+
+// recoverDriver turns a driver panic into an error. gocloud's hashivault
+// driver type-asserts Vault's response without checking it, so a malformed
+// answer (e.g. a proxy's 200 without data) would otherwise crash the caller.
+func recoverDriver(op string, err *error) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("%w: keeper driver panicked during %s (malformed key service response?): %v", sensitive.ErrKeeperUnavailable, op, r)
+	}
 }
 
 // Close closes the keeper.
@@ -220,7 +231,8 @@ func classify(err error) error {
 	}
 	var re *vault.ResponseError
 	if errors.As(err, &re) && (re.StatusCode >= 500 || re.StatusCode == http.StatusUnauthorized ||
-		re.StatusCode == http.StatusForbidden || re.StatusCode == http.StatusTooManyRequests) {
+		re.StatusCode == http.StatusForbidden || re.StatusCode == http.StatusNotFound ||
+		re.StatusCode == http.StatusTooManyRequests) {
 		return fmt.Errorf("%w: %w", sensitive.ErrKeeperUnavailable, err)
 	}
 	return err

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -197,6 +198,10 @@ func (f *fakeVault) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(code)
 		_ = json.NewEncoder(w).Encode(v)
 	}
+	if f.fail == http.StatusOK { // a malformed success, which gocloud's hashivault driver does not check
+		reply(http.StatusOK, map[string]any{"data": map[string]any{}})
+		return
+	}
 	if f.fail != 0 {
 		reply(f.fail, map[string]any{"errors": []string{"injected failure"}})
 		return
@@ -292,6 +297,8 @@ func TestVaultKeys(t *testing.T) {
 		setup func() *sensitive.Keyring
 	}{
 		{name: "500", setup: func() *sensitive.Keyring { fv.fail = http.StatusServiceUnavailable; return kr }},
+		{name: "404 (wrong mount)", setup: func() *sensitive.Keyring { fv.fail = http.StatusNotFound; return kr }},
+		{name: "200 without data", setup: func() *sensitive.Keyring { fv.fail = http.StatusOK; return kr }},
 		{name: "403", setup: func() *sensitive.Keyring {
 			fv.fail = 0
 			return mustOpen(t, spec, keyring.WithVaultClient(vaultClient(t, srv.URL, "bad-token")))
@@ -305,6 +312,9 @@ func TestVaultKeys(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			k := tc.setup()
 			_, err := sensitive.Open(ctx, k, s)
+			if tc.name == "200 without data" && !strings.Contains(fmt.Sprint(err), "panicked") {
+				t.Fatalf("Open = %v; want the driver panic reported", err)
+			}
 			if !errors.Is(err, sensitive.ErrKeeperUnavailable) || errors.Is(err, sensitive.ErrDecrypt) {
 				t.Fatalf("Open = %v; want ErrKeeperUnavailable, not ErrDecrypt", err)
 			}
