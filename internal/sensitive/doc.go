@@ -22,6 +22,23 @@
 // the envelope fail to open ([ErrDecrypt]) even when both names resolve to
 // the same keeper.
 //
+// # ent
+//
+// ent v0.14 generates invalid code for a generic instantiation used as a
+// field type, so the schema names a defined type that embeds Sealed (its
+// Value and Scan are promoted):
+//
+//	type SealedIdPUserInfo struct{ sensitive.Sealed[IdPUserInfo] }
+//
+//	field.Other("idp_user_info", jsonb.SealedIdPUserInfo{}).
+//		SchemaType(map[string]string{dialect.Postgres: "jsonb"}).
+//		Optional().Sensitive()
+//
+// Scan accepts NULL (the zero Sealed) and keeps a value that is not an
+// envelope without failing the row; Open then reports [ErrMalformed]. A
+// [Sensitive] passed to the database by mistake fails with
+// [ErrPlaintextWrite] instead of storing "[REDACTED]".
+//
 // # Keys and rotation
 //
 // A [Keyring] maps key references ("kid:version", [KeyRef]) to keepers

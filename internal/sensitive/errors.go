@@ -26,10 +26,11 @@ var (
 	// there is nothing to decrypt. Check [Sealed.IsZero] for optional columns.
 	ErrNull = errors.New("sensitive: no sealed value (NULL)")
 
-	// ErrKeeperUnavailable is wrapped by [Keeper] adapters around failures
-	// that say nothing about the key or the envelope (network, permission,
-	// quota, cancellation), so that [Open] does not report them as
-	// [ErrDecrypt].
+	// ErrKeeperUnavailable matches keeper failures that say nothing about the
+	// key or the envelope: network errors and cancelled contexts (detected
+	// here), and what [Keeper] adapters mark with it (permission, quota,
+	// server errors, a missing mount). [Open] does not report them as
+	// [ErrDecrypt]; retrying later may succeed.
 	ErrKeeperUnavailable = errors.New("sensitive: key service unavailable")
 
 	// ErrInvalidKeyring is wrapped by every keyring construction error
