@@ -13,6 +13,9 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.uber.org/zap"
+
+	"github.com/central/central/internal/migrate"
+	"github.com/central/central/migrations"
 )
 
 // DB is a fresh database for one test, dropped when the test ends.
@@ -75,9 +78,23 @@ func WithMigrations(fsys fs.FS, apply ApplyFunc) Option {
 	}
 }
 
-// defaultTemplate is the schema every database gets without WithMigrations.
-// For now: none (an empty template).
-func defaultTemplate() (fs.FS, ApplyFunc) { return nil, nil }
+// Empty gives a database without the project's schema, for tests of the
+// migration machinery itself (and of anything that wants a blank database).
+func Empty() Option {
+	return func(o *options) { o.fsys, o.apply = nil, nil }
+}
+
+// defaultTemplate is the schema every database gets without an option: the
+// project's migrations, applied by internal/migrate as the app applies them
+// at boot.
+func defaultTemplate() (fs.FS, ApplyFunc) { return migrations.FS, applyMigrations }
+
+func applyMigrations(ctx context.Context, db *sql.DB, fsys fs.FS) error {
+	if _, err := migrate.Up(ctx, db, fsys); err != nil {
+		return fmt.Errorf("migrate template: %w", err)
+	}
+	return nil
+}
 
 func buildOptions(opts []Option) (options, error) {
 	var o options

@@ -112,7 +112,36 @@ func Connect(ctx context.Context, adminURL string) (*Harness, error) {
 		h.admin.Close()
 		return nil, err
 	}
+	h.dropAbandoned(ctx)
 	return h, nil
+}
+
+// abandonedAfter is how long a test database may sit untouched before a
+// later Connect drops it as left over by a killed test binary.
+const abandonedAfter = 24 * time.Hour
+
+// dropAbandoned drops test databases (names from dbName) nobody is connected
+// to and whose directory has not changed for abandonedAfter: left by test
+// binaries killed before their cleanup ran. Best effort: errors are ignored,
+// the next Connect tries again.
+func (h *Harness) dropAbandoned(ctx context.Context) {
+	rows, err := h.admin.Query(ctx, `
+		SELECT d.datname FROM pg_database d
+		WHERE d.datname ~ '^t_[a-z0-9_]*_[0-9a-f]{10}$'
+		  AND NOT d.datistemplate
+		  AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.datid = d.oid)
+		  AND (pg_stat_file('base/' || d.oid, true)).modification < now() - make_interval(secs => $1)`,
+		abandonedAfter.Seconds())
+	if err != nil {
+		return
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return
+	}
+	for _, name := range names {
+		_, _ = h.admin.Exec(ctx, "DROP DATABASE IF EXISTS "+ident(name)+" WITH (FORCE)")
+	}
 }
 
 func newHarness(ctx context.Context, adminURL string, urls urlMaker) (*Harness, error) {

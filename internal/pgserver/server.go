@@ -9,8 +9,10 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"go.uber.org/zap"
 )
 
@@ -40,6 +42,10 @@ type Server struct {
 	inst      *instance
 	ephemeral bool
 	settings  map[string]string
+
+	poolOnce sync.Once
+	pool     *pgxpool.Pool // superuser, for CurrentLSN
+	poolErr  error
 }
 
 // Start initializes the cluster in cfg.DataDir if needed (initdb, roles
@@ -275,6 +281,10 @@ func literal(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + 
 // waits until every postgres process has exited. Stop replicas first. When
 // ctx ends before that, it forces an immediate shutdown. Safe to call twice.
 func (s *Server) Stop(ctx context.Context) error {
+	s.poolOnce.Do(func() { s.poolErr = errors.New("pgserver: server stopped") })
+	if s.pool != nil {
+		s.pool.Close()
+	}
 	err := s.inst.stop(ctx)
 	s.inst.release()
 	return err
@@ -320,13 +330,14 @@ func (s *Server) Done() <-chan struct{} {
 // CurrentLSN returns pg_current_wal_lsn(): pass it to Replica.WaitReplay to
 // wait until the replica has seen everything committed so far.
 func (s *Server) CurrentLSN(ctx context.Context) (string, error) {
-	conn, err := pgx.Connect(ctx, s.URL(RoleSuperuser, "postgres"))
-	if err != nil {
-		return "", fmt.Errorf("connect to primary: %w", err)
+	s.poolOnce.Do(func() {
+		s.pool, s.poolErr = pgxpool.New(context.Background(), s.URL(RoleSuperuser, "postgres"))
+	})
+	if s.poolErr != nil {
+		return "", fmt.Errorf("connect to primary: %w", s.poolErr)
 	}
-	defer conn.Close(context.Background())
 	var lsn string
-	if err := conn.QueryRow(ctx, "SELECT pg_current_wal_lsn()::text").Scan(&lsn); err != nil {
+	if err := s.pool.QueryRow(ctx, "SELECT pg_current_wal_lsn()::text").Scan(&lsn); err != nil {
 		return "", fmt.Errorf("read current WAL LSN: %w", err)
 	}
 	return lsn, nil
