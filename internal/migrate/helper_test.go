@@ -22,7 +22,7 @@ func TestMain(m *testing.M) { dbtest.Main(m) }
 // newDB returns a connection to a fresh, empty database and its URL.
 func newDB(t testing.TB) (*sql.DB, string) {
 	t.Helper()
-	d := dbtest.New(t)
+	d := dbtest.New(t, dbtest.Empty())
 	return d.OpenDB(t), d.URL
 }
 

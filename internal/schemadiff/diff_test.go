@@ -71,7 +71,7 @@ func TestMain(m *testing.M) { dbtest.Main(m) }
 
 // devURL is a superuser URL on the test server (Compute creates its
 // scratch databases there).
-func devURL(t *testing.T) string { return dbtest.New(t).AdminURL }
+func devURL(t *testing.T) string { return dbtest.New(t, dbtest.Empty()).AdminURL }
 
 func clock(s string) schemadiff.Option {
 	t, err := time.Parse("20060102150405", s)
@@ -286,4 +286,4 @@ func sqlFiles(t *testing.T, dir string) []string {
 }
 
 // scratchDB returns an empty database.
-func scratchDB(t *testing.T) *sql.DB { return dbtest.New(t).OpenDB(t) }
+func scratchDB(t *testing.T) *sql.DB { return dbtest.New(t, dbtest.Empty()).OpenDB(t) }
