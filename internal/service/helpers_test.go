@@ -70,7 +70,7 @@ func newEnv(t testing.TB) *env {
 
 func newEnvWithKeys(t testing.TB, kr *sensitive.Keyring) *env {
 	t.Helper()
-	tdb := dbtest.New(t, schemaOption())
+	tdb := dbtest.New(t)
 	e := &env{tdb: tdb, raw: tdb.OpenDB(t), keys: kr}
 	e.db = openStore(t, tdb)
 	e.svc = newServices(t, e.db, kr)
@@ -108,4 +108,22 @@ func (e *env) count(t testing.TB, table string) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// snapshot summarises every business table and the audit trail, so a test
+// can assert that a call changed nothing.
+func (e *env) snapshot(t testing.TB) string {
+	t.Helper()
+	var s string
+	err := e.raw.QueryRowContext(ctxT(t), `SELECT concat_ws(' | ',
+		(SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY id), '')) FROM tenants t),
+		(SELECT md5(coalesce(string_agg(u::text, ',' ORDER BY id), '')) FROM users u),
+		(SELECT md5(coalesce(string_agg(g::text, ',' ORDER BY id), '')) FROM user_tags g),
+		(SELECT md5(coalesce(string_agg(c::text, ',' ORDER BY id), '')) FROM oidc_connectors c),
+		(SELECT md5(coalesce(string_agg(o::text, ',' ORDER BY id), '')) FROM stored_objects o),
+		(SELECT count(*)::text FROM audit_events))`).Scan(&s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

@@ -456,11 +456,12 @@ func (s *UserService) ListTags(ctx context.Context, tenantID entityid.TenantID, 
 		return nil, fmt.Errorf("list tags: %w", err)
 	}
 	if len(rows) == 0 {
-		ok, err := r.User.Query().Where(user.ID(userID), user.TenantID(tenantID)).Exist(ctx)
+		// Count, not Exist: ent's Exist/IDs cannot scan struct ID types.
+		n, err := r.User.Query().Where(user.ID(userID), user.TenantID(tenantID)).Count(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("list tags: %w", err)
 		}
-		if !ok {
+		if n == 0 {
 			return nil, fmt.Errorf("list tags: %w", notFound(entityUser, userID.String()))
 		}
 	}
