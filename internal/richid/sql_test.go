@@ -7,14 +7,13 @@ import (
 	"encoding"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 
+	"github.com/central/central/internal/dbtest"
 	"github.com/central/central/internal/richid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
-	"github.com/jackc/pgx/v5/stdlib"
 )
 
 // The interfaces hold for entity ID types that embed richid.ID, which is how ent and pgx see them.
@@ -118,30 +117,25 @@ func TestPgxTypeMapUsesUUIDValuer(t *testing.T) {
 	}
 }
 
-// testDatabaseURL is TEST_DATABASE_URL or the local development server.
-// TODO(richid): use internal/dbtest once it exists, so that the test starts its own server.
-func testDatabaseURL() string {
-	if u := os.Getenv("TEST_DATABASE_URL"); u != "" {
-		return u
-	}
-	return "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-}
+func TestMain(m *testing.M) { dbtest.Main(m) }
 
+// connect opens a connection to a fresh, empty database with a table of uuid columns.
 func connect(t *testing.T) *pgx.Conn {
 	t.Helper()
-	ctx := t.Context()
-	conn, err := pgx.Connect(ctx, testDatabaseURL())
+	db := dbtest.New(t, dbtest.Empty())
+	conn, err := pgx.Connect(t.Context(), db.URL)
 	if err != nil {
-		t.Fatalf("connect to PostgreSQL (set TEST_DATABASE_URL): %v", err)
+		t.Fatalf("connect to %s: %v", db.Name, err)
 	}
 	t.Cleanup(func() { conn.Close(context.Background()) })
-	if _, err := conn.Exec(ctx, `CREATE TEMP TABLE richid_test (id uuid PRIMARY KEY, ref uuid)`); err != nil {
+	if _, err := conn.Exec(t.Context(), `CREATE TABLE richid_test (id uuid PRIMARY KEY, ref uuid)`); err != nil {
 		t.Fatalf("create table: %v", err)
 	}
 	return conn
 }
 
 func TestPostgresPgx(t *testing.T) {
+	t.Parallel()
 	ctx := t.Context()
 	conn := connect(t)
 	g := richid.Default()
@@ -201,19 +195,10 @@ func TestPostgresPgx(t *testing.T) {
 }
 
 func TestPostgresDatabaseSQL(t *testing.T) {
+	t.Parallel()
 	ctx := t.Context()
-	cfg, err := pgx.ParseConfig(testDatabaseURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	db := stdlib.OpenDB(*cfg)
-	t.Cleanup(func() { db.Close() })
-	c, err := db.Conn(ctx) // one connection, for the temporary table
-	if err != nil {
-		t.Fatalf("connect to PostgreSQL (set TEST_DATABASE_URL): %v", err)
-	}
-	t.Cleanup(func() { c.Close() })
-	if _, err := c.ExecContext(ctx, `CREATE TEMP TABLE richid_test (id uuid PRIMARY KEY, ref uuid)`); err != nil {
+	c := dbtest.New(t, dbtest.Empty()).OpenDB(t) // database/sql over pgx's stdlib driver
+	if _, err := c.ExecContext(ctx, `CREATE TABLE richid_test (id uuid PRIMARY KEY, ref uuid)`); err != nil {
 		t.Fatal(err)
 	}
 
@@ -236,7 +221,7 @@ func TestPostgresDatabaseSQL(t *testing.T) {
 	if asText != id.UUIDString() || typ == "bytea" {
 		t.Errorf("parameter arrives as %q of type %s; want %q, not bytea", asText, typ, id.UUIDString())
 	}
-	err = c.QueryRowContext(ctx, `SELECT ref FROM richid_test`).Scan(&got)
+	err := c.QueryRowContext(ctx, `SELECT ref FROM richid_test`).Scan(&got)
 	if !errors.Is(err, richid.ErrNull) || !strings.Contains(err.Error(), "use a pointer") {
 		t.Errorf("NULL into testID: %v, want ErrNull", err)
 	}
