@@ -13,6 +13,8 @@ import (
 
 	"github.com/central/central/internal/migrate"
 	"github.com/jackc/pgx/v5/pgconn"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 )
 
 const (
@@ -27,9 +29,13 @@ func TestUpEmptyToLatestThenNoop(t *testing.T) {
 	dir := loadFS(t, "testdata/basic")
 
 	var out bytes.Buffer
-	res, err := migrate.Up(ctx, db, dir, migrate.WithProgress(&out))
+	core, logs := observer.New(zap.InfoLevel)
+	res, err := migrate.Up(ctx, db, dir, migrate.WithProgress(&out), migrate.WithLogger(zap.New(core)))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if n := logs.FilterMessage("migration applied").Len(); n != 3 {
+		t.Errorf("%d 'migration applied' log entries, want 3", n)
 	}
 	if got := names(res.Applied); !slices.Equal(got, []string{v1, v2, v3}) {
 		t.Fatalf("applied %v", got)
