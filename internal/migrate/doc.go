@@ -17,6 +17,8 @@
 //   - An applied version the directory does not contain is refused with
 //     ErrDatabaseNewer; an unapplied file sorting before the latest applied
 //     version with ErrOutOfOrder.
+//   - A database with tables but no revisions is refused (ErrNotClean)
+//     unless adopted with WithBaseline, as the CLI's --baseline.
 //   - When nothing is pending, Up reads the revisions and returns: no lock.
 //     Otherwise it takes a session advisory lock on a dedicated connection
 //     (the same lock as `atlas migrate apply`), waiting at most the lock
