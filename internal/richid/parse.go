@@ -51,6 +51,16 @@ func quoteTrunc(s string) string {
 	return strconv.Quote(s[:cut] + "…")
 }
 
+// quoteChar quotes the first character of s as a rune ('é'), or as a byte ('\xd2') when s does not start with
+// valid UTF-8.
+func quoteChar(s string) string {
+	r, size := utf8.DecodeRuneInString(s)
+	if r == utf8.RuneError && size <= 1 {
+		return fmt.Sprintf("'\\x%02x'", s[0])
+	}
+	return strconv.QuoteRune(r)
+}
+
 // Parse parses the rich form "<prefix>-<26 Crockford base32 characters>" of an ID of kind K.
 //
 // The prefix must match K's exactly (case-sensitive). The base32 part may be in any case; the aliases that
@@ -128,10 +138,9 @@ func parseFailure[K Kind](s string) *ParseError {
 	}
 	for i := 0; i < len(b32); i++ {
 		if decTable[b32[i]] == invalid {
-			r, _ := utf8.DecodeRuneInString(b32[i:])
 			return newParseError[K](s, fmt.Sprintf(
-				"character %q at offset %d is not Crockford base32 (0-9 and A-Z except I, L, O, U; either case)",
-				r, sep+1+i))
+				"character %s at offset %d is not Crockford base32 (0-9 and A-Z except I, L, O, U; either case)",
+				quoteChar(b32[i:]), sep+1+i))
 		}
 	}
 	if b32[0] > '7' {
@@ -163,8 +172,7 @@ func ValidatePrefix(p string) error {
 	for i := 0; i < len(p); i++ {
 		c := p[i]
 		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_') {
-			r, _ := utf8.DecodeRuneInString(p[i:])
-			return bad(fmt.Sprintf("character %q at offset %d is not one of a-z, 0-9, _", r, i))
+			return bad(fmt.Sprintf("character %s at offset %d is not one of a-z, 0-9, _", quoteChar(p[i:]), i))
 		}
 	}
 	return nil

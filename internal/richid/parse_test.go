@@ -53,6 +53,7 @@ func TestParse(t *testing.T) {
 		{name: "space", in: "test-01H2XVNZ7C9NXWK3TMCRD9QWM ", reason: "character ' ' at offset 30"},
 		{name: "non-ASCII 26 bytes", in: "test-01H2XVNZ7C9NXWK3TMCRD9QWé", reason: "character 'é' at offset 29"},
 		{name: "non-ASCII 25 bytes", in: "test-01H2XVNZ7C9NXWK3TMCRD9Qé", reason: "ULID part is 25 bytes long"},
+		{name: "invalid UTF-8", in: "test-01H2XVNZ7C9NXWK3TMCRD9QWM\xd2", reason: `character '\xd2' at offset 30`},
 		{name: "NUL", in: "test-01H2XVNZ7C9NXWK3TMCRD9QWM\x00", reason: `character '\x00' at offset 30`},
 	}
 	for _, tt := range tests {
