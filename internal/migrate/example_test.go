@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"testing/fstest"
+	"time"
 
 	"github.com/central/central/internal/migrate"
 )
@@ -25,4 +26,20 @@ func ExampleUp_tamperedDirectory() {
 		fmt.Println(de.File, de.Reason)
 	}
 	// Output: 20260101000001_init.sql edited
+}
+
+// Report.String is what `app db status` prints.
+func ExampleReport_String() {
+	at := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	r := &migrate.Report{
+		Current: "20260101000001",
+		Applied: []migrate.Revision{{Version: "20260101000001", Description: "init", Type: "applied",
+			AppliedAt: at, Duration: 42 * time.Millisecond, Statements: 3, Total: 3}},
+		Pending: []migrate.File{{Name: "20260102000000_add_email.sql", Version: "20260102000000", Description: "add_email"}},
+	}
+	fmt.Print(r)
+	// Output:
+	// current version: 20260101000001
+	//   20260101000001_init  applied  2026-01-01T12:00:00Z  42ms
+	//   20260102000000_add_email.sql  pending
 }
