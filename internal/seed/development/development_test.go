@@ -1,0 +1,151 @@
+package development_test
+
+import (
+	"context"
+	"database/sql"
+	"io/fs"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/fx"
+	"go.uber.org/fx/fxtest"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest"
+	"gocloud.dev/secrets/localsecrets"
+
+	"github.com/central/central/internal/config"
+	"github.com/central/central/internal/db"
+	"github.com/central/central/internal/dbtest"
+	"github.com/central/central/internal/entityid"
+	"github.com/central/central/internal/migrate"
+	"github.com/central/central/internal/seed"
+	"github.com/central/central/internal/seed/development"
+	"github.com/central/central/internal/seed/production"
+	"github.com/central/central/internal/sensitive"
+	"github.com/central/central/internal/service"
+	"github.com/central/central/migrations"
+)
+
+func TestMain(m *testing.M) { dbtest.Main(m) }
+
+func TestSetLoads(t *testing.T) {
+	seeds, err := development.Seeds().Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(seeds) == 0 || seeds[0].Name != "0001_technova" {
+		t.Fatalf("seeds = %+v, want 0001_technova first", seeds)
+	}
+}
+
+func migrated() dbtest.Option {
+	return dbtest.WithMigrations(migrations.FS, func(ctx context.Context, db *sql.DB, fsys fs.FS) error {
+		_, err := migrate.Up(ctx, db, fsys)
+		return err
+	})
+}
+
+// app boots the seed module the way the app does: config, db, services,
+// both seed sets.
+func app(t *testing.T, tdb *dbtest.DB, skip bool, populate ...any) *fxtest.App {
+	t.Helper()
+	cfg := config.Config{
+		Env: config.Development,
+		Postgres: config.Postgres{
+			ReadWrite: config.Conn{URL: config.Secret(tdb.URL), PoolSize: 4},
+			ReadOnly:  config.Conn{URL: config.Secret(tdb.ReadOnlyURL), PoolSize: 4},
+		},
+		Seed: config.Seed{Skip: skip, Timeout: time.Minute, OnChanged: config.SeedChangedError},
+	}
+	var key [32]byte
+	ref := sensitive.KeyRef{ID: "local", Version: 1}
+	kr, err := sensitive.NewKeyring(ref, map[sensitive.KeyRef]sensitive.Keeper{ref: localsecrets.NewKeeper(key)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = kr.Close() })
+	return fxtest.New(t,
+		fx.Supply(cfg, kr, seed.AppVersion("test-1")),
+		fx.Provide(func() *zap.Logger { return zaptest.NewLogger(t) }, prometheus.NewRegistry),
+		db.Module, service.Module, development.Module, production.Module, seed.Module,
+		fx.Populate(populate...),
+	)
+}
+
+func TestDevelopmentSeedsAtBoot(t *testing.T) {
+	ctx := context.Background()
+	tdb := dbtest.New(t, migrated())
+
+	var svc *service.Services
+	var r *seed.AppRunner
+	a := app(t, tdb, false, &svc, &r)
+	a.RequireStart()
+
+	tid, err := entityid.ParseTenantID(development.TechNovaTenantID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tenant, err := svc.Tenants.GetBySlug(ctx, "technova")
+	if err != nil {
+		t.Fatalf("technova tenant after boot: %v", err)
+	}
+	if tenant.ID != tid || tenant.DisplayName != "TechNova Global" {
+		t.Errorf("tenant = %+v, want %s \"TechNova Global\"", tenant, tid)
+	}
+	page, err := svc.Users.List(ctx, tid, entityid.UserID{}, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Items) != 3 {
+		t.Fatalf("users = %+v, want 3", page.Items)
+	}
+	ada, err := svc.Users.GetByEmail(ctx, tid, "ada@technova.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tags, err := svc.Users.ListTags(ctx, tid, ada.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tags) != 2 || tags[0].Key != "role" || tags[0].Value != "admin" {
+		t.Errorf("ada's tags = %+v", tags)
+	}
+	st, err := r.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, row := range st {
+		if !row.HashOK || row.Pending || row.Environment != config.Development {
+			t.Errorf("status row = %+v, want applied with its hash", row)
+		}
+	}
+	a.RequireStop()
+
+	// A second boot finds everything applied.
+	var r2 *seed.AppRunner
+	b := app(t, tdb, false, &r2)
+	b.RequireStart()
+	rep, err := r2.DryRun(ctx)
+	if err != nil || len(rep.Pending) != 0 {
+		t.Fatalf("second boot dry run: %+v, %v", rep, err)
+	}
+	b.RequireStop()
+}
+
+func TestSkipSeeds(t *testing.T) {
+	ctx := context.Background()
+	tdb := dbtest.New(t, migrated())
+	var r *seed.AppRunner
+	a := app(t, tdb, true, &r)
+	a.RequireStart()
+	defer a.RequireStop()
+	rep, err := r.DryRun(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(rep.Pending, ",") != "0001_technova" {
+		t.Errorf("pending after a boot with SKIP_SEEDS = %v, want every seed", rep.Pending)
+	}
+}

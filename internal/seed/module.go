@@ -1,0 +1,198 @@
+package seed
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"go.uber.org/fx"
+	"go.uber.org/zap"
+
+	"github.com/central/central/ent"
+	"github.com/central/central/internal/config"
+	"github.com/central/central/internal/db"
+	"github.com/central/central/internal/service"
+)
+
+// Deps is what the app's seeds receive: the services, bound to the seed's
+// transaction through the ctx the seed gets, and a logger.
+type Deps struct {
+	Services *service.Services
+	Log      *zap.Logger
+}
+
+// AppSet is a seed package of the app (development.Seeds, production.Seeds).
+type AppSet = Set[Deps]
+
+// AppRunner runs the app's seeds.
+type AppRunner = Runner[Deps]
+
+// AppVersion is recorded in each ledger row; provide it to fx (optional).
+type AppVersion string
+
+// FromDB adapts the app's *db.DB: seeds run in its transactions (WithTx,
+// without retries: a seed runs once per attempt) and the lock is held on a
+// session of its read-write pool. CopyFrom works once *db.DB implements
+// TxConnLender; until then it fails with ErrCopyUnsupported.
+func FromDB(d *db.DB) (Database, error) {
+	if d == nil {
+		return nil, errors.New("seed: FromDB: *db.DB is nil")
+	}
+	return dbAdapter{d}, nil
+}
+
+type dbAdapter struct{ d *db.DB }
+
+func (a dbAdapter) WithTx(ctx context.Context, fn func(ctx context.Context) error) error {
+	return a.d.WithTx(ctx, fn, db.WithMaxAttempts(1))
+}
+
+func (a dbAdapter) Writer(ctx context.Context) *ent.Client { return a.d.Writer(ctx) }
+
+func (a dbAdapter) Conn(ctx context.Context) (*sql.Conn, error) {
+	return a.d.Pools().ReadWrite.Conn(ctx)
+}
+
+func (a dbAdapter) WithTxConn(ctx context.Context, fn func(*pgx.Conn) error) error {
+	if l, ok := any(a.d).(TxConnLender); ok {
+		return l.WithTxConn(ctx, fn)
+	}
+	return fmt.Errorf("%w: internal/db does not lend the connection of its transactions yet", ErrCopyUnsupported)
+}
+
+// SetFor picks the set APP_ENV runs: production's in production, else
+// development's.
+func SetFor(env config.Env, sets []AppSet) (AppSet, error) {
+	want := config.Development
+	if env == config.Production {
+		want = config.Production
+	}
+	for _, s := range sets {
+		if s.Env == want {
+			return s, nil
+		}
+	}
+	return AppSet{}, fmt.Errorf("seed: no %s seed set for APP_ENV=%s: include %s.Module (internal/seed/%s) in the app", want, env, want, want)
+}
+
+// NewAppRunner builds the app's runner from configuration: the set for
+// cfg.Env, SEED_CHANGED and SEED_ALLOW_OUT_OF_ORDER, progress lines logged
+// at info level.
+func NewAppRunner(cfg config.Config, d *db.DB, svc *service.Services, logger *zap.Logger, sets []AppSet, version AppVersion) (*AppRunner, error) {
+	if svc == nil {
+		return nil, errors.New("seed: NewAppRunner: services are nil")
+	}
+	if logger == nil {
+		return nil, errors.New("seed: NewAppRunner: logger is nil")
+	}
+	database, err := FromDB(d)
+	if err != nil {
+		return nil, err
+	}
+	set, err := SetFor(cfg.Env, sets)
+	if err != nil {
+		return nil, err
+	}
+	log := logger.Named("seed")
+	changed := cfg.Seed.OnChanged
+	if changed == "" {
+		changed = config.SeedChangedError
+	}
+	return New(database, cfg.Env, set, Deps{Services: svc, Log: log}, WithLogger(log),
+		WithProgress(&LogWriter{Log: log}), WithAppVersion(string(version)),
+		WithOutOfOrder(cfg.Seed.AllowOutOfOrder), WithChanged(changed))
+}
+
+// RunDetached runs the pending seeds bounded by timeout alone: the parent's
+// cancellation and deadline (fx's start timeout) do not cut a long seed off.
+// timeout <= 0 means config.DefaultSeedTimeout.
+func (r *Runner[D]) RunDetached(ctx context.Context, timeout time.Duration) (Report, error) {
+	if timeout <= 0 {
+		timeout = config.DefaultSeedTimeout
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+	defer cancel()
+	rep, err := r.Run(ctx, RunOptions{})
+	if err != nil && ctx.Err() != nil {
+		err = fmt.Errorf("seed: run stopped by SEED_TIMEOUT (%s): %w", timeout, err)
+	}
+	return rep, err
+}
+
+// Module provides *AppRunner and runs the pending seeds in an OnStart hook,
+// unless SKIP_SEEDS. It needs config.Config, *db.DB, *service.Services,
+// *zap.Logger and the seed sets (development.Module, production.Module);
+// AppVersion is optional.
+//
+// Ordering: fx runs OnStart hooks in the order they were appended, and this
+// module appends its hook from an fx.Invoke. Give fx.New the module that
+// appends the migration hook before seed.Module, so seeds run on a migrated
+// schema. The hook runs with its own SEED_TIMEOUT; fx still abandons Start
+// after fx.StartTimeout (15s by default), so set fx.StartTimeout above
+// MIGRATE_TIMEOUT + SEED_TIMEOUT.
+var Module = fx.Module("seed",
+	fx.Provide(provideRunner),
+	fx.Invoke(registerHook),
+)
+
+// RunnerModule provides *AppRunner without the boot hook, for the CLI
+// (`app db seed`, `app db seed status`).
+var RunnerModule = fx.Module("seed",
+	fx.Provide(provideRunner),
+)
+
+type runnerIn struct {
+	fx.In
+	Config   config.Config
+	DB       *db.DB
+	Services *service.Services
+	Logger   *zap.Logger
+	Sets     []AppSet   `group:"seed_sets"`
+	Version  AppVersion `optional:"true"`
+}
+
+func provideRunner(in runnerIn) (*AppRunner, error) {
+	return NewAppRunner(in.Config, in.DB, in.Services, in.Logger, in.Sets, in.Version)
+}
+
+func registerHook(lc fx.Lifecycle, cfg config.Config, r *AppRunner, logger *zap.Logger) {
+	if cfg.Seed.Skip {
+		logger.Named("seed").Info("seeds skipped at boot (SKIP_SEEDS)")
+		return
+	}
+	lc.Append(fx.Hook{OnStart: func(ctx context.Context) error {
+		_, err := r.RunDetached(ctx, cfg.Seed.Timeout)
+		return err
+	}})
+}
+
+// LogWriter turns progress lines into info log entries.
+type LogWriter struct {
+	Log *zap.Logger
+
+	mu  sync.Mutex
+	buf []byte
+}
+
+// Write logs each complete line; a partial line waits for its newline.
+func (w *LogWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf = append(w.buf, p...)
+	for {
+		i := bytes.IndexByte(w.buf, '\n')
+		if i < 0 {
+			return len(p), nil
+		}
+		w.Log.Info(string(w.buf[:i]))
+		w.buf = w.buf[i+1:]
+	}
+}
+
+var _ io.Writer = (*LogWriter)(nil)

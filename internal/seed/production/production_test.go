@@ -1,0 +1,138 @@
+package production_test
+
+import (
+	"context"
+	"database/sql"
+	"io/fs"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/fx"
+	"go.uber.org/fx/fxtest"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest"
+	"gocloud.dev/secrets/localsecrets"
+
+	"github.com/central/central/internal/config"
+	"github.com/central/central/internal/db"
+	"github.com/central/central/internal/dbtest"
+	"github.com/central/central/internal/entityid"
+	"github.com/central/central/internal/migrate"
+	"github.com/central/central/internal/seed"
+	"github.com/central/central/internal/seed/production"
+	"github.com/central/central/internal/sensitive"
+	"github.com/central/central/internal/service"
+	"github.com/central/central/migrations"
+)
+
+func TestMain(m *testing.M) { dbtest.Main(m) }
+
+// TestEveryFileCarriesThePrefix checks the real production package: the
+// embedded set loads (Load refuses a file without the prefix), and every
+// seed file on disk, embedded or not, starts with PROD.
+func TestEveryFileCarriesThePrefix(t *testing.T) {
+	seeds, err := production.Seeds().Load()
+	if err != nil {
+		t.Fatalf("production seed set: %v", err)
+	}
+	if len(seeds) == 0 {
+		t.Fatal("production seed set is empty")
+	}
+	entries, err := os.ReadDir(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	onDisk := 0
+	for _, e := range entries {
+		if e.IsDir() || !seed.IsSeedFile(e.Name()) {
+			continue
+		}
+		onDisk++
+		if !strings.HasPrefix(e.Name(), seed.ProductionPrefix) {
+			t.Errorf("%s: production seed files must start with %q", e.Name(), seed.ProductionPrefix)
+		}
+	}
+	if onDisk != len(seeds) {
+		t.Errorf("%d seed files on disk, %d in the set", onDisk, len(seeds))
+	}
+}
+
+func migrated() dbtest.Option {
+	return dbtest.WithMigrations(migrations.FS, func(ctx context.Context, db *sql.DB, fsys fs.FS) error {
+		_, err := migrate.Up(ctx, db, fsys)
+		return err
+	})
+}
+
+func boot(t *testing.T, tdb *dbtest.DB, populate ...any) {
+	t.Helper()
+	cfg := config.Config{
+		Env: config.Production,
+		Postgres: config.Postgres{
+			ReadWrite: config.Conn{URL: config.Secret(tdb.URL), PoolSize: 4},
+			ReadOnly:  config.Conn{URL: config.Secret(tdb.ReadOnlyURL), PoolSize: 4},
+		},
+		Seed: config.Seed{Timeout: time.Minute, OnChanged: config.SeedChangedError},
+	}
+	var key [32]byte
+	ref := sensitive.KeyRef{ID: "local", Version: 1}
+	kr, err := sensitive.NewKeyring(ref, map[sensitive.KeyRef]sensitive.Keeper{ref: localsecrets.NewKeeper(key)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = kr.Close() })
+	a := fxtest.New(t,
+		fx.Supply(cfg, kr),
+		fx.Provide(func() *zap.Logger { return zaptest.NewLogger(t) }, prometheus.NewRegistry),
+		db.Module, service.Module, production.Module, seed.Module,
+		fx.Populate(populate...),
+	)
+	a.RequireStart()
+	t.Cleanup(a.RequireStop)
+}
+
+func TestBaseData(t *testing.T) {
+	ctx := context.Background()
+	want, err := entityid.ParseTenantID(production.OperatorTenantID)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("fresh database", func(t *testing.T) {
+		var svc *service.Services
+		boot(t, dbtest.New(t, migrated()), &svc)
+		got, err := svc.Tenants.GetBySlug(ctx, production.OperatorTenantSlug)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.ID != want || got.DisplayName != "Central Operations" {
+			t.Errorf("operator tenant = %+v", got)
+		}
+	})
+
+	t.Run("tenant created by hand before the seed", func(t *testing.T) {
+		tdb := dbtest.New(t, migrated())
+		raw := tdb.OpenDB(t)
+		if _, err := raw.ExecContext(ctx, `INSERT INTO tenants (id, slug, display_name, status, created_at, updated_at)
+			VALUES (gen_random_uuid(), 'central', 'Hand Made', 'active', now(), now())`); err != nil {
+			t.Fatal(err)
+		}
+		var svc *service.Services
+		var r *seed.AppRunner
+		boot(t, tdb, &svc, &r)
+		got, err := svc.Tenants.GetBySlug(ctx, production.OperatorTenantSlug)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.DisplayName != "Hand Made" || got.ID == want {
+			t.Errorf("operator tenant = %+v, want the hand-made one kept", got)
+		}
+		st, err := r.Status(ctx)
+		if err != nil || len(st) != 1 || !st[0].HashOK {
+			t.Errorf("status = %+v, %v: want the seed recorded", st, err)
+		}
+	})
+}
