@@ -28,9 +28,12 @@
 // names and contents of the migration files. The template is created and
 // migrated once per server, under an advisory lock, so parallel tests and
 // concurrently running test binaries share it; it counts as done only once
-// marked IS_TEMPLATE after its migration succeeded. WithMigrations chooses
-// the migrations; the default for now is none (an empty database). Each
-// database is dropped WITH (FORCE) when its test ends.
+// marked IS_TEMPLATE after its migration succeeded. By default the template
+// holds the project's schema (package migrations applied by
+// internal/migrate, as at boot); WithMigrations chooses other migrations and
+// Empty gives a blank database. Each database is dropped WITH (FORCE) when
+// its test ends; on a TEST_DATABASE_URL server, databases abandoned by
+// killed test binaries are dropped a day later by the next Connect.
 //
 // DB.URL connects as the owner role central, DB.ReadOnlyURL as central_ro
 // (reads everything, writes nothing), DB.AdminURL as the superuser. OpenDB
@@ -50,16 +53,17 @@
 //
 //	func TestWidgets(t *testing.T) {
 //		t.Parallel()
-//		db := dbtest.New(t, dbtest.WithMigrations(migrations.FS, apply))
-//		pool := db.Pool(t)
-//		if _, err := pool.Exec(ctx, "INSERT INTO widgets (name) VALUES ('a')"); err != nil {
+//		db := dbtest.New(t, dbtest.Empty()) // dbtest.New(t): the project's schema
+//		ctx := context.Background()
+//		pool := db.Pool(t) // as central; db.ReadOnlyURL refuses writes (SQLSTATE 25006)
+//		if _, err := pool.Exec(ctx, "CREATE TABLE widgets (name text)"); err != nil {
 //			t.Fatal(err)
 //		}
-//		ro := ... // db.ReadOnlyURL refuses writes with SQLSTATE 25006
 //	}
 //
 //	func TestReplicaReads(t *testing.T) {
 //		p := dbtest.NewPair(t)
+//		ctx := context.Background()
 //		// write through p.URL, then
 //		if err := p.Sync(ctx); err != nil {
 //			t.Fatal(err)
