@@ -1,9 +1,11 @@
 // Package entityid declares the typed rich ID of every Central entity.
 //
 // Each entity gets its own Go type, so passing a [UserID] where a [TenantID]
-// is expected does not compile. The types embed [richid.ID], which stores the
-// 16 bytes of a ULID (a PostgreSQL uuid column) and formats as
-// "<prefix>-<26 Crockford base32 characters>". The generated ent code uses
+// is expected does not compile. Each type is a [16]byte (the ULID, stored in a
+// PostgreSQL uuid column) whose methods delegate to [richid.ID], formatting it
+// as "<prefix>-<26 Crockford base32 characters>". They are [16]byte rather
+// than structs embedding richid.ID because ent's reflection-based scanning
+// (Query().IDs, Select().Scan) treats only byte arrays as scalar UUIDs. The generated ent code uses
 // these types for primary and foreign keys (see ent/schema), so the type
 // safety holds end to end: in the schema, the generated builders, the
 // services and the HTTP API.
@@ -23,7 +25,6 @@
 //
 // # Adding an entity
 //
-// Declare a marker kind with its prefix, the ID type embedding
-// richid.ID[kind], and the New/Parse/FromUUID trio, following the existing
-// entries in entityid.go.
+// Add a line to the entities table in gen.go and run
+// `go generate ./internal/entityid`; then use the new type in ent/schema.
 package entityid

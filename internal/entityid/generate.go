@@ -1,0 +1,3 @@
+package entityid
+
+//go:generate go run gen.go
