@@ -142,7 +142,8 @@ func isForeignKeyViolation(err error) bool {
 
 // uniqueFields names the columns of the violated unique constraint, looked
 // up in the generated schema (index names are ent's; a Unique() column's
-// constraint is PostgreSQL's <table>_<column>_key). The scoping columns
+// constraint is PostgreSQL's <table>_<column>_key, the primary key's
+// <table>_pkey). The scoping columns
 // tenant_id and user_id are left out: "email" conflicts, not "tenant_id".
 func uniqueFields(pgErr *pgconn.PgError) []string {
 	var cols []string
@@ -155,6 +156,11 @@ func uniqueFields(pgErr *pgconn.PgError) []string {
 				for _, c := range idx.Columns {
 					cols = append(cols, c.Name)
 				}
+			}
+		}
+		if t.Name+"_pkey" == pgErr.ConstraintName {
+			for _, c := range t.PrimaryKey {
+				cols = append(cols, c.Name)
 			}
 		}
 		for _, c := range t.Columns {
