@@ -23,7 +23,8 @@ type ReplicaConfig struct {
 	DataDir string
 	// Port on 127.0.0.1; 0 picks a free one (kept across Stop/Start).
 	Port int
-	// Settings are extra server settings passed as -c name=value.
+	// Settings are extra server settings passed as -c name=value, on top of
+	// the primary's Config.Settings.
 	Settings map[string]string
 }
 
@@ -113,7 +114,16 @@ func pgpassEscape(s string) string {
 // serverArgs points primary_conninfo at the primary's current port, which
 // may differ from the one pg_basebackup -R recorded.
 func (r *Replica) serverArgs() []string {
-	args := commonArgs(r.inst, r.primary.ephemeral, r.cfg.Settings)
+	// The primary's settings first: a hot standby refuses to start with a
+	// smaller max_connections (and a few others) than its primary.
+	settings := map[string]string{}
+	for k, v := range r.primary.settings {
+		settings[k] = v
+	}
+	for k, v := range r.cfg.Settings {
+		settings[k] = v
+	}
+	args := commonArgs(r.inst, r.primary.ephemeral, settings)
 	conninfo := fmt.Sprintf("host=%s port=%d user=%s passfile='%s' application_name=replica",
 		host, r.primary.Port(), RoleSuperuser, strings.ReplaceAll(filepath.Join(r.inst.dataDir, passfileName), `'`, `\'`))
 	return append(args, "-c", "primary_conninfo="+conninfo)

@@ -107,3 +107,22 @@ func waitCurrent(t *testing.T, p *Server, r *Replica) {
 		t.Fatal(err)
 	}
 }
+
+func TestReplicaInheritsPrimarySettings(t *testing.T) {
+	root := tempDir(t)
+	p := start(t, Config{DataDir: filepath.Join(root, "primary"), Ephemeral: true, Settings: map[string]string{"max_connections": "150"}})
+	ctx := ctxT(t)
+	r, err := p.StartReplica(ctx, ReplicaConfig{DataDir: filepath.Join(root, "replica"), Settings: map[string]string{"work_mem": "8MB"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Stop(context.Background()) })
+	conn := connect(t, r.URL(RoleReadOnly, Database))
+	var maxConn, workMem string
+	if err := conn.QueryRow(ctx, "SELECT current_setting('max_connections'), current_setting('work_mem')").Scan(&maxConn, &workMem); err != nil {
+		t.Fatal(err)
+	}
+	if maxConn != "150" || workMem != "8MB" {
+		t.Fatalf("replica max_connections=%s work_mem=%s, want 150 and 8MB", maxConn, workMem)
+	}
+}

@@ -296,15 +296,18 @@ func TestExplicitPort(t *testing.T) {
 func TestStartRejectsBadConfig(t *testing.T) {
 	empty := tempDir(t)
 	tests := []struct {
-		name string
-		cfg  Config
-		want error
+		name  string
+		pgBin string
+		cfg   Config
+		want  error
 	}{
-		{"no data dir", Config{}, nil},
-		{"bin dir without binaries", Config{DataDir: filepath.Join(empty, "pg"), BinDir: empty}, ErrBinariesNotFound},
+		{"no data dir", "", Config{}, nil},
+		{"bin dir without binaries", "", Config{DataDir: filepath.Join(empty, "pg"), BinDir: empty}, ErrBinariesNotFound},
+		{"PG_BIN without binaries", empty, Config{DataDir: filepath.Join(empty, "pg2")}, ErrBinariesNotFound},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("PG_BIN", tt.pgBin)
 			_, err := Start(ctxT(t), tt.cfg)
 			if err == nil {
 				t.Fatal("Start succeeded")
