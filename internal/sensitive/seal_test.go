@@ -365,3 +365,31 @@ func TestSealUnencodable(t *testing.T) {
 		t.Fatal("Seal with a nil keyring succeeded")
 	}
 }
+
+func TestConcurrentUse(t *testing.T) {
+	ctx := context.Background()
+	kr := newKeyring(t, ref("a", 2), map[sensitive.KeyRef][]byte{ref("a", 1): randomKey(t), ref("a", 2): randomKey(t)})
+	errs := make(chan error, 8)
+	for g := range 8 {
+		go func() {
+			for i := range 50 {
+				s, err := sensitive.Seal(ctx, kr, secretDoc{Number: g*1000 + i})
+				if err != nil {
+					errs <- err
+					return
+				}
+				got, err := sensitive.Open(ctx, kr, s)
+				if err != nil || got.Number != g*1000+i {
+					errs <- errors.Join(err, errors.New("wrong value"))
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
