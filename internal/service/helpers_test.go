@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 	"gocloud.dev/secrets/localsecrets"
 
@@ -70,20 +71,29 @@ func newEnv(t testing.TB) *env {
 
 func newEnvWithKeys(t testing.TB, kr *sensitive.Keyring) *env {
 	t.Helper()
+	return newEnvLogged(t, kr, zaptest.NewLogger(t))
+}
+
+// newEnvLogged builds the env with logger for the database and the services.
+func newEnvLogged(t testing.TB, kr *sensitive.Keyring, logger *zap.Logger) *env {
+	t.Helper()
 	tdb := dbtest.New(t)
 	e := &env{tdb: tdb, raw: tdb.OpenDB(t), keys: kr}
-	e.db = openStore(t, tdb)
-	e.svc = newServices(t, e.db, kr)
+	e.db = openStore(t, tdb, logger)
+	var err error
+	if e.svc, err = service.NewServices(logger, e.db, kr); err != nil {
+		t.Fatal(err)
+	}
 	return e
 }
 
-func openStore(t testing.TB, tdb *dbtest.DB) *db.DB {
+func openStore(t testing.TB, tdb *dbtest.DB, logger *zap.Logger) *db.DB {
 	t.Helper()
 	cfg := config.Postgres{
 		ReadWrite: config.Conn{URL: config.Secret(tdb.URL), PoolSize: 4, AppName: "service_test_rw"},
 		ReadOnly:  config.Conn{URL: config.Secret(tdb.ReadOnlyURL), PoolSize: 4, AppName: "service_test_ro"},
 	}
-	d, err := db.Open(ctxT(t), cfg, zaptest.NewLogger(t).Named("db"))
+	d, err := db.Open(ctxT(t), cfg, logger.Named("db"))
 	if err != nil {
 		t.Fatal(err)
 	}

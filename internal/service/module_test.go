@@ -46,7 +46,7 @@ func TestConstructorsRejectNil(t *testing.T) {
 			_, err := service.NewConnectorService(log, e.db, nil)
 			return err
 		},
-		"nil clock": func() error { _, err := service.NewTenantService(log, e.db, service.WithClock(nil)); return err },
+		"nil clock":  func() error { _, err := service.NewTenantService(log, e.db, service.WithClock(nil)); return err },
 		"nil option": func() error { _, err := service.NewTenantService(log, e.db, nil); return err },
 	}
 	for name, call := range tests {

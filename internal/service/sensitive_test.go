@@ -8,6 +8,10 @@ import (
 	"strings"
 	"testing"
 
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
+
 	"github.com/central/central/internal/entityid"
 	"github.com/central/central/internal/jsonb"
 	"github.com/central/central/internal/sensitive"
@@ -259,5 +263,44 @@ func TestRotationReadsOldWritesNew(t *testing.T) {
 	got, err = svc.Users.GetPrivate(ctx, f.tenant, f.user)
 	if err != nil || got.IdPUserInfo.IsSet() {
 		t.Fatalf("after clear: %+v, %v", got, err)
+	}
+}
+
+// TestSensitiveNotInLogs runs sealed writes and private reads with every
+// log at debug level (the SQL log included) and searches the output.
+func TestSensitiveNotInLogs(t *testing.T) {
+	core, logs := observer.New(zapcore.DebugLevel)
+	e := newEnvLogged(t, keyring(t, key1, map[sensitive.KeyRef][32]byte{key1: testKey(1)}), zap.New(core))
+	f := createSealed(t, e)
+	ctx := ctxT(t)
+	priv, err := e.svc.Users.GetPrivate(ctx, f.tenant, f.user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cpriv, err := e.svc.Connectors.GetPrivate(ctx, f.tenant, f.connector)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zap.New(core).Debug("views", zap.Any("user", priv), zap.Any("connector", cpriv))
+	if err := e.svc.Connectors.SetState(ctx, f.tenant, f.connector, jsonb.OIDCConnectorState{ClientSecret: connSecret}); err != nil {
+		t.Fatal(err)
+	}
+	sqlLines := 0
+	for _, entry := range logs.All() {
+		enc := zapcore.NewJSONEncoder(zap.NewDevelopmentEncoderConfig())
+		buf, err := enc.EncodeEntry(entry.Entry, entry.Context)
+		if err != nil {
+			t.Fatal(err)
+		}
+		line := buf.String()
+		if strings.Contains(line, "INSERT INTO") || strings.Contains(line, "UPDATE ") {
+			sqlLines++
+		}
+		if strings.Contains(line, userSecret) || strings.Contains(line, connSecret) {
+			t.Errorf("log line holds plaintext: %s", line)
+		}
+	}
+	if sqlLines == 0 {
+		t.Fatal("no SQL write was logged: the test would prove nothing")
 	}
 }
