@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/central/central/ent/tenant"
 	"github.com/central/central/internal/db"
 	"github.com/central/central/internal/dbtest"
@@ -116,4 +118,74 @@ func waitHealthy(t *testing.T, d *db.DB) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// TestReplicaDownFallsBack stops the replica in the middle of the test: reads
+// keep working on the primary, readiness stays true (the replica check is
+// not critical) while health and metrics show the replica down, and the
+// replica is taken back once restarted.
+func TestReplicaDownFallsBack(t *testing.T) {
+	pair := dbtest.NewDedicatedPair(t, withSchema())
+	reg := prometheus.NewRegistry()
+	d, l := openOn(t, pgConfig(pair.DB, pair.ReplicaReadOnlyURL),
+		db.WithRegistry(reg),
+		db.WithReplicaOptions(replica.WithPollInterval(20*time.Millisecond), replica.WithPollTimeout(500*time.Millisecond)))
+	ctx := ctxT(t)
+	waitHealthy(t, d)
+
+	if err := pair.Replica.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Reads never fail, whether the router has noticed yet or not.
+	deadline := time.Now().Add(15 * time.Second)
+	for d.Router().Status()[0].Healthy {
+		if _, err := d.Reader(ctx).Tenant.Query().Count(ctx); err != nil {
+			t.Fatalf("read while the replica stops: %v", err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("router never noticed the replica stopped")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	mark := l.Len()
+	if _, err := d.Reader(ctx).Tenant.Query().Count(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := rolesOf(l, mark); fmt.Sprint(got) != "[readonly]" {
+		t.Fatalf("read with the replica down went to %v, want [readonly]", got)
+	}
+	if err := d.Ready(ctx); err != nil {
+		t.Errorf("Ready with the replica down: %v (replicas must not fail readiness)", err)
+	}
+	r := d.Health(ctx)
+	last := r.Checks[len(r.Checks)-1]
+	if last.Name != "replica-1" || last.OK || last.Critical || last.Detail == "" {
+		t.Errorf("replica check %+v", last)
+	}
+	if v := gauge(t, reg, "central_db_replica_healthy"); v != 0 {
+		t.Errorf("central_db_replica_healthy = %v, want 0", v)
+	}
+
+	if err := pair.Replica.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitHealthy(t, d)
+	if v := gauge(t, reg, "central_db_replica_healthy"); v != 1 {
+		t.Errorf("central_db_replica_healthy = %v after restart, want 1", v)
+	}
+}
+
+func gauge(t *testing.T, reg *prometheus.Registry, name string) float64 {
+	t.Helper()
+	fams, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range fams {
+		if f.GetName() == name && len(f.GetMetric()) == 1 {
+			return f.GetMetric()[0].GetGauge().GetValue()
+		}
+	}
+	t.Fatalf("metric %s not found", name)
+	return 0
 }
