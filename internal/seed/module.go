@@ -82,9 +82,11 @@ func SetFor(env config.Env, sets []AppSet) (AppSet, error) {
 }
 
 // NewAppRunner builds the app's runner from configuration: the set for
-// cfg.Env, SEED_CHANGED and SEED_ALLOW_OUT_OF_ORDER, progress lines logged
-// at info level.
-func NewAppRunner(cfg config.Config, d *db.DB, svc *service.Services, logger *zap.Logger, sets []AppSet, version AppVersion) (*AppRunner, error) {
+// cfg.Env, SEED_CHANGED and SEED_ALLOW_OUT_OF_ORDER. Progress lines (seed
+// start and finish, warnings, Progress(ctx) reports) go to the logger named
+// "seed" through a LogWriter unless opts say otherwise (the CLI passes
+// WithProgress(os.Stdout)).
+func NewAppRunner(cfg config.Config, d *db.DB, svc *service.Services, logger *zap.Logger, sets []AppSet, version AppVersion, opts ...Option) (*AppRunner, error) {
 	if svc == nil {
 		return nil, errors.New("seed: NewAppRunner: services are nil")
 	}
@@ -104,9 +106,9 @@ func NewAppRunner(cfg config.Config, d *db.DB, svc *service.Services, logger *za
 	if changed == "" {
 		changed = config.SeedChangedError
 	}
-	return New(database, cfg.Env, set, Deps{Services: svc, Log: log}, WithLogger(log),
-		WithProgress(&LogWriter{Log: log}), WithAppVersion(string(version)),
-		WithOutOfOrder(cfg.Seed.AllowOutOfOrder), WithChanged(changed))
+	base := []Option{WithProgress(&LogWriter{Log: log}), WithAppVersion(string(version)),
+		WithOutOfOrder(cfg.Seed.AllowOutOfOrder), WithChanged(changed)}
+	return New(database, cfg.Env, set, Deps{Services: svc, Log: log}, append(base, opts...)...)
 }
 
 // RunDetached runs the pending seeds bounded by timeout alone: the parent's
@@ -172,7 +174,8 @@ func registerHook(lc fx.Lifecycle, cfg config.Config, r *AppRunner, logger *zap.
 	}})
 }
 
-// LogWriter turns progress lines into info log entries.
+// LogWriter turns progress lines into log entries: "warning: ..." lines at
+// warn level, the others at info level.
 type LogWriter struct {
 	Log *zap.Logger
 
@@ -190,7 +193,11 @@ func (w *LogWriter) Write(p []byte) (int, error) {
 		if i < 0 {
 			return len(p), nil
 		}
-		w.Log.Info(string(w.buf[:i]))
+		if line, ok := bytes.CutPrefix(w.buf[:i], []byte("warning: ")); ok {
+			w.Log.Warn(string(line))
+		} else {
+			w.Log.Info(string(w.buf[:i]))
+		}
 		w.buf = w.buf[i+1:]
 	}
 }

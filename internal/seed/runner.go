@@ -65,7 +65,8 @@ type options struct {
 // Option configures New.
 type Option func(*options) error
 
-// WithLogger logs applied seeds and warnings (default: no logging).
+// WithLogger logs each applied seed and each warning as structured entries
+// (default: none; progress lines go to WithProgress's writer).
 func WithLogger(log *zap.Logger) Option {
 	return func(o *options) error {
 		if log == nil {
