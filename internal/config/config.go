@@ -143,3 +143,12 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	}
 	return c, nil
 }
+
+// WithURLs returns p with the read-write and read-only URLs set, keeping pool
+// sizes and application names: the app calls it with the embedded server's
+// URLs for roles central and central_ro when Embedded is true.
+func (p Postgres) WithURLs(readWrite, readOnly string) Postgres {
+	p.ReadWrite.URL = Secret(readWrite)
+	p.ReadOnly.URL = Secret(readOnly)
+	return p
+}

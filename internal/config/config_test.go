@@ -330,3 +330,17 @@ func ExampleSecret() {
 	fmt.Println(s, fmt.Sprintf("%#v", s), s.Reveal())
 	// Output: [REDACTED] config.Secret("[REDACTED]") hunter2
 }
+
+func TestWithURLs(t *testing.T) {
+	c, err := config.Load(env(map[string]string{"POSTGRES_READONLY_POOL_SIZE": "9"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pg := c.Postgres.WithURLs(rwURL, roURL)
+	if pg.ReadWrite.URL.Reveal() != rwURL || pg.ReadOnly.URL.Reveal() != roURL || pg.ReadOnly.PoolSize != 9 || !pg.Embedded {
+		t.Errorf("got %+v", pg)
+	}
+	if c.Postgres.ReadWrite.URL.IsSet() {
+		t.Error("WithURLs changed its receiver")
+	}
+}
