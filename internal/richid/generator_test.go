@@ -233,3 +233,41 @@ func TestDefault(t *testing.T) {
 		t.Errorf("default ID time %v is not now", a.Time())
 	}
 }
+
+// countingReader returns the bytes 0, 1, 2, ... (mod 256) and records the size of each read.
+type countingReader struct {
+	next  byte
+	reads []int
+}
+
+func (r *countingReader) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = r.next
+		r.next++
+	}
+	r.reads = append(r.reads, len(p))
+	return len(p), nil
+}
+
+func TestGeneratorReadsEntropyInBlocks(t *testing.T) {
+	clock := &fakeClock{t: t0}
+	src := &countingReader{}
+	g := richid.NewGenerator(clock.now, src)
+	for i := range 30 {
+		clock.set(t0.Add(time.Duration(i) * time.Millisecond)) // a new millisecond each time: 10 fresh bytes
+		u := g.Next()
+		// 25 IDs use the first 250 bytes of a 256-byte block; the 26th starts the next block.
+		start := byte(i * 10)
+		if i >= 25 {
+			start = byte((i - 25) * 10) // 256 wraps to 0
+		}
+		for j, b := range u[6:] {
+			if want := start + byte(j); b != want {
+				t.Fatalf("ID %d random byte %d = %d, want %d", i, j, b, want)
+			}
+		}
+	}
+	if want := []int{256, 256}; !slices.Equal(src.reads, want) {
+		t.Errorf("entropy reads = %v, want %v", src.reads, want)
+	}
+}
