@@ -53,14 +53,18 @@ func encodeBase32(dst *[26]byte, u *[16]byte) {
 	dst[25] = crockford[u[15]&31]
 }
 
-// decodeBase32 decodes 26 Crockford base32 characters (either case). It reports false when a character is
-// outside the alphabet or the value overflows 128 bits (first character above '7'); the caller works out which.
-// It is unrolled, like oklog/ulid's decoder, because Parse is on every request path; validation ORs the table
-// entries instead of branching on each character.
-func decodeBase32(s string) (u [16]byte, ok bool) {
-	if len(s) != 26 {
+// parseRich decodes s when it is exactly prefix p, '-', and 26 Crockford base32 characters (either case), without
+// allocating. It reports false when anything is off, including a value that overflows 128 bits (first base32
+// character above '7'); parseFailure then works out what. It is not generic, so that it compiles to plain string
+// code, and it is unrolled like oklog/ulid's decoder, because Parse is on every request path; validation ORs the
+// table entries instead of branching on each character.
+func parseRich(s, p string) (u [16]byte, ok bool) {
+	n := len(p)
+	if len(s) != n+27 || s[n] != '-' || s[:n] != p {
 		return u, false
 	}
+	s = s[n+1:]
+	_ = s[25]
 	t := &decTable
 	// Independent ORs in groups, so the loads are not one long dependency chain.
 	if (((t[s[0]]|t[s[1]])|(t[s[2]]|t[s[3]])|(t[s[4]]|t[s[5]])|(t[s[6]]|t[s[7]]))|

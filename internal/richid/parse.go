@@ -104,16 +104,6 @@ func (id *ID[K]) UnmarshalText(text []byte) error {
 	return parseFailure[K](string(text))
 }
 
-// parseRich decodes s when it is exactly prefix p, '-', and 26 valid base32 characters, without allocating. It
-// is not generic, so that it compiles to plain string code; on failure the caller asks parseFailure why.
-func parseRich(s, p string) (u [16]byte, ok bool) {
-	n := len(p)
-	if len(s) != n+27 || s[n] != '-' || s[:n] != p {
-		return u, false
-	}
-	return decodeBase32(s[n+1:])
-}
-
 // parseFailure explains why s is not a valid rich ID of kind K.
 func parseFailure[K Kind](s string) *ParseError {
 	var k K
