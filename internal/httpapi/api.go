@@ -82,7 +82,7 @@ func (a *API) routes() http.Handler {
 			writeProblem(w, r, http.StatusNotFound, "no resource at "+r.URL.Path)
 			return
 		}
-		h.ServeHTTP(w, r)
+		mux.ServeHTTP(w, r) // not h: only the mux fills in r.PathValue
 	})
 }
 

@@ -48,6 +48,8 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) bool {
 		writeProblem(w, r, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is larger than %d bytes", tooLarge.Limit))
 	case errors.Is(err, io.EOF):
 		writeProblem(w, r, http.StatusBadRequest, "request body is empty; send a JSON object")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		writeProblem(w, r, http.StatusBadRequest, "request body is not valid JSON: it ends before the object does")
 	case errors.As(err, &syntax):
 		writeProblem(w, r, http.StatusBadRequest, fmt.Sprintf("request body is not valid JSON (at byte %d): %v", syntax.Offset, err))
 	case errors.As(err, &typeError):
