@@ -34,7 +34,7 @@ type benchEnv struct {
 
 func newBenchEnv(b *testing.B) *benchEnv {
 	b.Helper()
-	tdb := dbtest.New(b, withSchema())
+	tdb := dbtest.New(b)
 	ctx := context.Background()
 	// Production logs at info: statements are checked and not written.
 	logger := zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.AddSync(discard{}), zapcore.InfoLevel))

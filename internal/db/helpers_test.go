@@ -2,8 +2,6 @@ package db_test
 
 import (
 	"context"
-	"database/sql"
-	"io/fs"
 	"testing"
 	"time"
 
@@ -15,8 +13,6 @@ import (
 	"github.com/central/central/internal/config"
 	"github.com/central/central/internal/db"
 	"github.com/central/central/internal/dbtest"
-	"github.com/central/central/internal/migrate"
-	"github.com/central/central/migrations"
 )
 
 func TestMain(m *testing.M) { dbtest.Main(m) }
@@ -90,16 +86,7 @@ func count(t *testing.T, d *db.DB, query string) int {
 // migrated returns a started DB on a fresh database with the app's schema.
 func migrated(t *testing.T, opts ...db.Option) (*db.DB, *dbtest.DB, logs) {
 	t.Helper()
-	tdb := dbtest.New(t, withSchema())
+	tdb := dbtest.New(t) // migrated with the project's schema by default
 	d, l := openOn(t, pgConfig(tdb), opts...)
 	return d, tdb, l
-}
-
-// withSchema migrates the template with the app's migrations.
-// TODO: drop once dbtest migrates its default template.
-func withSchema() dbtest.Option {
-	return dbtest.WithMigrations(migrations.FS, func(ctx context.Context, sdb *sql.DB, fsys fs.FS) error {
-		_, err := migrate.Up(ctx, sdb, fsys)
-		return err
-	})
 }

@@ -31,7 +31,7 @@ func rolesOf(l logs, mark int) []string {
 // the replica has replayed the token, reads carrying it go back to the
 // replica.
 func TestReplicaReadYourWrites(t *testing.T) {
-	pair := dbtest.NewPair(t, withSchema())
+	pair := dbtest.NewPair(t)
 	d, l := openOn(t, pgConfig(pair.DB, pair.ReplicaReadOnlyURL), db.WithReplicaOptions(replica.WithPollInterval(20*time.Millisecond)))
 	ctx := ctxT(t)
 
@@ -125,7 +125,7 @@ func waitHealthy(t *testing.T, d *db.DB) {
 // not critical) while health and metrics show the replica down, and the
 // replica is taken back once restarted.
 func TestReplicaDownFallsBack(t *testing.T) {
-	pair := dbtest.NewDedicatedPair(t, withSchema())
+	pair := dbtest.NewDedicatedPair(t)
 	reg := prometheus.NewRegistry()
 	d, l := openOn(t, pgConfig(pair.DB, pair.ReplicaReadOnlyURL),
 		db.WithRegistry(reg),
