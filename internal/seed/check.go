@@ -7,6 +7,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
+
 	"github.com/central/central/ent"
 	"github.com/central/central/internal/config"
 )
@@ -23,6 +25,10 @@ func (r *Runner[D]) readLedger(ctx context.Context) (ledger, error) {
 	var l ledger
 	rows, err := c.QueryContext(ctx, `SELECT value FROM app_meta WHERE key = $1`, AppMetaKey)
 	if err != nil {
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && pe.Code == "42P01" { // undefined_table
+			return l, fmt.Errorf("seed: read environment stamp: %w (the schema is not migrated: run the migrations before the seeds, e.g. app db migrate)", err)
+		}
 		return l, fmt.Errorf("seed: read environment stamp: %w", err)
 	}
 	for rows.Next() {

@@ -44,6 +44,11 @@ func FromDB(d *db.DB) (Database, error) {
 	if d == nil {
 		return nil, errors.New("seed: FromDB: *db.DB is nil")
 	}
+	// One session holds the seed lock while each seed's transaction needs
+	// another: a one-connection pool would wait on itself.
+	if n := d.Pools().ReadWrite.Stats().MaxOpenConnections; n == 1 {
+		return nil, errors.New("seed: FromDB: the read-write pool allows 1 connection; seeding needs 2 (one holds the seed lock): raise the read-write pool size")
+	}
 	return dbAdapter{d}, nil
 }
 

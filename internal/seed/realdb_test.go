@@ -205,3 +205,21 @@ func TestRunDetached(t *testing.T) {
 		}
 	})
 }
+
+func TestFromDBRejects(t *testing.T) {
+	if _, err := seed.FromDB(nil); err == nil {
+		t.Error("FromDB(nil) succeeded")
+	}
+	tdb := newTestDB(t)
+	d, err := db.Open(context.Background(), config.Postgres{
+		ReadWrite: config.Conn{URL: config.Secret(tdb.URL), PoolSize: 1},
+		ReadOnly:  config.Conn{URL: config.Secret(tdb.ReadOnlyURL), PoolSize: 1},
+	}, zaptest.NewLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Stop(context.Background())
+	if _, err := seed.FromDB(d); err == nil || !strings.Contains(err.Error(), "seeding needs 2") {
+		t.Errorf("FromDB with a one-connection pool: %v, want a refusal", err)
+	}
+}

@@ -3,8 +3,10 @@ package seed_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +14,7 @@ import (
 	"time"
 
 	"github.com/central/central/internal/config"
+	"github.com/central/central/internal/dbtest"
 	"github.com/central/central/internal/seed"
 )
 
@@ -410,5 +413,15 @@ func TestLockTimeout(t *testing.T) {
 	}
 	if !errors.Is(waiterErr, seed.ErrLockTimeout) {
 		t.Fatalf("waiter error = %v, want ErrLockTimeout", waiterErr)
+	}
+}
+
+func TestUnmigratedDatabase(t *testing.T) {
+	tdb := dbtest.New(t, dbtest.WithMigrations(fstest.MapFS{"empty": {Data: []byte("no schema")}},
+		func(context.Context, *sql.DB, fs.FS) error { return nil }))
+	db := newTxDB(t, tdb)
+	_, err := newRunner(t, db, config.Development, set(config.Development, "", []string{"0001_a"}, nil)).Run(context.Background(), seed.RunOptions{})
+	if err == nil || !strings.Contains(err.Error(), "run the migrations before the seeds") {
+		t.Fatalf("Run on an unmigrated database: %v, want a hint to migrate first", err)
 	}
 }
