@@ -30,6 +30,14 @@ func TestErrors(t *testing.T) {
 	if _, err := e.svc.Objects.Create(ctx, a.ID, service.CreateObjectInput{Bucket: "bucket-a", ObjectName: "k", SizeBytes: 1}); err != nil {
 		t.Fatal(err)
 	}
+	// Tenant B has its own ann@ (emails are unique per tenant only) and zed@.
+	if _, err := e.svc.Users.TxCreateUser(ctx, b.ID, service.CreateUserInput{Email: "ann@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	zed, err := e.svc.Users.TxCreateUser(ctx, b.ID, service.CreateUserInput{Email: "zed@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	blank := "   "
 
 	tests := []struct {
@@ -50,6 +58,11 @@ func TestErrors(t *testing.T) {
 		}},
 		{name: "duplicate email in tenant (case-insensitive input)", want: service.ErrConflict, fields: []string{"email"}, call: func() error {
 			_, err := e.svc.Users.TxCreateUser(ctx, a.ID, service.CreateUserInput{Email: " Ann@Example.com "})
+			return err
+		}},
+		{name: "email update to a taken one", want: service.ErrConflict, fields: []string{"email"}, call: func() error {
+			taken := "ann@example.com"
+			_, err = e.svc.Users.Update(ctx, b.ID, zed.ID, service.UpdateUserInput{Email: &taken})
 			return err
 		}},
 		{name: "duplicate connector name in tenant", want: service.ErrConflict, fields: []string{"name"}, call: func() error {

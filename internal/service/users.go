@@ -456,12 +456,11 @@ func (s *UserService) ListTags(ctx context.Context, tenantID entityid.TenantID, 
 		return nil, fmt.Errorf("list tags: %w", err)
 	}
 	if len(rows) == 0 {
-		// Count, not Exist: ent's Exist/IDs cannot scan struct ID types.
-		n, err := r.User.Query().Where(user.ID(userID), user.TenantID(tenantID)).Count(ctx)
+		ok, err := r.User.Query().Where(user.ID(userID), user.TenantID(tenantID)).Exist(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("list tags: %w", err)
 		}
-		if n == 0 {
+		if !ok {
 			return nil, fmt.Errorf("list tags: %w", notFound(entityUser, userID.String()))
 		}
 	}
