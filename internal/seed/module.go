@@ -36,6 +36,11 @@ type AppRunner = Runner[Deps]
 // AppVersion is recorded in each ledger row; provide it to fx (optional).
 type AppVersion string
 
+// ProgressWriter, when provided to fx (optional), receives the runner's
+// progress lines instead of the logger: the CLI supplies
+// &seed.ProgressWriter{Writer: os.Stdout} for `app db seed`.
+type ProgressWriter struct{ io.Writer }
+
 // FromDB adapts the app's *db.DB: seeds run in its transactions (WithTx,
 // without retries: a seed runs once per attempt) and the lock is held on a
 // session of its read-write pool. CopyFrom works once *db.DB implements
@@ -59,6 +64,8 @@ func (a dbAdapter) WithTx(ctx context.Context, fn func(ctx context.Context) erro
 }
 
 func (a dbAdapter) Writer(ctx context.Context) *ent.Client { return a.d.Writer(ctx) }
+
+func (a dbAdapter) InTx(ctx context.Context) bool { return db.InTx(ctx) }
 
 func (a dbAdapter) Conn(ctx context.Context) (*sql.Conn, error) {
 	return a.d.Pools().ReadWrite.Conn(ctx)
@@ -160,12 +167,17 @@ type runnerIn struct {
 	DB       *db.DB
 	Services *service.Services
 	Logger   *zap.Logger
-	Sets     []AppSet   `group:"seed_sets"`
-	Version  AppVersion `optional:"true"`
+	Sets     []AppSet        `group:"seed_sets"`
+	Version  AppVersion      `optional:"true"`
+	Progress *ProgressWriter `optional:"true"`
 }
 
 func provideRunner(in runnerIn) (*AppRunner, error) {
-	return NewAppRunner(in.Config, in.DB, in.Services, in.Logger, in.Sets, in.Version)
+	var opts []Option
+	if in.Progress != nil && in.Progress.Writer != nil {
+		opts = append(opts, WithProgress(in.Progress.Writer))
+	}
+	return NewAppRunner(in.Config, in.DB, in.Services, in.Logger, in.Sets, in.Version, opts...)
 }
 
 func registerHook(lc fx.Lifecycle, cfg config.Config, r *AppRunner, logger *zap.Logger) {

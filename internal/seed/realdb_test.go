@@ -223,3 +223,15 @@ func TestFromDBRejects(t *testing.T) {
 		t.Errorf("FromDB with a one-connection pool: %v, want a refusal", err)
 	}
 }
+
+func TestRunRefusesAnOuterTransaction(t *testing.T) {
+	e := newAppEnv(t, newTestDB(t))
+	r := e.runner(t, []string{"0001_a"}, map[string]seed.Func[seed.Deps]{"0001_a": createTenant("outer")})
+	err := e.db.WithTx(context.Background(), func(ctx context.Context) error {
+		_, err := r.Run(ctx, seed.RunOptions{})
+		return err
+	})
+	if err == nil || !strings.Contains(err.Error(), "inside a transaction") {
+		t.Fatalf("Run inside a transaction: %v, want a refusal", err)
+	}
+}

@@ -18,7 +18,8 @@ import (
 )
 
 // Database is what the runner needs from the database module. internal/db's
-// *DB satisfies it through FromDB.
+// *DB satisfies it through FromDB. If it also has InTx(ctx) bool, Run
+// refuses a context that already carries a transaction.
 type Database interface {
 	// WithTx runs fn in a transaction carried by the context fn receives;
 	// services called with that context join it (nested calls: savepoints).
@@ -227,6 +228,11 @@ type Applied struct {
 // stay applied.
 func (r *Runner[D]) Run(ctx context.Context, opts RunOptions) (Report, error) {
 	rep := Report{Env: r.env}
+	if t, ok := r.db.(interface{ InTx(context.Context) bool }); ok && t.InTx(ctx) {
+		// Seeds would become savepoints of the caller's transaction and
+		// commit after the lock is released: other instances could run them too.
+		return rep, errors.New("seed: Run called inside a transaction; call it with a context that carries none")
+	}
 	p, err := r.plan(ctx)
 	if err != nil {
 		return rep, err
