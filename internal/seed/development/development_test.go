@@ -1,6 +1,7 @@
 package development_test
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"io/fs"
@@ -50,6 +51,10 @@ func migrated() dbtest.Option {
 // app boots the seed module the way the app does: config, db, services,
 // both seed sets.
 func app(t *testing.T, tdb *dbtest.DB, skip bool, populate ...any) *fxtest.App {
+	return appWith(t, tdb, skip, fx.Options(), populate...)
+}
+
+func appWith(t *testing.T, tdb *dbtest.DB, skip bool, extra fx.Option, populate ...any) *fxtest.App {
 	t.Helper()
 	cfg := config.Config{
 		Env: config.Development,
@@ -70,6 +75,7 @@ func app(t *testing.T, tdb *dbtest.DB, skip bool, populate ...any) *fxtest.App {
 		fx.Supply(cfg, kr, seed.AppVersion("test-1")),
 		fx.Provide(func() *zap.Logger { return zaptest.NewLogger(t) }, prometheus.NewRegistry),
 		db.Module, service.Module, development.Module, production.Module, seed.Module,
+		extra,
 		fx.Populate(populate...),
 	)
 }
@@ -147,5 +153,17 @@ func TestSkipSeeds(t *testing.T) {
 	}
 	if strings.Join(rep.Pending, ",") != "0001_technova" {
 		t.Errorf("pending after a boot with SKIP_SEEDS = %v, want every seed", rep.Pending)
+	}
+}
+
+func TestProgressWriterAtBoot(t *testing.T) {
+	var out bytes.Buffer
+	a := appWith(t, dbtest.New(t, migrated()), false, fx.Supply(&seed.ProgressWriter{Writer: &out}))
+	a.RequireStart()
+	a.RequireStop()
+	for _, want := range []string{"seed 0001_technova: start\n", "seed 0001_technova: 3/3 users (100%)", "seed 0001_technova: done in "} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("progress lacks %q:\n%s", want, out.String())
+		}
 	}
 }
