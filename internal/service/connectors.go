@@ -143,10 +143,22 @@ func (s *ConnectorService) Create(ctx context.Context, tenantID entityid.TenantI
 	return out, nil
 }
 
-func (s *ConnectorService) get(ctx context.Context, tenantID entityid.TenantID, id entityid.OIDCConnectorID) (*ent.OIDCConnector, error) {
-	c, err := s.store.Reader(ctx).OIDCConnector.Query().
-		Where(oidcconnector.ID(id), oidcconnector.TenantID(tenantID)).
-		Only(ctx)
+// connectorPublicColumns are the columns public reads load: every one but
+// the sealed state.
+var connectorPublicColumns = []string{
+	oidcconnector.FieldID, oidcconnector.FieldCreatedAt, oidcconnector.FieldUpdatedAt, oidcconnector.FieldTenantID,
+	oidcconnector.FieldName, oidcconnector.FieldIssuer, oidcconnector.FieldClientID, oidcconnector.FieldEnabled,
+}
+
+// get loads a connector of tenantID; with private false it leaves out the
+// sealed state.
+func (s *ConnectorService) get(ctx context.Context, tenantID entityid.TenantID, id entityid.OIDCConnectorID, private bool) (*ent.OIDCConnector, error) {
+	q := s.store.Reader(ctx).OIDCConnector.Query().
+		Where(oidcconnector.ID(id), oidcconnector.TenantID(tenantID))
+	if !private {
+		q.Select(connectorPublicColumns...)
+	}
+	c, err := q.Only(ctx)
 	if err != nil {
 		return nil, classify(entityConnector, id.String(), err)
 	}
@@ -155,7 +167,7 @@ func (s *ConnectorService) get(ctx context.Context, tenantID entityid.TenantID, 
 
 // Get returns a connector's public view. Errors: ErrNotFound.
 func (s *ConnectorService) Get(ctx context.Context, tenantID entityid.TenantID, id entityid.OIDCConnectorID) (ConnectorPublic, error) {
-	c, err := s.get(ctx, tenantID, id)
+	c, err := s.get(ctx, tenantID, id, false)
 	if err != nil {
 		return ConnectorPublic{}, fmt.Errorf("get connector: %w", err)
 	}
@@ -165,7 +177,7 @@ func (s *ConnectorService) Get(ctx context.Context, tenantID entityid.TenantID, 
 // GetPrivate returns a connector with its state decrypted. Errors:
 // ErrNotFound, sensitive errors.
 func (s *ConnectorService) GetPrivate(ctx context.Context, tenantID entityid.TenantID, id entityid.OIDCConnectorID) (ConnectorPrivate, error) {
-	c, err := s.get(ctx, tenantID, id)
+	c, err := s.get(ctx, tenantID, id, true)
 	if err != nil {
 		return ConnectorPrivate{}, fmt.Errorf("get connector: %w", err)
 	}
@@ -186,6 +198,7 @@ func (s *ConnectorService) List(ctx context.Context, tenantID entityid.TenantID,
 		Where(oidcconnector.TenantID(tenantID)).
 		Order(ent.Asc(oidcconnector.FieldID)).
 		Limit(n + 1)
+	q.Select(connectorPublicColumns...)
 	if !after.IsZero() {
 		q.Where(oidcconnector.IDGT(after))
 	}
@@ -220,7 +233,7 @@ func (s *ConnectorService) Update(ctx context.Context, tenantID entityid.TenantI
 			u.SetEnabled(*in.Enabled)
 			changed = append(changed, "enabled")
 		}
-		row, err := u.Save(ctx)
+		row, err := u.Select(connectorPublicColumns[0], connectorPublicColumns[1:]...).Save(ctx)
 		if err != nil {
 			return classify(entityConnector, id.String(), err)
 		}

@@ -304,3 +304,59 @@ func TestSensitiveNotInLogs(t *testing.T) {
 		t.Fatal("no SQL write was logged: the test would prove nothing")
 	}
 }
+
+// TestPublicReadsSkipSealedColumns: public reads neither transfer nor parse
+// the ciphertext; only private reads select the sealed columns.
+func TestPublicReadsSkipSealedColumns(t *testing.T) {
+	core, logs := observer.New(zapcore.DebugLevel)
+	e := newEnvLogged(t, keyring(t, key1, map[sensitive.KeyRef][32]byte{key1: testKey(1)}), zap.New(core))
+	f := createSealed(t, e)
+	ctx := ctxT(t)
+	name := "renamed"
+	tests := []struct {
+		name    string
+		call    func() error
+		private bool
+	}{
+		{"Users.Get", func() error { _, err := e.svc.Users.Get(ctx, f.tenant, f.user); return err }, false},
+		{"Users.GetByEmail", func() error { _, err := e.svc.Users.GetByEmail(ctx, f.tenant, "s@sealed.example"); return err }, false},
+		{"Users.List", func() error { _, err := e.svc.Users.List(ctx, f.tenant, entityid.UserID{}, 10); return err }, false},
+		{"Users.Update", func() error {
+			_, err := e.svc.Users.Update(ctx, f.tenant, f.user, service.UpdateUserInput{DisplayName: &name})
+			return err
+		}, false},
+		{"Connectors.Get", func() error { _, err := e.svc.Connectors.Get(ctx, f.tenant, f.connector); return err }, false},
+		{"Connectors.List", func() error { _, err := e.svc.Connectors.List(ctx, f.tenant, entityid.OIDCConnectorID{}, 10); return err }, false},
+		{"Connectors.Update", func() error {
+			_, err := e.svc.Connectors.Update(ctx, f.tenant, f.connector, service.UpdateConnectorInput{Name: &name})
+			return err
+		}, false},
+		{"Users.GetPrivate", func() error { _, err := e.svc.Users.GetPrivate(ctx, f.tenant, f.user); return err }, true},
+		{"Connectors.GetPrivate", func() error { _, err := e.svc.Connectors.GetPrivate(ctx, f.tenant, f.connector); return err }, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			logs.TakeAll()
+			if err := tt.call(); err != nil {
+				t.Fatal(err)
+			}
+			selects, sealed := 0, 0
+			for _, entry := range logs.TakeAll() {
+				q, _ := entry.ContextMap()["query"].(string)
+				if !strings.HasPrefix(q, "SELECT") {
+					continue
+				}
+				selects++
+				if strings.Contains(q, `"idp_user_info"`) || strings.Contains(q, `"state"`) {
+					sealed++
+				}
+			}
+			if selects == 0 {
+				t.Fatal("no SELECT logged: the test would prove nothing")
+			}
+			if tt.private != (sealed > 0) {
+				t.Fatalf("%d of %d SELECTs load a sealed column; want private=%v", sealed, selects, tt.private)
+			}
+		})
+	}
+}

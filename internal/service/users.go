@@ -225,12 +225,23 @@ func (s *UserService) TxCreateUser(ctx context.Context, tenantID entityid.Tenant
 	return out, nil
 }
 
-// get loads a user of tenantID with its tags through the reader of ctx.
-func (s *UserService) get(ctx context.Context, tenantID entityid.TenantID, id entityid.UserID) (*ent.User, error) {
-	u, err := s.store.Reader(ctx).User.Query().
+// userPublicColumns are the columns public reads load: every one but the
+// sealed idp_user_info, which they neither transfer nor parse.
+var userPublicColumns = []string{
+	user.FieldID, user.FieldCreatedAt, user.FieldUpdatedAt, user.FieldTenantID,
+	user.FieldEmail, user.FieldDisplayName, user.FieldStatus,
+}
+
+// get loads a user of tenantID with its tags through the reader of ctx;
+// with private false it leaves out the sealed column.
+func (s *UserService) get(ctx context.Context, tenantID entityid.TenantID, id entityid.UserID, private bool) (*ent.User, error) {
+	q := s.store.Reader(ctx).User.Query().
 		Where(user.ID(id), user.TenantID(tenantID)).
-		WithTags(withTagsByKey).
-		Only(ctx)
+		WithTags(withTagsByKey)
+	if !private {
+		q.Select(userPublicColumns...)
+	}
+	u, err := q.Only(ctx)
 	if err != nil {
 		return nil, classify(entityUser, id.String(), err)
 	}
@@ -239,7 +250,7 @@ func (s *UserService) get(ctx context.Context, tenantID entityid.TenantID, id en
 
 // Get returns a user's public view. A user of another tenant is ErrNotFound.
 func (s *UserService) Get(ctx context.Context, tenantID entityid.TenantID, id entityid.UserID) (UserPublic, error) {
-	u, err := s.get(ctx, tenantID, id)
+	u, err := s.get(ctx, tenantID, id, false)
 	if err != nil {
 		return UserPublic{}, fmt.Errorf("get user: %w", err)
 	}
@@ -250,7 +261,7 @@ func (s *UserService) Get(ctx context.Context, tenantID entityid.TenantID, id en
 // Errors: ErrNotFound; sensitive.ErrUnknownKey, sensitive.ErrDecrypt and
 // the other sensitive errors when the value cannot be opened.
 func (s *UserService) GetPrivate(ctx context.Context, tenantID entityid.TenantID, id entityid.UserID) (UserPrivate, error) {
-	u, err := s.get(ctx, tenantID, id)
+	u, err := s.get(ctx, tenantID, id, true)
 	if err != nil {
 		return UserPrivate{}, fmt.Errorf("get user: %w", err)
 	}
@@ -267,6 +278,7 @@ func (s *UserService) GetByEmail(ctx context.Context, tenantID entityid.TenantID
 	u, err := s.store.Reader(ctx).User.Query().
 		Where(user.TenantID(tenantID), user.Email(normalizeEmail(email))).
 		WithTags(withTagsByKey).
+		Select(userPublicColumns...).
 		Only(ctx)
 	if err != nil {
 		return UserPublic{}, fmt.Errorf("get user by email: %w", classify(entityUser, "with that email", err))
@@ -286,6 +298,7 @@ func (s *UserService) List(ctx context.Context, tenantID entityid.TenantID, afte
 		WithTags(withTagsByKey).
 		Order(ent.Asc(user.FieldID)).
 		Limit(n + 1)
+	q.Select(userPublicColumns...)
 	if !after.IsZero() {
 		q.Where(user.IDGT(after))
 	}
@@ -316,7 +329,7 @@ func (s *UserService) Update(ctx context.Context, tenantID entityid.TenantID, id
 			upd.SetStatus(user.Status(*in.Status))
 			changed = append(changed, "status")
 		}
-		u, err := upd.Save(ctx)
+		u, err := upd.Select(userPublicColumns[0], userPublicColumns[1:]...).Save(ctx)
 		if err != nil {
 			return classify(entityUser, id.String(), err)
 		}
