@@ -326,7 +326,10 @@ func TestPublicReadsSkipSealedColumns(t *testing.T) {
 			return err
 		}, false},
 		{"Connectors.Get", func() error { _, err := e.svc.Connectors.Get(ctx, f.tenant, f.connector); return err }, false},
-		{"Connectors.List", func() error { _, err := e.svc.Connectors.List(ctx, f.tenant, entityid.OIDCConnectorID{}, 10); return err }, false},
+		{"Connectors.List", func() error {
+			_, err := e.svc.Connectors.List(ctx, f.tenant, entityid.OIDCConnectorID{}, 10)
+			return err
+		}, false},
 		{"Connectors.Update", func() error {
 			_, err := e.svc.Connectors.Update(ctx, f.tenant, f.connector, service.UpdateConnectorInput{Name: &name})
 			return err
