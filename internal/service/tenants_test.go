@@ -4,7 +4,6 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/central/central/internal/entityid"
 	"github.com/central/central/internal/service"
 )
 
@@ -69,5 +68,4 @@ func TestTenantLifecycle(t *testing.T) {
 			t.Fatalf("audit actions = %v, want %v", actions, want)
 		}
 	}
-	_ = entityid.TenantID{}
 }
