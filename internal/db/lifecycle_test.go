@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxtest"
@@ -97,29 +99,64 @@ func TestModule(t *testing.T) {
 
 func TestModuleStartFailsClearly(t *testing.T) {
 	tdb := dbtest.New(t)
-	pg := pgConfig(tdb)
-	// A port nobody listens on, a password that must not leak.
-	pg.ReadOnly.URL = config.Secret("postgres://central_ro:Sup3r%40Secret@127.0.0.1:1/" + tdb.Name + "?connect_timeout=2")
-	app := fx.New(
-		fx.Supply(config.Config{Postgres: pg}),
-		fx.Supply(zaptest.NewLogger(t)),
-		fx.Supply(prometheus.NewRegistry()),
-		db.Module,
-		fx.Invoke(func(*db.DB) {}),
-		fx.NopLogger,
-	)
-	err := app.Start(ctxT(t))
-	var pe *db.PingError
-	if !errors.As(err, &pe) || pe.Pool != db.PoolReadOnly || pe.Addr != "127.0.0.1:1" || pe.User != "central_ro" {
-		t.Fatalf("err = %v, want *PingError for the readonly pool at 127.0.0.1:1", err)
+	u, err := url.Parse(tdb.URL)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if strings.Contains(err.Error(), "Sup3r") {
-		t.Errorf("password leaked: %v", err)
+	tests := []struct {
+		name     string
+		edit     func(pg *config.Postgres)
+		pool     string
+		addr     string
+		user     string
+		wantCode string // SQLSTATE when the server answered
+	}{
+		{
+			name: "nobody listening", pool: db.PoolReadOnly, addr: "127.0.0.1:1", user: "central_ro",
+			edit: func(pg *config.Postgres) {
+				pg.ReadOnly.URL = config.Secret("postgres://central_ro:Sup3r%40Secret@127.0.0.1:1/" + tdb.Name)
+			},
+		},
+		{
+			name: "wrong password", pool: db.PoolReadWrite, addr: u.Host, user: "central", wantCode: "28P01",
+			edit: func(pg *config.Postgres) {
+				pg.ReadWrite.URL = config.Secret("postgres://central:Sup3r%40Secret@" + u.Host + "/" + tdb.Name)
+			},
+		},
 	}
-	if !strings.Contains(err.Error(), "POSTGRES_READONLY_") {
-		t.Errorf("error does not say what to check: %v", err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pg := pgConfig(tdb)
+			tt.edit(&pg)
+			app := fx.New(
+				fx.Supply(config.Config{Postgres: pg}),
+				fx.Supply(zaptest.NewLogger(t)),
+				fx.Supply(prometheus.NewRegistry()),
+				db.Module,
+				fx.Decorate(func(p *db.Pools) *db.Pools { p.PingTimeout = time.Second; return p }),
+				fx.Invoke(func(*db.DB) {}),
+				fx.NopLogger,
+			)
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			err := app.Start(ctx)
+			var pe *db.PingError
+			if !errors.As(err, &pe) || pe.Pool != tt.pool || pe.Addr != tt.addr || pe.User != tt.user || pe.DB != tdb.Name {
+				t.Fatalf("err = %v, want *PingError for the %s pool at %s", err, tt.pool, tt.addr)
+			}
+			var pgErr *pgconn.PgError
+			if tt.wantCode != "" && (!errors.As(err, &pgErr) || pgErr.Code != tt.wantCode) {
+				t.Errorf("err = %v, want SQLSTATE %s", err, tt.wantCode)
+			}
+			if strings.Contains(err.Error(), "Sup3r") {
+				t.Errorf("password leaked: %v", err)
+			}
+			if !strings.Contains(err.Error(), "POSTGRES_"+strings.ToUpper(tt.pool)+"_") {
+				t.Errorf("error does not say what to check: %v", err)
+			}
+			_ = app.Stop(ctxT(t))
+		})
 	}
-	_ = app.Stop(ctxT(t))
 }
 
 func TestNewPoolsErrors(t *testing.T) {

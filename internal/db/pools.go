@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/central/central/internal/config"
@@ -45,6 +46,9 @@ type Pools struct {
 	ReadWrite *ReadWritePool
 	ReadOnly  *ReadOnlyPool
 	Replicas  []ReplicaPool
+
+	// PingTimeout bounds Ping's retries (default StartPingTimeout).
+	PingTimeout time.Duration
 
 	meta map[*sql.DB]poolMeta
 }
@@ -83,7 +87,7 @@ func envSide(pool string) string {
 // pool size, sets application_name, and read-only pools force
 // default_transaction_read_only=on as a second guard beside the role.
 func NewPools(cfg config.Postgres) (*Pools, error) {
-	p := &Pools{meta: map[*sql.DB]poolMeta{}}
+	p := &Pools{meta: map[*sql.DB]poolMeta{}, PingTimeout: StartPingTimeout}
 	rw, err := p.open(PoolReadWrite, cfg.ReadWrite, false)
 	if err != nil {
 		return nil, err
@@ -149,15 +153,35 @@ func ConnConfig(c config.Conn, readOnly bool) (*pgx.ConnConfig, error) {
 	return cc, nil
 }
 
+// StartPingTimeout bounds how long Ping waits for a server that is not
+// reachable yet (e.g. a database container still starting).
+const StartPingTimeout = 15 * time.Second
+
 // Ping checks both primary pools (replicas are watched by the router and may
-// be down at start). The error is a *PingError naming the pool.
+// be down at start). While a server cannot be reached it retries every 250ms
+// for up to PingTimeout; an answer from the server (wrong password,
+// unknown database) fails at once. The error is a *PingError naming the pool.
 func (p *Pools) Ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, p.PingTimeout)
+	defer cancel()
 	for _, x := range []struct {
 		name string
 		db   *sql.DB
 	}{{PoolReadWrite, p.ReadWrite.DB}, {PoolReadOnly, p.ReadOnly.DB}} {
-		if err := p.ping(ctx, x.name, x.db); err != nil {
-			return err
+		for {
+			err := p.ping(ctx, x.name, x.db)
+			var pgErr *pgconn.PgError
+			if err == nil {
+				break
+			}
+			if errors.As(err, &pgErr) || ctx.Err() != nil {
+				return err
+			}
+			select {
+			case <-ctx.Done():
+				return err
+			case <-time.After(250 * time.Millisecond):
+			}
 		}
 	}
 	return nil
