@@ -15,6 +15,10 @@
 // All methods are promoted through the embedding: value methods (String, MarshalText, Value, UUIDValue, ...)
 // on TenantID, pointer methods (UnmarshalText, Scan, ScanUUID) on *TenantID.
 //
+// Types that ent uses as ID or foreign-key fields must instead be defined [16]byte types whose methods delegate
+// to ID (internal/entityid generates them): ent's reflection-based scanning (Query().IDs, Select().Scan) treats a
+// UUID column as a scalar only for byte arrays, and mistakes a struct for a row to scan column by column.
+//
 // # Usage
 //
 //	id := TenantID{richid.New[tenantKind](richid.Default())}
