@@ -49,7 +49,7 @@
 // transaction, or, when ctx already carries one, a SAVEPOINT: so a Tx method
 // called inside a caller's transaction nests, and its failure rolls back only
 // its own work. The outermost WithTx commits or rolls back (panics included,
-// re-raised after the rollback), retries serialization failures and
+// re-raised after the rollback; runtime.Goexit rolls back too), retries serialization failures and
 // deadlocks (40001, 40P01) with bounded jittered backoff, and then runs the
 // OnCommit hooks. A context carrying a transaction must not be used after
 // WithTx returns, nor from several goroutines at once.
@@ -57,8 +57,10 @@
 // # Lifecycle
 //
 // Without fx: Open (NewPools, New, Start) and Stop. Start pings both primary
-// pools (a *PingError names the pool, host:port, database and user, never
-// the password) and starts the replica watcher. Stop marks the DB not ready,
+// pools, retrying an unreachable server for up to Pools.PingTimeout (a
+// starting container) but not a server that answers with an error; a
+// *PingError names the pool, host:port, database and user, never the
+// password. Then it starts the replica watcher. Stop marks the DB not ready,
 // stops the watcher, waits until no connection is in use (in-flight queries
 // and transactions finish) or the context ends (*DrainError), then closes the
 // pools in reverse order of opening.

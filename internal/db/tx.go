@@ -196,8 +196,11 @@ func (d *DB) runTx(ctx context.Context, fn func(ctx context.Context) error, o *t
 		if done {
 			return
 		}
-		if p := recover(); p != nil {
-			_ = tx.Rollback()
+		// fn panicked (or called runtime.Goexit, e.g. t.FailNow): roll back
+		// either way, then let the panic continue.
+		p := recover()
+		_ = tx.Rollback()
+		if p != nil {
 			panic(p)
 		}
 	}()
@@ -244,8 +247,9 @@ func (st *txState) savepoint(ctx context.Context, fn func(ctx context.Context) e
 		if done {
 			return
 		}
-		if p := recover(); p != nil {
-			_ = rollback()
+		p := recover()
+		_ = rollback()
+		if p != nil {
 			panic(p)
 		}
 	}()

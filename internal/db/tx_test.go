@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -365,5 +366,30 @@ func TestWriterReaderOutsideTransaction(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestWithTxGoexit: fn ending its goroutine with runtime.Goexit (what
+// t.FailNow does) must not leave the transaction open.
+func TestWithTxGoexit(t *testing.T) {
+	d, _, _ := open(t)
+	exec(t, d, "CREATE TABLE items (id serial PRIMARY KEY, v text NOT NULL)")
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = d.WithTx(context.Background(), func(ctx context.Context) error {
+			if err := insert(ctx, d, "a"); err != nil {
+				return err
+			}
+			runtime.Goexit()
+			return nil
+		})
+	}()
+	<-done
+	if n := d.Pools().ReadWrite.Stats().InUse; n != 0 {
+		t.Errorf("%d connections still in use: the transaction was left open", n)
+	}
+	if got := items(t, d); got != "" {
+		t.Errorf("items = %q, want none", got)
 	}
 }
