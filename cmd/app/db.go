@@ -36,7 +36,9 @@ func withApp(ctx context.Context, rt *runtime, extra fx.Option, fn func(ctx cont
 			err = cerr
 		}
 	}()
-	a := fx.New(app.Options(env), extra, fx.Populate(targets...))
+	// The start must outlast the pools' ping retries, or fx reports its own
+	// "context deadline exceeded" instead of the ping's error.
+	a := fx.New(app.Options(env), extra, fx.Populate(targets...), fx.StartTimeout(db.StartPingTimeout+time.Minute))
 	if err := a.Err(); err != nil {
 		return fmt.Errorf("assemble the application: %w", err)
 	}
