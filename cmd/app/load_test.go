@@ -663,7 +663,8 @@ func TestKillUnderLoad(t *testing.T) {
 	// 1. SIGKILL the app only.
 	first := load(a, "kill-app", func() error { return a.cmd.Process.Kill() })
 	// Nobody stops postgres now but the kernel's parent-death signal.
-	requireNoProcesses(t, dataDir, 30*time.Second)
+	took := requireNoProcesses(t, dataDir, 30*time.Second)
+	t.Logf("postgres stopped by itself %s after the app was killed", took.Round(time.Millisecond))
 	if _, err := os.Stat(pidFile); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("postmaster.pid after postgres stopped on its own: %v, want it removed", err)
 	}

@@ -424,21 +424,23 @@ func processesUnder(dir string) map[int]string {
 		raw, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
 		cmdline := strings.TrimSpace(strings.ReplaceAll(string(raw), "\x00", " "))
 		cwd, _ := os.Readlink(filepath.Join("/proc", e.Name(), "cwd"))
-		if strings.Contains(cmdline, dir) || cwd == dir || strings.HasPrefix(cwd, dir+"/") {
+		if strings.Contains(cmdline+"/", dir+"/") || cwd == dir || strings.HasPrefix(cwd, dir+"/") {
 			out[pid] = cmdline
 		}
 	}
 	return out
 }
 
-// requireNoProcesses fails unless no process works under dir within wait.
-func requireNoProcesses(t testing.TB, dir string, wait time.Duration) {
+// requireNoProcesses fails unless no process works under dir within wait;
+// it returns how long they took to go.
+func requireNoProcesses(t testing.TB, dir string, wait time.Duration) time.Duration {
 	t.Helper()
-	deadline := time.Now().Add(wait)
+	start := time.Now()
+	deadline := start.Add(wait)
 	for {
 		procs := processesUnder(dir)
 		if len(procs) == 0 {
-			return
+			return time.Since(start)
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("processes still run under %s: %v", dir, procs)

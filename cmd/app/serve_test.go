@@ -295,6 +295,16 @@ func TestServeWithReplica(t *testing.T) {
 		createAndRead(i, "streaming")
 	}
 
+	// The same under concurrency: readers send back the token of the
+	// create they read and fail on a 404.
+	tenants := createTenants(t, a, "replica-load", 2)
+	res := runLoad(t, a, loadOptions{
+		phase: "replica", tenants: tenants, writers: 4, readers: 4,
+		minWrites: 20, maxWrites: 300, duration: time.Second,
+	})
+	t.Log(res.summary())
+	verify(t, res.users, stateFromSQL(t, pair.URL, tenants))
+
 	replicaAdmin := connect(t, pair.Replica.URL(pgserver.RoleSuperuser, "postgres"))
 	ctx := context.Background()
 	if _, err := replicaAdmin.Exec(ctx, "SELECT pg_wal_replay_pause()"); err != nil {
