@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -18,6 +19,7 @@ import (
 	"github.com/central/central/internal/entityid"
 	"github.com/central/central/internal/pgserver"
 	"github.com/central/central/internal/seed/development"
+	"github.com/central/central/internal/seed/production"
 )
 
 // TestServeEmbedded runs `app` with no configuration: it starts the embedded
@@ -377,5 +379,59 @@ func requireCount(t testing.TB, conn *pgx.Conn, want int, query string, args ...
 	}
 	if n != want {
 		t.Errorf("%s = %d, want %d", query, n, want)
+	}
+}
+
+// TestServeProduction runs the same binary configured for production: JSON
+// logs, the production seeds (not the development ones), keys from
+// SENSITIVE_KEYS, and the request id of an HTTP request in the log entries of
+// its SQL statements.
+func TestServeProduction(t *testing.T) {
+	t.Parallel()
+	db := dbtest.New(t)
+	key := make([]byte, 32)
+	for i := range key {
+		key[i] = byte(i * 7)
+	}
+	a := startApp(t, map[string]string{
+		"APP_ENV":                "production",
+		"POSTGRES_READWRITE_URL": db.URL,
+		"POSTGRES_READONLY_URL":  db.ReadOnlyURL,
+		"SENSITIVE_KEYS":         "prod:1=base64key://" + base64.URLEncoding.EncodeToString(key),
+		"SENSITIVE_CURRENT_KEY":  "prod:1",
+		"LOG_LEVEL":              "debug",
+	})
+	if !strings.Contains(a.stdout.String(), "is ready (production)") {
+		t.Errorf("banner does not say production:\n%s", a.stdout)
+	}
+	a.must(t, http.MethodGet, "/v1/tenants/"+production.OperatorTenantID, nil, nil, http.StatusOK, nil)
+	a.must(t, http.MethodGet, "/v1/tenants/"+development.TechNovaTenantID, nil, nil, http.StatusNotFound, nil)
+
+	const reqID = "trace-into-sql-1"
+	a.must(t, http.MethodPost, "/v1/tenants", map[string]string{"slug": "traced", "display_name": "Traced"},
+		http.Header{"X-Request-Id": {reqID}}, http.StatusCreated, nil)
+	if code := a.stop(syscall.SIGTERM); code != 0 {
+		t.Fatalf("exit code after SIGTERM = %d, want 0", code)
+	}
+
+	var lines, sqlLines int
+	for line := range strings.Lines(a.stderr.String()) {
+		var entry map[string]any
+		if err := json.Unmarshal([]byte(line), &entry); err != nil {
+			t.Errorf("production log line is not JSON: %q", line)
+			continue
+		}
+		lines++
+		logger, _ := entry["logger"].(string)
+		query, _ := entry["query"].(string)
+		if strings.HasSuffix(logger, "sql") && entry["request_id"] == reqID && strings.HasPrefix(query, `INSERT INTO "tenants"`) {
+			sqlLines++
+		}
+	}
+	if lines == 0 {
+		t.Error("no log lines")
+	}
+	if sqlLines == 0 {
+		t.Errorf("no sql log entry of the tenant INSERT carries request_id %q", reqID)
 	}
 }
