@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -122,6 +124,18 @@ func BenchmarkGetByID(b *testing.B) {
 			i++
 		}
 	})
+	b.Run("ent-bare", func(b *testing.B) {
+		b.ReportAllocs()
+		bare := ent.NewReadOnlyClient(ent.Driver(entsql.OpenDB(dialect.Postgres, env.rawRO)))
+		i := 0
+		for b.Loop() {
+			t, err := bare.Tenant.Get(ctx, env.ids[i%len(env.ids)])
+			if err != nil || t.Slug == "" {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
 	b.Run("database-sql", func(b *testing.B) {
 		b.ReportAllocs()
 		i := 0
@@ -156,6 +170,16 @@ func BenchmarkList100(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			ts, err := env.d.Reader(ctx).Tenant.Query().Order(ent.Asc(tenant.FieldID)).Limit(100).All(ctx)
+			if err != nil || len(ts) != 100 {
+				b.Fatal(err, len(ts))
+			}
+		}
+	})
+	b.Run("ent-bare", func(b *testing.B) {
+		b.ReportAllocs()
+		bare := ent.NewReadOnlyClient(ent.Driver(entsql.OpenDB(dialect.Postgres, env.rawRO)))
+		for b.Loop() {
+			ts, err := bare.Tenant.Query().Order(ent.Asc(tenant.FieldID)).Limit(100).All(ctx)
 			if err != nil || len(ts) != 100 {
 				b.Fatal(err, len(ts))
 			}
@@ -219,6 +243,15 @@ func BenchmarkInsert(b *testing.B) {
 			}
 		}
 	})
+	b.Run("ent-bare", func(b *testing.B) {
+		b.ReportAllocs()
+		bare := ent.NewClient(ent.Driver(entsql.OpenDB(dialect.Postgres, env.rawRW)))
+		for b.Loop() {
+			if _, err := bare.Tenant.Create().SetSlug(slug()).SetDisplayName("Bench").Save(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	b.Run("database-sql", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
@@ -244,7 +277,7 @@ type discard struct{}
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
 
 // BenchmarkCompare runs the three paths interleaved (ent, database/sql,
-// pgxpool, ent, ...) in one loop and reports each path's mean ns per
+// pgxpool, in a rotating order) in one loop and reports each path's mean ns per
 // operation and ent's ratio to each raw path. Interleaving makes the ratios
 // robust to load that changes during the run, which separate benchmarks
 // are not on a shared machine.
@@ -267,11 +300,15 @@ func BenchmarkCompare(b *testing.B) {
 		}
 		return nil
 	}
+	// The same generated client straight over the raw pools: the difference
+	// to "ent" is what SQL logging, routing and write marking cost.
+	bareRO := ent.NewReadOnlyClient(ent.Driver(entsql.OpenDB(dialect.Postgres, env.rawRO)))
+	bareRW := ent.NewClient(ent.Driver(entsql.OpenDB(dialect.Postgres, env.rawRW)))
 	cases := []struct {
 		name  string
-		paths [3]func(i int) error // ent, database/sql, pgxpool
+		paths [4]func(i int) error // ent (module), database/sql, pgxpool, ent without our layers
 	}{
-		{"get-by-id", [3]func(int) error{
+		{"get-by-id", [4]func(int) error{
 			func(i int) error { _, err := env.d.Reader(ctx).Tenant.Get(ctx, env.ids[i%len(env.ids)]); return err },
 			func(i int) error {
 				var r tenantRow
@@ -283,8 +320,9 @@ func BenchmarkCompare(b *testing.B) {
 				return env.poolRO.QueryRow(ctx, selectByID, env.ids[i%len(env.ids)]).
 					Scan(&r.ID, &r.CreatedAt, &r.UpdatedAt, &r.Slug, &r.DisplayName, &r.Status)
 			},
+			func(i int) error { _, err := bareRO.Tenant.Get(ctx, env.ids[i%len(env.ids)]); return err },
 		}},
-		{"list-100", [3]func(int) error{
+		{"list-100", [4]func(int) error{
 			func(int) error {
 				_, err := env.d.Reader(ctx).Tenant.Query().Order(ent.Asc(tenant.FieldID)).Limit(100).All(ctx)
 				return err
@@ -311,8 +349,12 @@ func BenchmarkCompare(b *testing.B) {
 				}
 				return rows.Err()
 			},
+			func(int) error {
+				_, err := bareRO.Tenant.Query().Order(ent.Asc(tenant.FieldID)).Limit(100).All(ctx)
+				return err
+			},
 		}},
-		{"insert", [3]func(int) error{
+		{"insert", [4]func(int) error{
 			func(int) error {
 				_, err := env.d.Writer(ctx).Tenant.Create().SetSlug(slug()).SetDisplayName("Bench").Save(ctx)
 				return err
@@ -327,16 +369,21 @@ func BenchmarkCompare(b *testing.B) {
 				_, err := env.poolRW.Exec(ctx, insertOne, entityid.NewTenantID(), now, now, slug(), "Bench", "active")
 				return err
 			},
+			func(int) error {
+				_, err := bareRW.Tenant.Create().SetSlug(slug()).SetDisplayName("Bench").Save(ctx)
+				return err
+			},
 		}},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
-			var total [3]time.Duration
+			var total [4]time.Duration
 			i := 0
 			for b.Loop() {
-				for p, fn := range c.paths {
+				for k := range c.paths { // rotate the order: no path always goes first
+					p := (i + k) % len(c.paths)
 					start := time.Now()
-					if err := fn(i); err != nil {
+					if err := c.paths[p](i); err != nil {
 						b.Fatal(err)
 					}
 					total[p] += time.Since(start)
@@ -349,6 +396,8 @@ func BenchmarkCompare(b *testing.B) {
 			b.ReportMetric(per(2), "pgxpool-ns/op")
 			b.ReportMetric(per(0)/per(1), "ent/sql")
 			b.ReportMetric(per(0)/per(2), "ent/pgxpool")
+			b.ReportMetric(per(3), "entbare-ns/op")
+			b.ReportMetric(per(3)/per(1), "entbare/sql")
 		})
 	}
 }
