@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"net"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -49,6 +50,13 @@ func TestServeEmbedded(t *testing.T) {
 	// proves nothing below.
 	if procs := processesUnder(dataDir); len(procs) < 2 {
 		t.Fatalf("expected a postmaster and its children under %s, found %v", dataDir, procs)
+	}
+
+	// A second app on the same DATA_DIR refuses to start, naming why, and
+	// leaves the first one serving.
+	second := runCLI(t, map[string]string{"DATA_DIR": dataDir, "HTTP_ADDR": "127.0.0.1:0"}, "db", "status")
+	if second.code != 1 || !strings.Contains(second.stderr, "data directory "+pgDir+" is already used") {
+		t.Errorf("second app on the data directory: exit code %d, want 1 and a clear error:\n%s", second.code, second.stderr)
 	}
 
 	a.must(t, http.MethodGet, "/livez", nil, nil, http.StatusOK, nil)
@@ -434,4 +442,25 @@ func TestServeProduction(t *testing.T) {
 	if sqlLines == 0 {
 		t.Errorf("no sql log entry of the tenant INSERT carries request_id %q", reqID)
 	}
+}
+
+// TestServePortTaken: when HTTP_ADDR is taken the app fails to start with
+// exit code 1 and a message naming the address, and stops the embedded
+// PostgreSQL it had started.
+func TestServePortTaken(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	dataDir := newDataDir(t)
+	res := runCLI(t, map[string]string{"DATA_DIR": dataDir, "HTTP_ADDR": ln.Addr().String()})
+	if res.code != 1 {
+		t.Errorf("exit code %d, want 1", res.code)
+	}
+	if want := "listen on " + ln.Addr().String() + " (set HTTP_ADDR to another address"; !strings.Contains(res.stderr, want) {
+		t.Errorf("stderr lacks %q:\n%s", want, tail(res.stderr, 20))
+	}
+	requireNoProcesses(t, dataDir, 0)
 }
