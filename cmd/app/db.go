@@ -192,7 +192,8 @@ func seedCommand() command {
 					return err
 				}
 				var r *seed.AppRunner
-				return withApp(ctx, rt, seed.RunnerModule, func(ctx context.Context) error {
+				progress := fx.Supply(&seed.ProgressWriter{Writer: rt.stdout})
+				return withApp(ctx, rt, fx.Options(seed.RunnerModule, progress), func(ctx context.Context) error {
 					rep, err := r.Run(ctx, seed.RunOptions{DryRun: *dry})
 					for _, w := range rep.Warnings {
 						fmt.Fprintln(rt.stderr, "warning:", w)
