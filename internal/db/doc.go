@@ -21,7 +21,8 @@
 // Read-only is enforced three ways: the ReadOnlyClient type has no write
 // methods; read-only sessions run with default_transaction_read_only=on; and
 // the read-only role (central_ro, member of pg_read_all_data) has no write
-// grants, so even SET default_transaction_read_only=off does not help.
+// grants, so even SET default_transaction_read_only=off does not help. Start
+// warns when the read-only pool's role is a superuser or the database owner.
 //
 // # Transactions: one mechanism
 //

@@ -79,6 +79,7 @@ func provideDB(in dbIn) (dbOut, error) {
 	}
 	in.LC.Append(fx.Hook{
 		OnStart: func(ctx context.Context) error {
+			d.checkReadOnlyRole(ctx)
 			if err := d.router.Start(ctx); err != nil {
 				return fmt.Errorf("db: start replica router: %w", err)
 			}

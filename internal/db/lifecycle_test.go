@@ -350,3 +350,28 @@ func TestStatementLogging(t *testing.T) {
 		t.Errorf("log entries:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+func TestWarnsWhenReadOnlyRoleCanWrite(t *testing.T) {
+	tests := []struct {
+		name     string
+		sameRole bool
+		wantWarn bool
+	}{
+		{"read-only role", false, false},
+		{"owner role on the read-only side", true, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tdb := dbtest.New(t)
+			pg := pgConfig(tdb)
+			if tt.sameRole {
+				pg.ReadOnly.URL = pg.ReadWrite.URL
+			}
+			_, l := openOn(t, pg)
+			warned := l.FilterMessageSnippet("only default_transaction_read_only stops writes").Len() == 1
+			if warned != tt.wantWarn {
+				t.Errorf("warned = %v, want %v", warned, tt.wantWarn)
+			}
+		})
+	}
+}
