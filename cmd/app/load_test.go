@@ -309,13 +309,16 @@ func (r *loadRun) reader(ctx context.Context, id int) {
 			time.Sleep(time.Millisecond)
 			continue
 		}
+		// Every read sends back the token of the user's create, which
+		// covers the tenant too: with a replica, a read without it may
+		// not see them yet.
 		var res outcome
 		switch i % 4 {
 		case 0:
 			var pg pageView[userView]
-			res, _ = r.do(ctx, "read", http.MethodGet, "/v1/tenants/"+p.tenant+"/users?limit=20", nil, "", http.StatusOK, &pg, &lat)
+			res, _ = r.do(ctx, "read", http.MethodGet, "/v1/tenants/"+p.tenant+"/users?limit=20", nil, p.token, http.StatusOK, &pg, &lat)
 		case 1:
-			res, _ = r.do(ctx, "read", http.MethodGet, "/v1/tenants/"+p.tenant, nil, "", http.StatusOK, nil, &lat)
+			res, _ = r.do(ctx, "read", http.MethodGet, "/v1/tenants/"+p.tenant, nil, p.token, http.StatusOK, nil, &lat)
 		default:
 			var u userView
 			res, _ = r.do(ctx, "read", http.MethodGet, "/v1/tenants/"+p.tenant+"/users/"+p.id, nil, p.token, http.StatusOK, &u, &lat)
