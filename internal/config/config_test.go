@@ -125,8 +125,8 @@ func TestLoadValid(t *testing.T) {
 			},
 			check: func(t *testing.T, c config.Config) {
 				want := config.Config{Env: config.Test, LogLevel: zapcore.DebugLevel, HTTPAddr: ":9000", DataDir: "/var/lib/central",
-					Migrate: config.Migrate{Skip: true, Timeout: time.Minute},
-					Seed:    config.Seed{Skip: true, Timeout: 2 * time.Hour, AllowOutOfOrder: true, OnChanged: config.SeedChangedError},
+					Migrate:   config.Migrate{Skip: true, Timeout: time.Minute},
+					Seed:      config.Seed{Skip: true, Timeout: 2 * time.Hour, AllowOutOfOrder: true, OnChanged: config.SeedChangedError},
 					Sensitive: config.Sensitive{Keys: "k1=base64key://abc", CurrentKey: "k1"}}
 				c.Postgres = config.Postgres{}
 				if fmt.Sprintf("%#v", c) != fmt.Sprintf("%#v", want) || c.Sensitive.Keys.Reveal() != "k1=base64key://abc" {
