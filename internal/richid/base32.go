@@ -53,15 +53,16 @@ func encodeBase32(dst *[26]byte, u *[16]byte) {
 	dst[25] = crockford[u[15]&31]
 }
 
-// parseRich decodes s when it is exactly prefix p, '-', and 26 Crockford base32 characters (either case), without
-// allocating. It reports false when anything is off, including a value that overflows 128 bits (first base32
-// character above '7'); parseFailure then works out what. It is not generic, so that it compiles to plain string
-// code, and it is unrolled like oklog/ulid's decoder, because Parse is on every request path; validation ORs the
-// table entries instead of branching on each character.
-func parseRich(s, p string) (u [16]byte, ok bool) {
+// parseRich decodes s into u when s is exactly prefix p, '-', and 26 Crockford base32 characters (either case),
+// without allocating; u is written only on success. It reports false when anything is off, including a value
+// that overflows 128 bits (first base32 character above '7'); parseFailure then works out what. It is not
+// generic, so that it compiles to plain string code; it writes through u to avoid copying the result; and it is
+// unrolled like oklog/ulid's decoder, because Parse is on every request path. Validation ORs the table entries
+// instead of branching on each character.
+func parseRich(u *[16]byte, s, p string) bool {
 	n := len(p)
 	if len(s) != n+27 || s[n] != '-' || s[:n] != p {
-		return u, false
+		return false
 	}
 	s = s[n+1:]
 	_ = s[25]
@@ -70,7 +71,7 @@ func parseRich(s, p string) (u [16]byte, ok bool) {
 	if (((t[s[0]]|t[s[1]])|(t[s[2]]|t[s[3]])|(t[s[4]]|t[s[5]])|(t[s[6]]|t[s[7]]))|
 		((t[s[8]]|t[s[9]])|(t[s[10]]|t[s[11]])|(t[s[12]]|t[s[13]])|(t[s[14]]|t[s[15]]))|
 		((t[s[16]]|t[s[17]])|(t[s[18]]|t[s[19]])|(t[s[20]]|t[s[21]])|(t[s[22]]|t[s[23]])|(t[s[24]]|t[s[25]])))&0xE0 != 0 || t[s[0]] > 7 {
-		return u, false
+		return false
 	}
 	u[0] = t[s[0]]<<5 | t[s[1]]
 	u[1] = t[s[2]]<<3 | t[s[3]]>>2
@@ -88,7 +89,7 @@ func parseRich(s, p string) (u [16]byte, ok bool) {
 	u[13] = t[s[21]]<<4 | t[s[22]]>>1
 	u[14] = t[s[22]]<<7 | t[s[23]]<<2 | t[s[24]]>>3
 	u[15] = t[s[24]]<<5 | t[s[25]]
-	return u, true
+	return true
 }
 
 const hexDigits = "0123456789abcdef"

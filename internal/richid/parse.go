@@ -69,8 +69,9 @@ func quoteChar(s string) string {
 // characters carry 130 bits and a ULID has 128. Every failure is a [*ParseError] matching [ErrInvalid].
 func Parse[K Kind](s string) (ID[K], error) {
 	var k K
-	if u, ok := parseRich(s, k.Prefix()); ok {
-		return ID[K]{u: u}, nil
+	var id ID[K]
+	if parseRich(&id.u, s, k.Prefix()) {
+		return id, nil
 	}
 	return ID[K]{}, parseFailure[K](s)
 }
@@ -97,8 +98,7 @@ func (id ID[K]) AppendText(b []byte) ([]byte, error) { return id.appendRich(b), 
 func (id *ID[K]) UnmarshalText(text []byte) error {
 	// The unsafe view is only read during the call; on failure the error gets a copy.
 	var k K
-	if u, ok := parseRich(unsafe.String(unsafe.SliceData(text), len(text)), k.Prefix()); ok {
-		id.u = u
+	if parseRich(&id.u, unsafe.String(unsafe.SliceData(text), len(text)), k.Prefix()) {
 		return nil
 	}
 	return parseFailure[K](string(text))
