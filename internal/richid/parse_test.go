@@ -199,3 +199,15 @@ func TestValidatePrefix(t *testing.T) {
 		})
 	}
 }
+
+func TestUnmarshalTextFailureLeavesIDUnchanged(t *testing.T) {
+	orig := richid.MustParse[testKind]("test-01H2XVNZ7C9NXWK3TMCRD9QWMN")
+	for _, bad := range []string{"test-80000000000000000000000000", "test-01H2XVNZ7C9NXWK3TMCRD9QWMU", "user-01H2XVNZ7C9NXWK3TMCRD9QWMN", ""} {
+		id := testID{orig}
+		err := id.UnmarshalText([]byte(bad))
+		if err == nil || id.ID != orig {
+			t.Errorf("UnmarshalText(%q) = %v and changed the ID to %v", bad, err, id)
+		}
+		checkParseError(t, err, bad, "test", "")
+	}
+}
