@@ -130,7 +130,7 @@ func New(pools *Pools, logger *zap.Logger, maxLag time.Duration, opts ...Option)
 		return sqllog.Wrap(d, log, sqllog.Options{Role: role, SlowThreshold: o.slow, Histogram: hist})
 	}
 
-	rwDrv := &markingDriver{Driver: wrap(entsql.OpenDB(dialect.Postgres, pools.ReadWrite.DB), sqllog.RolePrimary)}
+	rwDrv := &markingDriver{Driver: wrap(newConnTxDriver(pools.ReadWrite.DB), sqllog.RolePrimary)}
 	roDrv := wrap(entsql.OpenDB(dialect.Postgres, pools.ReadOnly.DB), sqllog.RoleReadOnly)
 	targets := make([]replica.Target, 0, len(pools.Replicas))
 	for _, r := range pools.Replicas {

@@ -67,6 +67,7 @@ type txState struct {
 	db     *DB
 	tx     *ent.Tx
 	client *ent.Client
+	conn   *sql.Conn // the connection under tx, for WithTxConn
 
 	mu    sync.Mutex
 	ro    *ent.ReadOnlyClient // lazily built read-only view of client
@@ -184,11 +185,12 @@ func (d *DB) runTx(ctx context.Context, fn func(ctx context.Context) error, o *t
 	if o.isolation != sql.LevelDefault {
 		txo = &sql.TxOptions{Isolation: o.isolation}
 	}
-	tx, err := d.rw.BeginTx(ctx, txo)
+	holder := &connHolder{}
+	tx, err := d.rw.BeginTx(context.WithValue(ctx, connHolderKey{}, holder), txo)
 	if err != nil {
 		return fmt.Errorf("db: begin transaction: %w", err)
 	}
-	st := &txState{db: d, tx: tx, client: tx.Client()}
+	st := &txState{db: d, tx: tx, client: tx.Client(), conn: holder.conn}
 	txCtx := context.WithValue(ctx, txKey{}, st)
 
 	done := false

@@ -43,8 +43,8 @@ type ProgressWriter struct{ io.Writer }
 
 // FromDB adapts the app's *db.DB: seeds run in its transactions (WithTx,
 // without retries: a seed runs once per attempt) and the lock is held on a
-// session of its read-write pool. CopyFrom works once *db.DB implements
-// TxConnLender; until then it fails with ErrCopyUnsupported.
+// session of its read-write pool. CopyFrom runs on the connection of the
+// seed's transaction (db.DB.WithTxConn).
 func FromDB(d *db.DB) (Database, error) {
 	if d == nil {
 		return nil, errors.New("seed: FromDB: *db.DB is nil")
@@ -72,11 +72,10 @@ func (a dbAdapter) Conn(ctx context.Context) (*sql.Conn, error) {
 }
 
 func (a dbAdapter) WithTxConn(ctx context.Context, fn func(*pgx.Conn) error) error {
-	if l, ok := any(a.d).(TxConnLender); ok {
-		return l.WithTxConn(ctx, fn)
-	}
-	return fmt.Errorf("%w: internal/db does not lend the connection of its transactions yet", ErrCopyUnsupported)
+	return a.d.WithTxConn(ctx, fn)
 }
+
+var _ TxConnLender = dbAdapter{}
 
 // SetFor picks the set APP_ENV runs: production's in production, else
 // development's.

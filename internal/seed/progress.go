@@ -92,13 +92,33 @@ func (p *Reporter) Count(what string, done, total int64) {
 	}
 }
 
+// CopyOption changes how CopyFrom loads rows.
+type CopyOption func(*copyOptions)
+
+type copyOptions struct{ revalidateFKs bool }
+
+// RevalidateForeignKeys makes CopyFrom drop the table's foreign keys before
+// the COPY and add them back after it, inside the seed's transaction.
+// PostgreSQL then checks every copied row against its parent in one set-based
+// validation instead of one trigger call per row, which roughly doubles the
+// rate into tables with a foreign key. Integrity is unchanged: a row without
+// its parent fails the re-added constraint and the whole seed rolls back.
+// The price is an ACCESS EXCLUSIVE lock on the table (and a SHARE ROW
+// EXCLUSIVE lock on each referenced table) until the seed commits, which is
+// fine at boot and in `app db seed`, not on a busy table. The role must own
+// the table, as the migrating role does.
+func RevalidateForeignKeys() CopyOption {
+	return func(o *copyOptions) { o.revalidateFKs = true }
+}
+
 // CopyFrom bulk-loads rows with PostgreSQL's COPY on the connection of the
 // running seed's transaction, so the rows commit or roll back with the seed.
 // It is the fast path for large seed data (hundreds of thousands of rows per
-// second); rows written this way bypass ent hooks and the services' audit,
-// so use it for plain data only. It fails with ErrNotInSeed outside a seed
-// and ErrCopyUnsupported when the Database cannot lend its connection.
-func CopyFrom(ctx context.Context, table pgx.Identifier, columns []string, src pgx.CopyFromSource) (int64, error) {
+// second, see RevalidateForeignKeys); rows written this way bypass ent hooks
+// and the services' audit, so use it for plain data only. It fails with
+// ErrNotInSeed outside a seed and ErrCopyUnsupported when the Database cannot
+// lend its connection.
+func CopyFrom(ctx context.Context, table pgx.Identifier, columns []string, src pgx.CopyFromSource, opts ...CopyOption) (int64, error) {
 	r := runFromContext(ctx)
 	if r == nil {
 		return 0, fmt.Errorf("%w: CopyFrom into %s needs the context a seed function receives", ErrNotInSeed, table.Sanitize())
@@ -106,14 +126,59 @@ func CopyFrom(ctx context.Context, table pgx.Identifier, columns []string, src p
 	if r.lend == nil {
 		return 0, fmt.Errorf("%w (seed %s, table %s): the Database passed to seed.New must implement TxConnLender", ErrCopyUnsupported, r.name, table.Sanitize())
 	}
+	var o copyOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	var n int64
 	err := r.lend(ctx, func(conn *pgx.Conn) error {
+		var fks []foreignKey
+		if o.revalidateFKs {
+			var err error
+			if fks, err = dropForeignKeys(ctx, conn, table); err != nil {
+				return err
+			}
+		}
 		var err error
-		n, err = conn.CopyFrom(ctx, table, columns, src)
-		return err
+		if n, err = conn.CopyFrom(ctx, table, columns, src); err != nil {
+			return err
+		}
+		return addForeignKeys(ctx, conn, table, fks)
 	})
 	if err != nil {
 		return n, fmt.Errorf("copy into %s: %w", table.Sanitize(), err)
 	}
 	return n, nil
+}
+
+type foreignKey struct{ name, def string }
+
+func dropForeignKeys(ctx context.Context, conn *pgx.Conn, table pgx.Identifier) ([]foreignKey, error) {
+	rows, err := conn.Query(ctx, `SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
+		WHERE conrelid = $1::regclass AND contype = 'f' ORDER BY conname`, table.Sanitize())
+	if err != nil {
+		return nil, fmt.Errorf("list foreign keys: %w", err)
+	}
+	fks, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (foreignKey, error) {
+		var fk foreignKey
+		return fk, row.Scan(&fk.name, &fk.def)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list foreign keys: %w", err)
+	}
+	for _, fk := range fks {
+		if _, err := conn.Exec(ctx, "ALTER TABLE "+table.Sanitize()+" DROP CONSTRAINT "+pgx.Identifier{fk.name}.Sanitize()); err != nil {
+			return nil, fmt.Errorf("drop foreign key %s for the copy: %w", fk.name, err)
+		}
+	}
+	return fks, nil
+}
+
+func addForeignKeys(ctx context.Context, conn *pgx.Conn, table pgx.Identifier, fks []foreignKey) error {
+	for _, fk := range fks {
+		if _, err := conn.Exec(ctx, "ALTER TABLE "+table.Sanitize()+" ADD CONSTRAINT "+pgx.Identifier{fk.name}.Sanitize()+" "+fk.def); err != nil {
+			return fmt.Errorf("re-add foreign key %s after the copy (a copied row has no parent?): %w", fk.name, err)
+		}
+	}
+	return nil
 }
