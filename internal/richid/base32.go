@@ -94,18 +94,17 @@ func parseRich(u *[16]byte, s, p string) bool {
 
 const hexDigits = "0123456789abcdef"
 
+// uuidPos is where each byte's two hex digits go in the 8-4-4-4-12 form.
+var uuidPos = [16]int{0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34}
+
 // encodeUUID writes the canonical 8-4-4-4-12 lowercase hex form of u to dst.
 func encodeUUID(dst *[36]byte, u *[16]byte) {
-	j := 0
 	for i, b := range u {
-		if i == 4 || i == 6 || i == 8 || i == 10 {
-			dst[j] = '-'
-			j++
-		}
-		dst[j] = hexDigits[b>>4]
-		dst[j+1] = hexDigits[b&0xF]
-		j += 2
+		p := uuidPos[i]
+		dst[p] = hexDigits[b>>4]
+		dst[p+1] = hexDigits[b&0xF]
 	}
+	dst[8], dst[13], dst[18], dst[23] = '-', '-', '-', '-'
 }
 
 // parseUUID parses the canonical 8-4-4-4-12 hex form (either case). On failure it returns a reason.

@@ -86,10 +86,7 @@ func MustParse[K Kind](s string) ID[K] {
 }
 
 // MarshalText returns the rich form, as [ID.String] does.
-func (id ID[K]) MarshalText() ([]byte, error) {
-	var k K
-	return id.appendRich(make([]byte, 0, len(k.Prefix())+27)), nil
-}
+func (id ID[K]) MarshalText() ([]byte, error) { return id.rich(), nil }
 
 // AppendText appends the rich form to b.
 func (id ID[K]) AppendText(b []byte) ([]byte, error) { return id.appendRich(b), nil }

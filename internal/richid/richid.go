@@ -2,8 +2,8 @@ package richid
 
 import (
 	"bytes"
-	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/oklog/ulid/v2"
 )
@@ -50,16 +50,21 @@ func (ID[K]) Prefix() string {
 
 // String returns the rich form, e.g. "tenant-01H2XVNZ7C9NXWK3TMCRD9QWMN" (Crockford base32, uppercase).
 func (id ID[K]) String() string {
+	b := id.rich()
+	// b is new and never written again, so viewing it as a string is safe and saves a second allocation.
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
+
+// rich returns the rich form in a new slice of exactly its length.
+func (id ID[K]) rich() []byte {
 	var k K
 	p := k.Prefix()
-	var b strings.Builder
-	b.Grow(len(p) + 27)
-	b.WriteString(p)
-	b.WriteByte('-')
-	var enc [26]byte
-	encodeBase32(&enc, &id.u)
-	b.Write(enc[:])
-	return b.String()
+	n := len(p)
+	b := make([]byte, n+27)
+	copy(b, p)
+	b[n] = '-'
+	encodeBase32((*[26]byte)(b[n+1:]), &id.u)
+	return b
 }
 
 // UUID returns the 16 bytes of the ID.
@@ -67,9 +72,9 @@ func (id ID[K]) UUID() [16]byte { return id.u }
 
 // UUIDString returns the canonical UUID text form, e.g. "0188bbba-fce9-4d7a-b9e8-fa9c11ab7d34".
 func (id ID[K]) UUIDString() string {
-	var buf [36]byte
-	encodeUUID(&buf, &id.u)
-	return string(buf[:])
+	b := make([]byte, 36)
+	encodeUUID((*[36]byte)(b), &id.u)
+	return unsafe.String(unsafe.SliceData(b), len(b)) // b is new and never written again
 }
 
 // ULID returns the ID as an oklog ULID.
