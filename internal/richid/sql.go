@@ -10,7 +10,7 @@ import (
 
 // ErrNull is matched by the error from scanning SQL NULL into an ID. A non-pointer ID has no "absent" value
 // distinct from the nil ID, so NULL is refused rather than silently read as the nil ID.
-var ErrNull = errors.New("richid: NULL into a non-pointer ID; use a pointer (e.g. *ids.TenantID) for nullable columns")
+var ErrNull = errors.New("richid: NULL into a non-pointer ID; use a pointer (e.g. *entityid.TenantID) for nullable columns")
 
 // Value implements [driver.Valuer]: the canonical UUID text, which PostgreSQL reads as uuid. It is never []byte,
 // which drivers send as bytea. pgx does not call Value for uuid parameters: it uses [ID.UUIDValue] and sends
