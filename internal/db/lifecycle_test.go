@@ -109,7 +109,7 @@ func TestModuleStartFailsClearly(t *testing.T) {
 		pool     string
 		addr     string
 		user     string
-		wantCode string // SQLSTATE when the server answered
+		wantCode string // SQLSTATE (or its class) when the server answered
 	}{
 		{
 			name: "nobody listening", pool: db.PoolReadOnly, addr: "127.0.0.1:1", user: "central_ro",
@@ -118,9 +118,12 @@ func TestModuleStartFailsClearly(t *testing.T) {
 			},
 		},
 		{
-			name: "wrong password", pool: db.PoolReadWrite, addr: u.Host, user: "central", wantCode: "28P01",
+			// An unknown role is refused by every server, including the
+			// trust-auth one of TEST_DATABASE_URL, which would accept a
+			// wrong password: 28P01 under scram, 28000 under trust.
+			name: "refused credentials", pool: db.PoolReadWrite, addr: u.Host, user: "nobody_here", wantCode: "28",
 			edit: func(pg *config.Postgres) {
-				pg.ReadWrite.URL = config.Secret("postgres://central:Sup3r%40Secret@" + u.Host + "/" + tdb.Name)
+				pg.ReadWrite.URL = config.Secret("postgres://nobody_here:Sup3r%40Secret@" + u.Host + "/" + tdb.Name)
 			},
 		},
 	}
@@ -145,8 +148,8 @@ func TestModuleStartFailsClearly(t *testing.T) {
 				t.Fatalf("err = %v, want *PingError for the %s pool at %s", err, tt.pool, tt.addr)
 			}
 			var pgErr *pgconn.PgError
-			if tt.wantCode != "" && (!errors.As(err, &pgErr) || pgErr.Code != tt.wantCode) {
-				t.Errorf("err = %v, want SQLSTATE %s", err, tt.wantCode)
+			if tt.wantCode != "" && (!errors.As(err, &pgErr) || !strings.HasPrefix(pgErr.Code, tt.wantCode)) {
+				t.Errorf("err = %v, want SQLSTATE class %s", err, tt.wantCode)
 			}
 			if strings.Contains(err.Error(), "Sup3r") {
 				t.Errorf("password leaked: %v", err)
