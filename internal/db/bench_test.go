@@ -47,8 +47,10 @@ func newBenchEnv(b *testing.B) *benchEnv {
 	b.Cleanup(func() { _ = d.Stop(context.Background()) })
 	env := &benchEnv{d: d, ctx: ctx}
 
-	env.rawRO = openRaw(b, tdb.ReadOnlyURL)
-	env.rawRW = openRaw(b, tdb.URL)
+	// database/sql runs on the app's own pools, so the raw and the ent paths
+	// use the same connections and differ only in the client code above them.
+	env.rawRO = d.Pools().ReadOnly.DB
+	env.rawRW = d.Pools().ReadWrite.DB
 	env.poolRO = openPool(b, tdb.ReadOnlyURL)
 	env.poolRW = openPool(b, tdb.URL)
 
