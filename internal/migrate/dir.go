@@ -9,9 +9,21 @@ import (
 	"ariga.io/atlas/sql/migrate"
 )
 
-// loadDir copies the Atlas directory at the root of fsys (*.sql and
-// atlas.sum) into memory, so the directory is read once per run and the
-// package never touches OS paths itself.
+// LoadDir copies the Atlas directory at the root of fsys (*.sql and
+// atlas.sum) into memory and verifies it against atlas.sum: an added, edited
+// or removed file is a *DirError naming it. The directory is read once per
+// run, and the package never touches OS paths itself.
+func LoadDir(fsys fs.FS) (*migrate.MemDir, error) {
+	dir, err := loadDir(fsys)
+	if err != nil {
+		return nil, err
+	}
+	if err := validate(dir); err != nil {
+		return nil, err
+	}
+	return dir, nil
+}
+
 func loadDir(fsys fs.FS) (*migrate.MemDir, error) {
 	names, err := fs.Glob(fsys, "*.sql")
 	if err != nil {

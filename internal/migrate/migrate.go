@@ -172,11 +172,8 @@ func (m *Migrator) UpDetached(ctx context.Context, timeout time.Duration) (*Resu
 // then applies the pending files, each in its own transaction, under a
 // session advisory lock. When nothing is pending it returns without locking.
 func (m *Migrator) Up(ctx context.Context) (*Result, error) {
-	dir, err := loadDir(m.fsys)
+	dir, err := LoadDir(m.fsys)
 	if err != nil {
-		return nil, err
-	}
-	if err := validate(dir); err != nil {
 		return nil, err
 	}
 	// Lock-free check: the common boot finds nothing pending.
@@ -201,17 +198,18 @@ func (m *Migrator) Up(ctx context.Context) (*Result, error) {
 func (m *Migrator) upLocked(ctx context.Context, dir *migrate.MemDir) (res *Result, err error) {
 	res = &Result{Locked: true}
 	start := time.Now()
-	conn, err := acquireLock(ctx, m.db, m.lockTimeout)
+	lock, err := acquireLock(ctx, m.db, m.lockTimeout)
 	if err != nil {
 		return nil, err
 	}
 	defer func() {
-		if rerr := conn.release(); rerr != nil {
+		if rerr := lock.Release(); rerr != nil {
 			err = errors.Join(err, rerr)
 		}
 	}()
 	res.LockWait = time.Since(start)
 	m.log.Debug("migration lock acquired", zap.Duration("wait", res.LockWait))
+	conn := lock.Conn
 
 	// Re-check under the lock: another instance may have applied everything.
 	rrw := &revisions{q: conn, schema: m.schema}
@@ -283,7 +281,7 @@ func (m *Migrator) upLocked(ctx context.Context, dir *migrate.MemDir) (res *Resu
 // transaction (the revision is written in it too, as the atlas CLI does in
 // its default --tx-mode file), unless the file opts out with the CLI's
 // "-- atlas:txmode none" directive.
-func (m *Migrator) applyFile(ctx context.Context, conn *lockedConn, dir migrate.Dir, f migrate.File) (*AppliedFile, error) {
+func (m *Migrator) applyFile(ctx context.Context, conn *sql.Conn, dir migrate.Dir, f migrate.File) (*AppliedFile, error) {
 	start := time.Now()
 	noTx, err := txModeNone(f)
 	if err != nil {

@@ -55,11 +55,8 @@ func Status(ctx context.Context, db *sql.DB, fsys fs.FS, opts ...Option) (*Repor
 // problems between the directory and the database are reported in
 // Report.Problem so that they can be shown next to the rest.
 func (m *Migrator) Status(ctx context.Context) (*Report, error) {
-	dir, err := loadDir(m.fsys)
+	dir, err := LoadDir(m.fsys)
 	if err != nil {
-		return nil, err
-	}
-	if err := validate(dir); err != nil {
 		return nil, err
 	}
 	revs, err := (&revisions{q: m.db, schema: m.schema}).ReadRevisions(ctx)

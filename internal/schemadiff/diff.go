@@ -18,6 +18,8 @@ import (
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
 	entschema "entgo.io/ent/dialect/sql/schema"
+
+	centralmigrate "github.com/central/central/internal/migrate"
 )
 
 // versionFormat is atlas's version layout (UTC timestamp).
@@ -87,9 +89,10 @@ func Compute(ctx context.Context, devURL string, fsys fs.FS, tables []*entschema
 	if len(tables) == 0 {
 		return nil, errors.New("schemadiff: no tables given: pass the generated ent/migrate.Tables")
 	}
-	dir, err := loadDir(fsys)
+	// The directory must match atlas.sum before anything is planned on it.
+	dir, err := centralmigrate.LoadDir(fsys)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("schemadiff: %w", err)
 	}
 	desired, err := desiredEnums(tables)
 	if err != nil {

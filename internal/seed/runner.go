@@ -250,7 +250,7 @@ func (r *Runner[D]) Run(ctx context.Context, opts RunOptions) (Report, error) {
 	}
 	rep.Locked = true
 	defer func() {
-		if uerr := lock.release(); uerr != nil {
+		if uerr := lock.Release(); uerr != nil {
 			r.o.log.Warn("release seed lock", zap.Error(uerr))
 		}
 	}()

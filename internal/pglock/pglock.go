@@ -1,0 +1,93 @@
+package pglock
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// ErrTimeout is returned by Acquire when the lock was not granted within its
+// timeout.
+var ErrTimeout = errors.New("pglock: timed out waiting for the advisory lock")
+
+// releaseTimeout bounds the unlock at Release, which runs on cleanup paths
+// whose context may already be done.
+const releaseTimeout = 5 * time.Second
+
+// Key derives a lock key from a name (64-bit FNV-1a), for callers without a
+// key imposed from outside.
+func Key(name string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte(name))
+	return int64(h.Sum64())
+}
+
+// Lock is a held session advisory lock. Conn is its session: work may run on
+// it, and ends with the lock should the session die.
+type Lock struct {
+	Conn *sql.Conn
+	key  int64
+}
+
+// Acquire takes the session advisory lock key on conn, waiting at most
+// timeout (timeout <= 0: as long as ctx allows). Lock or not, conn belongs
+// to the call: on failure it is closed and kept out of the pool.
+func Acquire(ctx context.Context, conn *sql.Conn, key int64, timeout time.Duration) (*Lock, error) {
+	err := func() error {
+		if timeout <= 0 {
+			_, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", key)
+			return err
+		}
+		tx, err := conn.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback() //nolint:errcheck // no-op after commit
+		// SET LOCAL ends with the transaction; the session lock outlives it.
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("SET LOCAL lock_timeout = %d", max(timeout.Milliseconds(), 1))); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_lock($1)", key); err != nil {
+			return err
+		}
+		return tx.Commit()
+	}()
+	if err != nil {
+		discard(conn)
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && pe.Code == "55P03" { // lock_not_available
+			return nil, fmt.Errorf("%w %d after %s (see pg_locks where locktype = 'advisory')", ErrTimeout, key, timeout)
+		}
+		return nil, fmt.Errorf("pglock: acquire advisory lock %d: %w", key, err)
+	}
+	return &Lock{Conn: conn, key: key}, nil
+}
+
+// Release unlocks and returns the session to the pool. If unlocking fails,
+// the session is closed instead, which ends it and its lock.
+func (l *Lock) Release() error {
+	ctx, cancel := context.WithTimeout(context.Background(), releaseTimeout)
+	defer cancel()
+	var ok bool
+	err := l.Conn.QueryRowContext(ctx, "SELECT pg_advisory_unlock($1)", l.key).Scan(&ok)
+	if err != nil || !ok {
+		discard(l.Conn)
+		if err == nil {
+			err = errors.New("the lock was not held")
+		}
+		return fmt.Errorf("pglock: release advisory lock %d: %w", l.key, err)
+	}
+	return l.Conn.Close()
+}
+
+// discard closes conn's session instead of pooling it.
+func discard(conn *sql.Conn) {
+	_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+	_ = conn.Close()
+}

@@ -1,0 +1,95 @@
+package pglock_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/central/central/internal/dbtest"
+	"github.com/central/central/internal/pglock"
+)
+
+func TestMain(m *testing.M) { dbtest.Main(m) }
+
+func TestLockExcludesOtherSessions(t *testing.T) {
+	ctx := context.Background()
+	db := dbtest.New(t, dbtest.Empty()).OpenDB(t)
+	key := pglock.Key("pglock-test")
+
+	var inside, most atomic.Int32
+	var wg sync.WaitGroup
+	for range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			conn, err := db.Conn(ctx)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			l, err := pglock.Acquire(ctx, conn, key, 10*time.Second)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			n := inside.Add(1)
+			for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+			}
+			time.Sleep(20 * time.Millisecond)
+			inside.Add(-1)
+			if err := l.Release(); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if most.Load() != 1 {
+		t.Fatalf("%d holders at once, want 1", most.Load())
+	}
+}
+
+func TestAcquireTimesOut(t *testing.T) {
+	ctx := context.Background()
+	db := dbtest.New(t, dbtest.Empty()).OpenDB(t)
+	key := pglock.Key("pglock-timeout")
+	c1, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	held, err := pglock.Acquire(ctx, c1, key, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c2, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if _, err := pglock.Acquire(ctx, c2, key, 200*time.Millisecond); !errors.Is(err, pglock.ErrTimeout) {
+		t.Fatalf("Acquire while held: %v, want ErrTimeout", err)
+	}
+	if waited := time.Since(start); waited < 150*time.Millisecond {
+		t.Errorf("gave up after %s, before the timeout", waited)
+	}
+	if err := held.Release(); err != nil {
+		t.Fatal(err)
+	}
+	// Released: the next caller gets it at once, and the pool is whole.
+	c3, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := pglock.Acquire(ctx, c3, key, time.Second)
+	if err != nil {
+		t.Fatalf("Acquire after release: %v", err)
+	}
+	if err := l.Release(); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Release(); err == nil {
+		t.Error("a second Release succeeded")
+	}
+}
