@@ -223,7 +223,21 @@ func init() {
 	// tenantDescSlug is the schema descriptor for slug field.
 	tenantDescSlug := tenantFields[0].Descriptor()
 	// tenant.SlugValidator is a validator for the "slug" field. It is called by the builders before save.
-	tenant.SlugValidator = tenantDescSlug.Validators[0].(func(string) error)
+	tenant.SlugValidator = func() func(string) error {
+		validators := tenantDescSlug.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(slug string) error {
+			for _, fn := range fns {
+				if err := fn(slug); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	// tenantDescDisplayName is the schema descriptor for display_name field.
 	tenantDescDisplayName := tenantFields[1].Descriptor()
 	// tenant.DisplayNameValidator is a validator for the "display_name" field. It is called by the builders before save.

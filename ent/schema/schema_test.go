@@ -109,6 +109,7 @@ func TestConstraintsAreEnforcedByPostgres(t *testing.T) {
 		code      string
 	}{
 		{"slug format", `INSERT INTO tenants (id, slug, display_name) VALUES (gen_random_uuid(), 'Bad Slug', 'x')`, nil, "23514"},
+		{"slug with a double hyphen", `INSERT INTO tenants (id, slug, display_name) VALUES (gen_random_uuid(), 'a--b', 'x')`, nil, "23514"},
 		{"blank display name", `INSERT INTO tenants (id, slug, display_name) VALUES (gen_random_uuid(), 'okslug', '  ')`, nil, "23514"},
 		{"duplicate slug", `INSERT INTO tenants (id, slug, display_name) VALUES (gen_random_uuid(), 'acme', 'x')`, nil, "23505"},
 		{"unknown tenant status", `INSERT INTO tenants (id, slug, display_name, status) VALUES (gen_random_uuid(), 'st', 'x', 'gone')`, nil, "22P02"},
@@ -149,6 +150,9 @@ func TestConstraintsAreEnforcedByPostgres(t *testing.T) {
 	// ent's validators reject the same values before a round trip.
 	if _, err := c.StoredObject.Create().SetTenantID(tn.ID).SetBucket("My-Bucket").SetObjectName("a").SetSizeBytes(1).Save(ctx); !ent.IsValidationError(err) {
 		t.Errorf("ent accepted an invalid bucket: %v", err)
+	}
+	if _, err := c.Tenant.Create().SetSlug("a--b").SetDisplayName("x").Save(ctx); !ent.IsValidationError(err) {
+		t.Errorf("ent accepted a slug the CHECK refuses: %v", err)
 	}
 }
 

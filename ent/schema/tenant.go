@@ -27,6 +27,7 @@ func (Tenant) Fields() []ent.Field {
 			Unique().
 			Immutable().
 			Match(slugPattern).
+			Validate(noDoubleHyphen).
 			Comment("URL-safe handle, 3–63 lowercase letters, digits and inner hyphens"),
 		field.String("display_name").
 			NotEmpty().
