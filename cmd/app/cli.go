@@ -67,9 +67,20 @@ type runtime struct {
 	logger         *zap.Logger
 }
 
-// prepare starts the embedded server if the configuration asks for one.
-func (rt *runtime) prepare(ctx context.Context) (*app.Env, error) {
-	return app.Prepare(ctx, rt.cfg, rt.logger, version)
+// withEnv runs fn with the configuration made runnable (the embedded
+// PostgreSQL started if the configuration asks for one), and stops the
+// embedded server after fn, whatever fn returned.
+func (rt *runtime) withEnv(ctx context.Context, fn func(env *app.Env) error) (err error) {
+	env, err := app.Prepare(ctx, rt.cfg, rt.logger, version)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := env.Close(context.WithoutCancel(ctx)); cerr != nil && err == nil {
+			err = cerr
+		}
+	}()
+	return fn(env)
 }
 
 func commands() []command {

@@ -26,35 +26,28 @@ import (
 
 // withApp starts the application without its HTTP server and boot hooks,
 // fills targets (as fx.Populate does), runs fn and stops everything.
-func withApp(ctx context.Context, rt *runtime, extra fx.Option, fn func(ctx context.Context) error, targets ...any) (err error) {
-	env, err := rt.prepare(ctx)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if cerr := env.Close(context.WithoutCancel(ctx)); cerr != nil && err == nil {
-			err = cerr
+func withApp(ctx context.Context, rt *runtime, extra fx.Option, fn func(ctx context.Context) error, targets ...any) error {
+	return rt.withEnv(ctx, func(env *app.Env) (err error) {
+		// The start must outlast the pools' ping retries, or fx reports its
+		// own "context deadline exceeded" instead of the ping's error.
+		a := fx.New(app.Options(env), extra, fx.Populate(targets...), fx.StartTimeout(db.StartPingTimeout+time.Minute))
+		if err := a.Err(); err != nil {
+			return fmt.Errorf("assemble the application: %w", err)
 		}
-	}()
-	// The start must outlast the pools' ping retries, or fx reports its own
-	// "context deadline exceeded" instead of the ping's error.
-	a := fx.New(app.Options(env), extra, fx.Populate(targets...), fx.StartTimeout(db.StartPingTimeout+time.Minute))
-	if err := a.Err(); err != nil {
-		return fmt.Errorf("assemble the application: %w", err)
-	}
-	startCtx, cancel := context.WithTimeout(ctx, a.StartTimeout())
-	defer cancel()
-	if err := a.Start(startCtx); err != nil {
-		return fmt.Errorf("start: %w", err)
-	}
-	defer func() {
-		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.StopTimeout())
+		startCtx, cancel := context.WithTimeout(ctx, a.StartTimeout())
 		defer cancel()
-		if serr := a.Stop(stopCtx); serr != nil && err == nil {
-			err = serr
+		if err := a.Start(startCtx); err != nil {
+			return fmt.Errorf("start: %w", err)
 		}
-	}()
-	return fn(ctx)
+		defer func() {
+			stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.StopTimeout())
+			defer cancel()
+			if serr := a.Stop(stopCtx); serr != nil && err == nil {
+				err = serr
+			}
+		}()
+		return fn(ctx)
+	})
 }
 
 func migrateCommand() command {

@@ -26,40 +26,32 @@ func serveCommand() command {
 	}
 }
 
-func serve(ctx context.Context, rt *runtime, args []string) (err error) {
+func serve(ctx context.Context, rt *runtime, args []string) error {
 	if err := noArgs(args); err != nil {
 		return err
 	}
-	env, err := rt.prepare(ctx)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if cerr := env.Close(context.WithoutCancel(ctx)); cerr != nil && err == nil {
-			err = cerr
+	return rt.withEnv(ctx, func(env *app.Env) error {
+		var srv *httpapi.Server
+		a := fx.New(app.ServeOptions(env), fx.Populate(&srv))
+		if err := a.Err(); err != nil {
+			return fmt.Errorf("assemble the application: %w", err)
 		}
-	}()
+		startCtx, cancel := context.WithTimeout(ctx, a.StartTimeout())
+		defer cancel()
+		if err := a.Start(startCtx); err != nil {
+			return fmt.Errorf("start: %w", err)
+		}
+		banner(rt, env, srv.Addr())
 
-	var srv *httpapi.Server
-	a := fx.New(app.ServeOptions(env), fx.Populate(&srv))
-	if err := a.Err(); err != nil {
-		return fmt.Errorf("assemble the application: %w", err)
-	}
-	startCtx, cancel := context.WithTimeout(ctx, a.StartTimeout())
-	defer cancel()
-	if err := a.Start(startCtx); err != nil {
-		return fmt.Errorf("start: %w", err)
-	}
-	banner(rt, env, srv.Addr())
-
-	<-ctx.Done()
-	rt.logger.Info("shutting down: draining requests, then closing pools")
-	stopCtx, cancelStop := context.WithTimeout(context.WithoutCancel(ctx), a.StopTimeout())
-	defer cancelStop()
-	if err := a.Stop(stopCtx); err != nil {
-		return fmt.Errorf("stop: %w", err)
-	}
-	return nil
+		<-ctx.Done()
+		rt.logger.Info("shutting down: draining requests, then closing pools")
+		stopCtx, cancelStop := context.WithTimeout(context.WithoutCancel(ctx), a.StopTimeout())
+		defer cancelStop()
+		if err := a.Stop(stopCtx); err != nil {
+			return fmt.Errorf("stop: %w", err)
+		}
+		return nil
+	})
 }
 
 func banner(rt *runtime, env *app.Env, addr string) {
