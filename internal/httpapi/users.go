@@ -27,7 +27,9 @@ type userJSON struct {
 	UpdatedAt   time.Time         `json:"updated_at"`
 }
 
-func tagView(t service.Tag) tagJSON { return tagJSON{Key: t.Key, Value: t.Value, UpdatedAt: t.UpdatedAt} }
+func tagView(t service.Tag) tagJSON {
+	return tagJSON{Key: t.Key, Value: t.Value, UpdatedAt: t.UpdatedAt}
+}
 
 func userView(u service.UserPublic) userJSON {
 	out := userJSON{
