@@ -78,7 +78,10 @@ func (p *parser) duration(name string, def time.Duration, allowZero bool) time.D
 	case err != nil:
 		p.add(name, strconv.Quote(v)+" is not a duration; use a number with a unit, like 250ms, 10s or 5m")
 		return def
-	case d < 0 || (d == 0 && !allowZero):
+	case d < 0 && allowZero:
+		p.add(name, strconv.Quote(v)+" must not be negative (0 turns it off)")
+		return def
+	case d <= 0 && !allowZero:
 		p.add(name, strconv.Quote(v)+" must be greater than zero")
 		return def
 	}

@@ -192,11 +192,24 @@ func (d *DB) Start(ctx context.Context) error {
 	if err := d.pools.Ping(ctx); err != nil {
 		return err
 	}
+	return d.startClients(ctx)
+}
+
+// startClients is Start after the pools answer; under fx the pools' own hook
+// pings them first.
+func (d *DB) startClients(ctx context.Context) error {
 	d.checkReadOnlyRole(ctx)
 	if err := d.router.Start(ctx); err != nil {
 		return fmt.Errorf("db: start replica router: %w", err)
 	}
 	return nil
+}
+
+// stopClients is Stop before the pools close; under fx the pools' own hook
+// closes them afterwards.
+func (d *DB) stopClients(ctx context.Context) error {
+	d.stopping.Store(true)
+	return d.router.Stop(ctx)
 }
 
 // readOnlyRoleQuery is true when the session's role is a superuser or can
@@ -221,9 +234,7 @@ func (d *DB) checkReadOnlyRole(ctx context.Context) {
 // in-flight queries and transactions finish (until ctx ends), then closes
 // every pool in reverse order of opening.
 func (d *DB) Stop(ctx context.Context) error {
-	d.stopping.Store(true)
-	err := d.router.Stop(ctx)
-	return errors.Join(err, d.pools.Stop(ctx))
+	return errors.Join(d.stopClients(ctx), d.pools.Stop(ctx))
 }
 
 // Client returns the read-write client (outside any transaction). Prefer
@@ -242,7 +253,8 @@ func (d *DB) Router() *replica.Router { return d.router }
 
 // Token resolves the read-your-writes token of the replica session in ctx
 // (see replica.NewSession): the HTTP layer returns it to the client after a
-// write. It is the zero Token when ctx has no session or made no write.
+// write. It is the zero Token when ctx has no session, or a session that
+// neither wrote nor imported a token (replica.WithToken).
 func (d *DB) Token(ctx context.Context) (replica.Token, error) { return d.router.Token(ctx) }
 
 // QueryDurations returns the query-duration histogram (role label) the

@@ -1,7 +1,6 @@
 package db
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -77,18 +76,6 @@ func provideDB(in dbIn) (dbOut, error) {
 	if err != nil {
 		return dbOut{}, err
 	}
-	in.LC.Append(fx.Hook{
-		OnStart: func(ctx context.Context) error {
-			d.checkReadOnlyRole(ctx)
-			if err := d.router.Start(ctx); err != nil {
-				return fmt.Errorf("db: start replica router: %w", err)
-			}
-			return nil
-		},
-		OnStop: func(ctx context.Context) error {
-			d.stopping.Store(true)
-			return d.router.Stop(ctx)
-		},
-	})
+	in.LC.Append(fx.Hook{OnStart: d.startClients, OnStop: d.stopClients})
 	return dbOut{DB: d, Client: d.rw, ReadOnly: d.ro, Router: d.router}, nil
 }

@@ -53,8 +53,15 @@ func (e *NotReadyError) Unwrap() error {
 	return nil
 }
 
-// Live reports whether both primary pools answer (a *PingError otherwise).
-func (d *DB) Live(ctx context.Context) error { return d.pools.Ping(ctx) }
+// Live reports whether both primary pools answer now (a *PingError
+// otherwise). Unlike the start-up Ping it does not wait for an unreachable
+// server: a probe must answer promptly.
+func (d *DB) Live(ctx context.Context) error {
+	if err := d.pools.ping(ctx, PoolReadWrite, d.pools.ReadWrite.DB); err != nil {
+		return err
+	}
+	return d.pools.ping(ctx, PoolReadOnly, d.pools.ReadOnly.DB)
+}
 
 // Ready reports whether the instance should get traffic: not stopping, both
 // primary pools answer, no migration pending. It returns a *NotReadyError

@@ -49,7 +49,8 @@ func WithMaxAttempts(n int) TxOption {
 
 // WithBackoff sets the retry backoff: before retry k (1-based) WithTx sleeps
 // a random duration in [0, min(max, base·2^(k-1))] ("full jitter"), or less
-// if ctx ends. Defaults DefaultBackoffBase and DefaultBackoffMax.
+// if ctx ends; base <= 0 retries at once. Defaults DefaultBackoffBase and
+// DefaultBackoffMax.
 func WithBackoff(base, max time.Duration) TxOption {
 	return func(o *txOptions) { o.base, o.max = base, max }
 }
@@ -162,9 +163,12 @@ func (d *DB) WithTx(ctx context.Context, fn func(ctx context.Context) error, opt
 		if err == nil || attempt >= o.maxAttempts || !IsRetryable(err) {
 			return err
 		}
-		wait := o.base << (attempt - 1)
-		if wait > o.max || wait <= 0 {
-			wait = o.max
+		var wait time.Duration
+		if o.base > 0 {
+			wait = o.base << (attempt - 1)
+			if wait > o.max || wait <= 0 { // wait <= 0: the shift overflowed
+				wait = o.max
+			}
 		}
 		if wait > 0 {
 			wait = time.Duration(rand.Int64N(int64(wait) + 1))

@@ -252,10 +252,12 @@ func (r *Router) waitFor(ctx context.Context, need Token) *replicaState {
 	timer := time.NewTimer(waitPollEvery)
 	defer timer.Stop()
 	for {
+		healthy := false
 		for _, rs := range r.replicas {
 			if !rs.healthy.Load() {
 				continue
 			}
+			healthy = true
 			if Token(rs.replay.Load()) < need && rs.claimWaitPoll(time.Now()) {
 				if lsn, err := queryLSN(ctx, querierRow(rs.q), replayLSNQuery); err == nil {
 					rs.observeReplay(lsn)
@@ -264,6 +266,9 @@ func (r *Router) waitFor(ctx context.Context, need Token) *replicaState {
 			if Token(rs.replay.Load()) >= need && rs.healthy.Load() {
 				return rs
 			}
+		}
+		if !healthy {
+			return nil // nothing to wait for: the primary serves the read now
 		}
 		timer.Reset(waitPollEvery)
 		select {

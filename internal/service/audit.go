@@ -79,7 +79,8 @@ func NewAuditService(logger *zap.Logger, store Store, opts ...Option) (*AuditSer
 	return &AuditService{b}, nil
 }
 
-// List returns a tenant's audit events in time order, after the cursor.
+// List returns a tenant's audit events in ID order (the order they were
+// recorded in, unless a clock or fixed IDs were injected), after the cursor.
 func (s *AuditService) List(ctx context.Context, tenantID entityid.TenantID, after entityid.AuditEventID, limit int) (Page[AuditEvent, entityid.AuditEventID], error) {
 	n, err := pageLimit("audit_event", limit)
 	if err != nil {

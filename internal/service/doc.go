@@ -20,13 +20,13 @@
 // read-only view inside one (so they see its writes). Writes use the
 // read-write client or the transaction's.
 //
-//   - Plain write methods (Update, Delete, SetTag, Connectors.Create, ...)
-//     join the caller's transaction when ctx carries one and otherwise run
-//     in a transaction of their own, so the row and its audit event always
-//     commit together.
-//   - Tx-prefixed methods (TxCreateTenant, TxCreateUser) own their
-//     transaction: a new one, or a SAVEPOINT inside the caller's, so a
-//     failure rolls back only their own work.
+//   - Every write method runs in a transaction of its own, or, when ctx
+//     carries the caller's transaction, in a SAVEPOINT of it: the row and its
+//     audit event always commit together, and a failure (ErrConflict,
+//     ErrInvalid) rolls back only that call, leaving the caller's
+//     transaction usable.
+//   - Tx-prefixed methods (TxCreateTenant, TxCreateUser) are the ones that
+//     make several writes as one unit (a tenant, or a user with its tags).
 //
 // Composing calls:
 //

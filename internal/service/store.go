@@ -73,17 +73,12 @@ type base struct {
 }
 
 // write runs fn so that its writes and their audit rows commit together: in
-// the caller's transaction when ctx carries one (fn joins it; no savepoint),
-// else in a transaction of its own.
+// a transaction of its own, or, when ctx carries the caller's transaction, in
+// a savepoint of it. The savepoint matters: a failed write (a conflict, a
+// CHECK) then rolls back to it and leaves the caller's transaction usable,
+// instead of aborting it (SQLSTATE 25P02) under a caller that branched on
+// ErrConflict and carried on.
 func (b *base) write(ctx context.Context, fn func(ctx context.Context) error) error {
-	if db.InTx(ctx) {
-		return fn(ctx)
-	}
 	return b.store.WithTx(ctx, fn)
 }
 
-// ownTx runs fn in a transaction of its own: a new one, or a savepoint of
-// the caller's. Tx-prefixed methods use it.
-func (b *base) ownTx(ctx context.Context, fn func(ctx context.Context) error) error {
-	return b.store.WithTx(ctx, fn)
-}

@@ -90,7 +90,7 @@ const entityTenant = "tenant"
 // (slug or ID taken), ErrInvalid.
 func (s *TenantService) TxCreateTenant(ctx context.Context, in CreateTenantInput) (TenantPrivate, error) {
 	var out TenantPrivate
-	err := s.ownTx(ctx, func(ctx context.Context) error {
+	err := s.write(ctx, func(ctx context.Context) error {
 		w := s.store.Writer(ctx)
 		c := w.Tenant.Create().SetSlug(in.Slug).SetDisplayName(in.DisplayName)
 		if !in.ID.IsZero() {

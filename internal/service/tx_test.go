@@ -160,3 +160,43 @@ func TestFailedWriteLeavesNoAudit(t *testing.T) {
 		t.Fatalf("audit events %d → %d after a failed write", before, after)
 	}
 }
+
+// TestFailedWriteLeavesTheCallersTransactionUsable: a plain write that fails
+// inside a caller's transaction (here a unique conflict) rolls back to its
+// own savepoint, so the caller can branch on the error and carry on.
+func TestFailedWriteLeavesTheCallersTransactionUsable(t *testing.T) {
+	e := newEnv(t)
+	ctx := ctxT(t)
+	a, err := e.svc.Tenants.TxCreateTenant(ctx, service.CreateTenantInput{Slug: "acme", DisplayName: "Acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ann, err := e.svc.Users.TxCreateUser(ctx, a.ID, service.CreateUserInput{Email: "ann@acme.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob, err := e.svc.Users.TxCreateUser(ctx, a.ID, service.CreateUserInput{Email: "bob@acme.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	taken := "ann@acme.example"
+	err = e.db.WithTx(ctx, func(ctx context.Context) error {
+		if _, err := e.svc.Users.Update(ctx, a.ID, bob.ID, service.UpdateUserInput{Email: &taken}); !errors.Is(err, service.ErrConflict) {
+			t.Fatalf("update to a taken email: %v, want ErrConflict", err)
+		}
+		// The caller carries on in the same transaction.
+		_, err := e.svc.Users.SetTag(ctx, a.ID, ann.ID, "team", "core")
+		return err
+	})
+	if err != nil {
+		t.Fatalf("the transaction did not survive a failed write: %v", err)
+	}
+	tags, err := e.svc.Users.ListTags(ctx, a.ID, ann.ID)
+	if err != nil || len(tags) != 1 || tags[0].Value != "core" {
+		t.Errorf("tags after commit: %+v, %v", tags, err)
+	}
+	got, err := e.svc.Users.Get(ctx, a.ID, bob.ID)
+	if err != nil || got.Email != "bob@acme.example" {
+		t.Errorf("bob after the failed update: %+v, %v", got, err)
+	}
+}

@@ -168,7 +168,7 @@ func (s *UserService) TxCreateUser(ctx context.Context, tenantID entityid.Tenant
 		return UserPrivate{}, fmt.Errorf("create user: %w", err)
 	}
 	var out UserPrivate
-	err = s.ownTx(ctx, func(ctx context.Context) error {
+	err = s.write(ctx, func(ctx context.Context) error {
 		w := s.store.Writer(ctx)
 		c := w.User.Create().
 			SetTenantID(tenantID).
@@ -410,10 +410,7 @@ func (s *UserService) SetTag(ctx context.Context, tenantID entityid.TenantID, us
 		err := w.UserTag.Create().SetUserID(userID).SetKey(key).SetValue(value).
 			OnConflictColumns(usertag.FieldUserID, usertag.FieldKey).
 			Update(func(u *ent.UserTagUpsert) { u.UpdateValue().UpdateUpdatedAt() }).
-			Exec(ctx)
-		if isForeignKeyViolation(err) {
-			return notFound(entityUser, userID.String())
-		}
+			Exec(ctx) // requireUser holds the user FOR SHARE: no foreign-key race
 		if err != nil {
 			return classify(entityTag, "", err)
 		}
