@@ -81,4 +81,3 @@ type base struct {
 func (b *base) write(ctx context.Context, fn func(ctx context.Context) error) error {
 	return b.store.WithTx(ctx, fn)
 }
-
