@@ -71,8 +71,11 @@ func (e *ChangedError) Error() string {
 // Is reports ErrAppliedFileChanged.
 func (e *ChangedError) Is(target error) bool { return target == ErrAppliedFileChanged }
 
-// ApplyError reports a failed statement. The file's transaction was rolled
-// back and nothing of it was recorded, so the next run retries the whole file.
+// ApplyError reports a failed statement. For a file run in a transaction (the
+// default) the transaction was rolled back and nothing of it was recorded, so
+// the next run retries the whole file; for a "-- atlas:txmode none" file the
+// statements before the failing one stay applied and are recorded, and the
+// next run resumes at the failing statement.
 type ApplyError struct {
 	File      string // migration file name
 	Line      int    // 1-based line of the statement in File

@@ -311,7 +311,8 @@ func (m *Migrator) applyFile(ctx context.Context, conn *sql.Conn, dir migrate.Di
 	if err := ex.Execute(ctx, f); err != nil {
 		var se *migrate.StmtExecError
 		if errors.As(err, &se) {
-			return nil, &ApplyError{File: f.Name(), Line: lineOf(f.Bytes(), se.Stmt.Pos), Statement: se.Stmt.Text, Err: se.Err}
+			return nil, &ApplyError{File: f.Name(), Line: lineOf(f.Bytes(), se.Stmt.Pos), Statement: se.Stmt.Text,
+				Err: errors.Join(append([]error{se.Err}, besides(err, se)...)...)}
 		}
 		return nil, fmt.Errorf("apply %s: %w", f.Name(), err)
 	}
@@ -322,6 +323,23 @@ func (m *Migrator) applyFile(ctx context.Context, conn *sql.Conn, dir migrate.Di
 	}
 	return &AppliedFile{Name: f.Name(), Version: f.Version(), Description: f.Desc(),
 		Statements: counter.n, Duration: time.Since(start)}, nil
+}
+
+// besides returns the errors atlas joined to the statement error se, such as
+// a failure to record a txmode-none file's partial progress, which the next
+// run must know about.
+func besides(err error, se *migrate.StmtExecError) []error {
+	j, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return nil
+	}
+	var rest []error
+	for _, e := range j.Unwrap() {
+		if e != error(se) {
+			rest = append(rest, fmt.Errorf("record the failure: %w", e))
+		}
+	}
+	return rest
 }
 
 // txModeNone reports the atlas CLI's "-- atlas:txmode none" file directive.

@@ -40,6 +40,12 @@ type Lock struct {
 // to the call: on failure it is closed and kept out of the pool.
 func Acquire(ctx context.Context, conn *sql.Conn, key int64, timeout time.Duration) (*Lock, error) {
 	err := func() error {
+		// The lock's session may sit idle while others do the work it guards
+		// (seeds run on other connections): a server-side
+		// idle_session_timeout must not end it and free the lock mid-run.
+		if _, err := conn.ExecContext(ctx, "SET idle_session_timeout = 0"); err != nil && !isUndefinedSetting(err) {
+			return err
+		}
 		if timeout <= 0 {
 			_, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", key)
 			return err
@@ -84,6 +90,13 @@ func (l *Lock) Release() error {
 		return fmt.Errorf("pglock: release advisory lock %d: %w", l.key, err)
 	}
 	return l.Conn.Close()
+}
+
+// isUndefinedSetting is PostgreSQL before 14, which has no
+// idle_session_timeout (and so cannot end idle sessions).
+func isUndefinedSetting(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "42704"
 }
 
 // discard closes conn's session instead of pooling it.

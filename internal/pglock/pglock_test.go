@@ -2,11 +2,14 @@ package pglock_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/central/central/internal/dbtest"
 	"github.com/central/central/internal/pglock"
@@ -91,5 +94,43 @@ func TestAcquireTimesOut(t *testing.T) {
 	}
 	if err := l.Release(); err == nil {
 		t.Error("a second Release succeeded")
+	}
+}
+
+// TestLockOutlivesIdleSessionTimeout: the lock's session sits idle while the
+// guarded work runs elsewhere; a server-side idle_session_timeout must not
+// end it and hand the lock to another instance.
+func TestLockOutlivesIdleSessionTimeout(t *testing.T) {
+	ctx := context.Background()
+	tdb := dbtest.New(t, dbtest.Empty())
+	admin, err := sql.Open("pgx", tdb.AdminURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	if _, err := admin.ExecContext(ctx, `ALTER DATABASE "`+tdb.Name+`" SET idle_session_timeout = '200ms'`); err != nil {
+		t.Fatal(err)
+	}
+	db := tdb.OpenDB(t) // new sessions get the database's setting
+	key := pglock.Key("pglock-idle")
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := pglock.Acquire(ctx, conn, key, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(600 * time.Millisecond) // three timeouts' worth of idleness
+
+	var got bool
+	if err := db.QueryRowContext(ctx, "SELECT pg_try_advisory_lock($1)", key).Scan(&got); err != nil {
+		t.Fatal(err)
+	}
+	if got {
+		t.Fatal("another session took the lock: the idle lock session was ended")
+	}
+	if err := l.Release(); err != nil {
+		t.Fatalf("release after idling: %v", err)
 	}
 }

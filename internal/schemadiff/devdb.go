@@ -27,14 +27,15 @@ func newScratch(ctx context.Context, admin *sql.DB, devURL string) (*scratch, er
 		return nil, fmt.Errorf("name scratch database: %w", err)
 	}
 	name := "schemadiff_" + hex.EncodeToString(b)
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
-		return nil, fmt.Errorf("create scratch database on the dev server (the role needs CREATEDB): %w", err)
-	}
-	s := &scratch{admin: admin, name: name}
+	// Parse first: nothing to clean up if the URL is bad.
 	u, err := url.Parse(devURL)
 	if err != nil {
 		return nil, fmt.Errorf("parse dev URL: %w", err)
 	}
+	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+		return nil, fmt.Errorf("create scratch database on the dev server (the role needs CREATEDB): %w", err)
+	}
+	s := &scratch{admin: admin, name: name}
 	u.Path = "/" + name
 	if s.db, err = sql.Open("pgx", u.String()); err != nil {
 		s.drop()

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"io/fs"
 	"strconv"
 	"strings"
 	"testing"
@@ -18,25 +17,14 @@ import (
 	"github.com/central/central/ent"
 	"github.com/central/central/internal/config"
 	"github.com/central/central/internal/dbtest"
-	"github.com/central/central/internal/migrate"
 	"github.com/central/central/internal/seed"
-	"github.com/central/central/migrations"
 )
 
 func TestMain(m *testing.M) { dbtest.Main(m) }
 
-// migrated applies the project's migrations to the template (dbtest's
-// default template once it migrates by default).
-func migrated() dbtest.Option {
-	return dbtest.WithMigrations(migrations.FS, func(ctx context.Context, db *sql.DB, fsys fs.FS) error {
-		_, err := migrate.Up(ctx, db, fsys)
-		return err
-	})
-}
-
 func newTestDB(t testing.TB) *dbtest.DB {
 	t.Helper()
-	return dbtest.New(t, migrated())
+	return dbtest.New(t)
 }
 
 // txDB is a Database over one pool: each outermost transaction runs on a

@@ -3,10 +3,8 @@ package seed_test
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
-	"io/fs"
 	"strings"
 	"sync"
 	"testing"
@@ -417,8 +415,7 @@ func TestLockTimeout(t *testing.T) {
 }
 
 func TestUnmigratedDatabase(t *testing.T) {
-	tdb := dbtest.New(t, dbtest.WithMigrations(fstest.MapFS{"empty": {Data: []byte("no schema")}},
-		func(context.Context, *sql.DB, fs.FS) error { return nil }))
+	tdb := dbtest.New(t, dbtest.Empty())
 	db := newTxDB(t, tdb)
 	_, err := newRunner(t, db, config.Development, set(config.Development, "", []string{"0001_a"}, nil)).Run(context.Background(), seed.RunOptions{})
 	if err == nil || !strings.Contains(err.Error(), "run the migrations before the seeds") {

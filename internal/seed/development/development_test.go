@@ -3,8 +3,6 @@ package development_test
 import (
 	"bytes"
 	"context"
-	"database/sql"
-	"io/fs"
 	"strings"
 	"testing"
 	"time"
@@ -20,13 +18,11 @@ import (
 	"github.com/central/central/internal/db"
 	"github.com/central/central/internal/dbtest"
 	"github.com/central/central/internal/entityid"
-	"github.com/central/central/internal/migrate"
 	"github.com/central/central/internal/seed"
 	"github.com/central/central/internal/seed/development"
 	"github.com/central/central/internal/seed/production"
 	"github.com/central/central/internal/sensitive"
 	"github.com/central/central/internal/service"
-	"github.com/central/central/migrations"
 )
 
 func TestMain(m *testing.M) { dbtest.Main(m) }
@@ -39,13 +35,6 @@ func TestSetLoads(t *testing.T) {
 	if len(seeds) == 0 || seeds[0].Name != "0001_technova" {
 		t.Fatalf("seeds = %+v, want 0001_technova first", seeds)
 	}
-}
-
-func migrated() dbtest.Option {
-	return dbtest.WithMigrations(migrations.FS, func(ctx context.Context, db *sql.DB, fsys fs.FS) error {
-		_, err := migrate.Up(ctx, db, fsys)
-		return err
-	})
 }
 
 // app boots the seed module the way the app does: config, db, services,
@@ -82,7 +71,7 @@ func appWith(t *testing.T, tdb *dbtest.DB, skip bool, extra fx.Option, populate 
 
 func TestDevelopmentSeedsAtBoot(t *testing.T) {
 	ctx := context.Background()
-	tdb := dbtest.New(t, migrated())
+	tdb := dbtest.New(t)
 
 	var svc *service.Services
 	var r *seed.AppRunner
@@ -142,7 +131,7 @@ func TestDevelopmentSeedsAtBoot(t *testing.T) {
 
 func TestSkipSeeds(t *testing.T) {
 	ctx := context.Background()
-	tdb := dbtest.New(t, migrated())
+	tdb := dbtest.New(t)
 	var r *seed.AppRunner
 	a := app(t, tdb, true, &r)
 	a.RequireStart()
@@ -158,7 +147,7 @@ func TestSkipSeeds(t *testing.T) {
 
 func TestProgressWriterAtBoot(t *testing.T) {
 	var out bytes.Buffer
-	a := appWith(t, dbtest.New(t, migrated()), false, fx.Supply(&seed.ProgressWriter{Writer: &out}))
+	a := appWith(t, dbtest.New(t), false, fx.Supply(&seed.ProgressWriter{Writer: &out}))
 	a.RequireStart()
 	a.RequireStop()
 	for _, want := range []string{"seed 0001_technova: start\n", "seed 0001_technova: 3/3 users (100%)", "seed 0001_technova: done in "} {

@@ -2,8 +2,6 @@ package production_test
 
 import (
 	"context"
-	"database/sql"
-	"io/fs"
 	"os"
 	"strings"
 	"testing"
@@ -20,12 +18,10 @@ import (
 	"github.com/central/central/internal/db"
 	"github.com/central/central/internal/dbtest"
 	"github.com/central/central/internal/entityid"
-	"github.com/central/central/internal/migrate"
 	"github.com/central/central/internal/seed"
 	"github.com/central/central/internal/seed/production"
 	"github.com/central/central/internal/sensitive"
 	"github.com/central/central/internal/service"
-	"github.com/central/central/migrations"
 )
 
 func TestMain(m *testing.M) { dbtest.Main(m) }
@@ -58,13 +54,6 @@ func TestEveryFileCarriesThePrefix(t *testing.T) {
 	if onDisk != len(seeds) {
 		t.Errorf("%d seed files on disk, %d in the set", onDisk, len(seeds))
 	}
-}
-
-func migrated() dbtest.Option {
-	return dbtest.WithMigrations(migrations.FS, func(ctx context.Context, db *sql.DB, fsys fs.FS) error {
-		_, err := migrate.Up(ctx, db, fsys)
-		return err
-	})
 }
 
 func boot(t *testing.T, tdb *dbtest.DB, populate ...any) {
@@ -103,7 +92,7 @@ func TestBaseData(t *testing.T) {
 
 	t.Run("fresh database", func(t *testing.T) {
 		var svc *service.Services
-		boot(t, dbtest.New(t, migrated()), &svc)
+		boot(t, dbtest.New(t), &svc)
 		got, err := svc.Tenants.GetBySlug(ctx, production.OperatorTenantSlug)
 		if err != nil {
 			t.Fatal(err)
@@ -114,7 +103,7 @@ func TestBaseData(t *testing.T) {
 	})
 
 	t.Run("tenant created by hand before the seed", func(t *testing.T) {
-		tdb := dbtest.New(t, migrated())
+		tdb := dbtest.New(t)
 		raw := tdb.OpenDB(t)
 		if _, err := raw.ExecContext(ctx, `INSERT INTO tenants (id, slug, display_name, status, created_at, updated_at)
 			VALUES (gen_random_uuid(), 'central', 'Hand Made', 'active', now(), now())`); err != nil {
