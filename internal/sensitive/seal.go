@@ -48,8 +48,9 @@ func Seal[T any](ctx context.Context, kr *Keyring, v T) (Sealed[T], error) {
 
 // Open decrypts s with the key its envelope names and decodes the T inside.
 // Errors match [ErrNull], [ErrMalformed], [ErrUnknownKey] (*[UnknownKeyError]),
-// [ErrDecrypt] (*[DecryptError]) or [ErrKeeperUnavailable]; none holds
-// plaintext.
+// [ErrDecrypt] (*[DecryptError]) or [ErrKeeperUnavailable], except when the
+// decrypted JSON does not decode into T (a value sealed as another type),
+// which is a plain error naming the types; none holds plaintext.
 func Open[T any](ctx context.Context, kr *Keyring, s Sealed[T]) (T, error) {
 	var v T
 	pt, err := openBytes(ctx, kr, s)
