@@ -78,24 +78,9 @@ func newFixture(t *testing.T, p *testPair, opts ...replica.Option) *fixture {
 	return f
 }
 
-// queryRow runs a single-row query through drv (the router) and scans it.
-func queryRow(ctx context.Context, drv dialect.ExecQuerier, query string, dest ...any) error {
-	var rows entsql.Rows
-	if err := drv.Query(ctx, query, []any{}, &rows); err != nil {
-		return err
-	}
-	defer rows.Close()
-	if !rows.Next() {
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		return sql.ErrNoRows
-	}
-	if err := rows.Scan(dest...); err != nil {
-		return err
-	}
-	return rows.Close()
-}
+// queryRow runs a single-row query through drv (the router or one of its
+// transactions) and scans it.
+var queryRow = replica.QueryRow
 
 // onReplica reports whether a read in ctx through the router ran on the replica.
 func (f *fixture) onReplica(t *testing.T, ctx context.Context) bool {

@@ -129,8 +129,9 @@ func querierRow(q Querier) rowFunc {
 	}
 }
 
-// driverRow runs single-row queries through an ent SQL driver.
-func driverRow(drv dialect.Driver) rowFunc {
+// driverRow runs single-row queries through an ent SQL driver or
+// transaction.
+func driverRow(drv dialect.ExecQuerier) rowFunc {
 	return func(ctx context.Context, query string, dest ...any) error {
 		var rows entsql.Rows
 		if err := drv.Query(ctx, query, []any{}, &rows); err != nil {
