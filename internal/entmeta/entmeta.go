@@ -1,0 +1,44 @@
+package entmeta
+
+// Tenancy says whether an entity's rows belong to one tenant.
+type Tenancy int
+
+const (
+	// Global rows belong to no tenant (tenants, seeds, app_meta, ...).
+	Global Tenancy = iota
+	// TenantOwned rows carry a non-null tenant_id and are visible only
+	// within that tenant's scope.
+	TenantOwned
+)
+
+func (t Tenancy) String() string {
+	switch t {
+	case Global:
+		return "global"
+	case TenantOwned:
+		return "tenant-owned"
+	}
+	return "unknown"
+}
+
+// Entity describes one ent schema type as the generator saw it.
+type Entity struct {
+	Name         string  // Go type name, e.g. "OIDCConnector"
+	Table        string  // SQL table, e.g. "oidc_connectors"
+	Prefix       string  // rich-ID prefix, e.g. "oidc_connector"
+	Tenancy      Tenancy // Global or TenantOwned
+	TenantColumn string  // "tenant_id" for tenant-owned entities, "" otherwise
+	Sealed       []SealedColumn
+}
+
+// SealedColumn is one envelope-encrypted JSONB column.
+type SealedColumn struct {
+	Entity   string // Go type name of the owning entity
+	Table    string // SQL table
+	Column   string // SQL column
+	IDColumn string // primary-key column the envelope is bound to ("id")
+	Optional bool   // NULL allowed
+}
+
+// String returns "table.column".
+func (c SealedColumn) String() string { return c.Table + "." + c.Column }
