@@ -55,8 +55,10 @@ func newBenchEnv(b *testing.B) *benchEnv {
 
 	env.rawRO = openLegacy(b, tdb.ReadOnlyURL, true)
 	env.rawRW = openLegacy(b, tdb.URL, false)
-	env.poolRO = openPool(b, tdb.ReadOnlyURL)
-	env.poolRW = openPool(b, tdb.URL)
+	// Raw pgx runs on the module's own pools, so the raw and the ent paths
+	// use the same connections and differ only in the client code above them.
+	env.poolRO = d.Pools().ReadOnly.Pgx
+	env.poolRW = d.Pools().ReadWrite.Pgx
 
 	bulk := make([]*ent.TenantCreate, 1000)
 	for i := range bulk {
@@ -87,20 +89,6 @@ func openLegacy(b *testing.B, url string, readOnly bool) *sql.DB {
 	sdb.SetMaxIdleConns(4)
 	b.Cleanup(func() { sdb.Close() })
 	return sdb
-}
-
-func openPool(b *testing.B, url string) *pgxpool.Pool {
-	cfg, err := pgxpool.ParseConfig(url)
-	if err != nil {
-		b.Fatal(err)
-	}
-	cfg.MaxConns = 4
-	p, err := pgxpool.NewWithConfig(context.Background(), cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(p.Close)
-	return p
 }
 
 type tenantRow struct {

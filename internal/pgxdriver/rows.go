@@ -17,6 +17,10 @@ type Rows struct {
 	// dest is reused across Scan calls so that converting ent's targets to
 	// pgx scanners costs no allocation per row.
 	dest []any
+	// rawText marks the columns of types pgx does not know (enums, ...),
+	// which PostgreSQL sends as text: read into *sql.NullString straight
+	// from the wire bytes, as database/sql would. Set at the first Scan.
+	rawText []bool
 }
 
 // errColumnTypes is returned by ColumnTypes.
@@ -64,8 +68,25 @@ func (r *Rows) Scan(dest ...any) error {
 	if cap(r.dest) < len(dest) {
 		r.dest = make([]any, len(dest))
 	}
+	if r.rawText == nil {
+		r.rawText = make([]bool, len(fds))
+		m := r.rows.Conn().TypeMap()
+		for i, fd := range fds {
+			_, known := m.TypeForOID(fd.DataTypeOID)
+			r.rawText[i] = !known && fd.Format == pgtype.TextFormatCode
+		}
+	}
+	var raw [][]byte
 	d := r.dest[:len(dest)]
 	for i, v := range dest {
+		if p, ok := v.(*sql.NullString); ok && r.rawText[i] {
+			if raw == nil {
+				raw = r.rows.RawValues()
+			}
+			*p = sql.NullString{String: string(raw[i]), Valid: raw[i] != nil}
+			d[i] = nil // pgx skips the column
+			continue
+		}
 		d[i] = fastTarget(fds[i].DataTypeOID, v)
 	}
 	err := r.rows.Scan(d...)
