@@ -1,6 +1,7 @@
 package service_test
 
 import (
+	"errors"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -135,5 +136,42 @@ func TestServicesReachTenantOwnedEntitiesOnlyThroughScopes(t *testing.T) {
 	}
 	if checked < 10 {
 		t.Fatalf("only %d operations on tenant-owned entities found: is the scan looking at the services?", checked)
+	}
+}
+
+// TestScopeGuards covers what the scoped builders alone would let through.
+// Deliberate bugs they catch: removing the guard hook from ForTenant in
+// internal/entgen/template/tenantscope.tmpl (then a create can be moved to
+// another tenant with SetTenantID), and removing the read-only driver from
+// ReadOnly() in template/readonly.tmpl (then a query's promoted
+// ExecContext runs DDL through the read-only view of the read-write pool).
+func TestScopeGuards(t *testing.T) {
+	e := newEnv(t)
+	ctx := ctxT(t)
+	a, err := e.svc.Tenants.TxCreateTenant(ctx, service.CreateTenantInput{Slug: "guard-a", DisplayName: "A"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := e.svc.Tenants.TxCreateTenant(ctx, service.CreateTenantInput{Slug: "guard-b", DisplayName: "B"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := e.db.Client()
+	_, err = c.ForTenant(a.ID).User.Create().SetTenantID(b.ID).SetEmail("x@b.example").Save(ctx)
+	if !errors.Is(err, ent.ErrTenantScope) {
+		t.Errorf("create through tenant A's scope with tenant_id B: err = %v, want ErrTenantScope", err)
+	}
+	if n := e.count(t, "users"); n != 0 {
+		t.Errorf("%d users written", n)
+	}
+	if _, err := c.ReadOnly().User.Query().ExecContext(ctx, "CREATE TABLE leaked ()"); err == nil {
+		t.Error("ExecContext through the read-only view succeeded")
+	}
+	var exists bool
+	if err := e.raw.QueryRowContext(ctx, "SELECT to_regclass('leaked') IS NOT NULL").Scan(&exists); err != nil || exists {
+		t.Errorf("table leaked exists = %v (%v)", exists, err)
+	}
+	if _, err := c.ReadOnly().User.Query().Count(ctx); err != nil {
+		t.Errorf("reads through the read-only view fail: %v", err)
 	}
 }
