@@ -76,7 +76,9 @@ func (Orphan) Fields() []ent.Field { return []ent.Field{field.UUID("org_id", ent
 func (Orphan) Edges() []ent.Edge {
 	return []ent.Edge{edge.To("org", Org.Type).Field("org_id").Unique().Required()}
 }
-func (Leak) Mixin() []ent.Mixin { return []ent.Mixin{mixin.NewID("audit_event", entityid.NewAuditEventID)} }
+func (Leak) Mixin() []ent.Mixin {
+	return []ent.Mixin{mixin.NewID("audit_event", entityid.NewAuditEventID)}
+}
 func (Leak) Fields() []ent.Field {
 	return []ent.Field{field.Other("secret", jsonb.SealedOIDCConnectorState{}).SchemaType(map[string]string{"postgres": "jsonb"})}
 }
@@ -191,4 +193,3 @@ func TestValidate(t *testing.T) {
 		})
 	}
 }
-
