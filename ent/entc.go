@@ -1,28 +1,34 @@
 //go:build ignore
 
-// entc.go runs ent's code generator with Central's extension
-// (internal/entgen). It is invoked by `go generate ./ent`.
+// entc.go is `go generate ./ent`: it runs internal/entgen.Run, which writes
+// the entity ID types declared in ent/schema and then ent's code with
+// Central's extension, atomically (see internal/entgen).
 package main
 
 import (
 	"log"
 
-	"entgo.io/ent/entc"
 	"entgo.io/ent/entc/gen"
 
 	"github.com/central/central/internal/entgen"
 )
 
 func main() {
-	err := entc.Generate("./schema", &gen.Config{
-		Features: []gen.Feature{
-			gen.FeatureVersionedMigration,
-			gen.FeatureLock,
-			gen.FeatureUpsert,
-			gen.FeatureExecQuery,
+	err := entgen.Run(entgen.Options{
+		SchemaDir:    "./schema",
+		TargetDir:    ".",
+		Package:      "github.com/central/central/ent",
+		EntityIDFile: "../internal/entityid/entityid_gen.go",
+		Config: gen.Config{
+			Features: []gen.Feature{
+				gen.FeatureVersionedMigration,
+				gen.FeatureLock,
+				gen.FeatureUpsert,
+				gen.FeatureExecQuery,
+			},
 		},
-	}, entc.Extensions(entgen.New()))
+	})
 	if err != nil {
-		log.Fatalf("running ent codegen: %v", err)
+		log.Fatalf("go generate ./ent: %v", err)
 	}
 }

@@ -4,10 +4,13 @@ package ent
 
 import (
 	"context"
+	stdsql "database/sql"
+
 	"errors"
 	"fmt"
 	"slices"
 
+	"entgo.io/ent/dialect"
 	"github.com/central/central/ent/appmeta"
 	"github.com/central/central/ent/auditevent"
 	"github.com/central/central/ent/oidcconnector"
@@ -68,6 +71,10 @@ func (c *Client) ReadOnly() *ReadOnlyClient {
 	h.Tenant = append(slices.Clip(h.Tenant), denyReadOnlyWrites)
 	h.User = append(slices.Clip(h.User), denyReadOnlyWrites)
 	h.UserTag = append(slices.Clip(h.UserTag), denyReadOnlyWrites)
+	// Every builder and entity embeds the config, so config.ExecContext
+	// (FeatureExecQuery) is reachable from a query; the driver refuses it,
+	// and any Exec or Tx, at run time.
+	cfg.driver = readOnlyDriver{cfg.driver}
 	ro := &Client{config: cfg}
 	ro.init()
 	return &ReadOnlyClient{
@@ -80,6 +87,29 @@ func (c *Client) ReadOnly() *ReadOnlyClient {
 		User:          &UserReadOnlyClient{c: ro.User},
 		UserTag:       &UserTagReadOnlyClient{c: ro.UserTag},
 	}
+}
+
+// readOnlyDriver passes reads through and refuses statements run with Exec
+// (ent's writes and config.ExecContext) and transactions.
+type readOnlyDriver struct{ dialect.Driver }
+
+func (readOnlyDriver) Exec(_ context.Context, query string, _, _ any) error {
+	return fmt.Errorf("%w (Exec %.40q)", ErrReadOnly, query)
+}
+
+func (readOnlyDriver) Tx(context.Context) (dialect.Tx, error) {
+	return nil, fmt.Errorf("%w (Tx)", ErrReadOnly)
+}
+
+// QueryContext keeps config.QueryContext working for raw reads.
+func (d readOnlyDriver) QueryContext(ctx context.Context, query string, args ...any) (*stdsql.Rows, error) {
+	q, ok := d.Driver.(interface {
+		QueryContext(context.Context, string, ...any) (*stdsql.Rows, error)
+	})
+	if !ok {
+		return nil, fmt.Errorf("Driver.QueryContext is not supported")
+	}
+	return q.QueryContext(ctx, query, args...)
 }
 
 // denyReadOnlyWrites is installed on every entity loaded through a

@@ -39,19 +39,19 @@ func init() {
 	auditeventFields := schema.AuditEvent{}.Fields()
 	_ = auditeventFields
 	// auditeventDescActor is the schema descriptor for actor field.
-	auditeventDescActor := auditeventFields[1].Descriptor()
+	auditeventDescActor := auditeventFields[0].Descriptor()
 	// auditevent.DefaultActor holds the default value on creation for the actor field.
 	auditevent.DefaultActor = auditeventDescActor.Default.(string)
 	// auditeventDescAction is the schema descriptor for action field.
-	auditeventDescAction := auditeventFields[2].Descriptor()
+	auditeventDescAction := auditeventFields[1].Descriptor()
 	// auditevent.ActionValidator is a validator for the "action" field. It is called by the builders before save.
 	auditevent.ActionValidator = auditeventDescAction.Validators[0].(func(string) error)
 	// auditeventDescEntityID is the schema descriptor for entity_id field.
-	auditeventDescEntityID := auditeventFields[3].Descriptor()
+	auditeventDescEntityID := auditeventFields[2].Descriptor()
 	// auditevent.EntityIDValidator is a validator for the "entity_id" field. It is called by the builders before save.
 	auditevent.EntityIDValidator = auditeventDescEntityID.Validators[0].(func(string) error)
 	// auditeventDescAt is the schema descriptor for at field.
-	auditeventDescAt := auditeventFields[4].Descriptor()
+	auditeventDescAt := auditeventFields[3].Descriptor()
 	// auditevent.DefaultAt holds the default value on creation for the at field.
 	auditevent.DefaultAt = auditeventDescAt.Default.(func() time.Time)
 	// auditeventDescID is the schema descriptor for id field.
@@ -76,7 +76,7 @@ func init() {
 	// oidcconnector.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
 	oidcconnector.UpdateDefaultUpdatedAt = oidcconnectorDescUpdatedAt.UpdateDefault.(func() time.Time)
 	// oidcconnectorDescName is the schema descriptor for name field.
-	oidcconnectorDescName := oidcconnectorFields[1].Descriptor()
+	oidcconnectorDescName := oidcconnectorFields[0].Descriptor()
 	// oidcconnector.NameValidator is a validator for the "name" field. It is called by the builders before save.
 	oidcconnector.NameValidator = func() func(string) error {
 		validators := oidcconnectorDescName.Validators
@@ -94,7 +94,7 @@ func init() {
 		}
 	}()
 	// oidcconnectorDescIssuer is the schema descriptor for issuer field.
-	oidcconnectorDescIssuer := oidcconnectorFields[2].Descriptor()
+	oidcconnectorDescIssuer := oidcconnectorFields[1].Descriptor()
 	// oidcconnector.IssuerValidator is a validator for the "issuer" field. It is called by the builders before save.
 	oidcconnector.IssuerValidator = func() func(string) error {
 		validators := oidcconnectorDescIssuer.Validators
@@ -112,7 +112,7 @@ func init() {
 		}
 	}()
 	// oidcconnectorDescClientID is the schema descriptor for client_id field.
-	oidcconnectorDescClientID := oidcconnectorFields[3].Descriptor()
+	oidcconnectorDescClientID := oidcconnectorFields[2].Descriptor()
 	// oidcconnector.ClientIDValidator is a validator for the "client_id" field. It is called by the builders before save.
 	oidcconnector.ClientIDValidator = func() func(string) error {
 		validators := oidcconnectorDescClientID.Validators
@@ -130,7 +130,7 @@ func init() {
 		}
 	}()
 	// oidcconnectorDescEnabled is the schema descriptor for enabled field.
-	oidcconnectorDescEnabled := oidcconnectorFields[4].Descriptor()
+	oidcconnectorDescEnabled := oidcconnectorFields[3].Descriptor()
 	// oidcconnector.DefaultEnabled holds the default value on creation for the enabled field.
 	oidcconnector.DefaultEnabled = oidcconnectorDescEnabled.Default.(bool)
 	// oidcconnectorDescID is the schema descriptor for id field.
@@ -190,13 +190,13 @@ func init() {
 	// storedobject.ObjectNameValidator is a validator for the "object_name" field. It is called by the builders before save.
 	storedobject.ObjectNameValidator = storedobjectDescObjectName.Validators[0].(func(string) error)
 	// storedobjectDescContentType is the schema descriptor for content_type field.
-	storedobjectDescContentType := storedobjectFields[1].Descriptor()
+	storedobjectDescContentType := storedobjectFields[0].Descriptor()
 	// storedobject.DefaultContentType holds the default value on creation for the content_type field.
 	storedobject.DefaultContentType = storedobjectDescContentType.Default.(string)
 	// storedobject.ContentTypeValidator is a validator for the "content_type" field. It is called by the builders before save.
 	storedobject.ContentTypeValidator = storedobjectDescContentType.Validators[0].(func(string) error)
 	// storedobjectDescSizeBytes is the schema descriptor for size_bytes field.
-	storedobjectDescSizeBytes := storedobjectFields[2].Descriptor()
+	storedobjectDescSizeBytes := storedobjectFields[1].Descriptor()
 	// storedobject.SizeBytesValidator is a validator for the "size_bytes" field. It is called by the builders before save.
 	storedobject.SizeBytesValidator = storedobjectDescSizeBytes.Validators[0].(func(int64) error)
 	// storedobjectDescID is the schema descriptor for id field.
@@ -278,7 +278,7 @@ func init() {
 	// user.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
 	user.UpdateDefaultUpdatedAt = userDescUpdatedAt.UpdateDefault.(func() time.Time)
 	// userDescEmail is the schema descriptor for email field.
-	userDescEmail := userFields[1].Descriptor()
+	userDescEmail := userFields[0].Descriptor()
 	// user.EmailValidator is a validator for the "email" field. It is called by the builders before save.
 	user.EmailValidator = func() func(string) error {
 		validators := userDescEmail.Validators
@@ -297,7 +297,7 @@ func init() {
 		}
 	}()
 	// userDescDisplayName is the schema descriptor for display_name field.
-	userDescDisplayName := userFields[2].Descriptor()
+	userDescDisplayName := userFields[1].Descriptor()
 	// user.DisplayNameValidator is a validator for the "display_name" field. It is called by the builders before save.
 	user.DisplayNameValidator = userDescDisplayName.Validators[0].(func(string) error)
 	// userDescID is the schema descriptor for id field.

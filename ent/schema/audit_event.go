@@ -19,13 +19,12 @@ type AuditEvent struct{ ent.Schema }
 
 // Mixin of AuditEvent.
 func (AuditEvent) Mixin() []ent.Mixin {
-	return []ent.Mixin{mixin.NewID(entityid.NewAuditEventID)}
+	return []ent.Mixin{mixin.NewID("audit_event", entityid.NewAuditEventID), mixin.TenantOwned{Optional: true}}
 }
 
 // Fields of AuditEvent.
 func (AuditEvent) Fields() []ent.Field {
 	return []ent.Field{
-		field.UUID("tenant_id", entityid.TenantID{}).Optional().Nillable().Immutable(),
 		field.String("actor").Default("").Immutable().Comment("who acted, when known"),
 		field.String("action").NotEmpty().Immutable().Comment(`e.g. "tenant.create"`),
 		field.String("entity_id").NotEmpty().Immutable().Comment("rich ID of the entity written"),

@@ -18,13 +18,12 @@ type OIDCConnector struct{ ent.Schema }
 
 // Mixin of OIDCConnector.
 func (OIDCConnector) Mixin() []ent.Mixin {
-	return []ent.Mixin{mixin.NewID(entityid.NewOIDCConnectorID), mixin.Timestamps{}}
+	return []ent.Mixin{mixin.NewID("oidc_connector", entityid.NewOIDCConnectorID), mixin.Timestamps{}, mixin.TenantOwned{}}
 }
 
 // Fields of OIDCConnector.
 func (OIDCConnector) Fields() []ent.Field {
 	return []ent.Field{
-		field.UUID("tenant_id", entityid.TenantID{}).Immutable(),
 		field.String("name").NotEmpty().MaxLen(100),
 		field.String("issuer").MaxLen(2048).Match(issuerPattern),
 		field.String("client_id").NotEmpty().MaxLen(512),

@@ -20,7 +20,7 @@ type Seed struct{ ent.Schema }
 
 // Mixin of Seed.
 func (Seed) Mixin() []ent.Mixin {
-	return []ent.Mixin{mixin.NewID(entityid.NewSeedID)}
+	return []ent.Mixin{mixin.NewID("seed", entityid.NewSeedID)}
 }
 
 var sha256Hex = regexp.MustCompile(`^[0-9a-f]{64}$`)

@@ -17,13 +17,12 @@ type StoredObject struct{ ent.Schema }
 
 // Mixin of StoredObject.
 func (StoredObject) Mixin() []ent.Mixin {
-	return []ent.Mixin{mixin.NewID(entityid.NewStoredObjectID), mixin.Timestamps{}, mixin.S3Locator{}}
+	return []ent.Mixin{mixin.NewID("stored_object", entityid.NewStoredObjectID), mixin.Timestamps{}, mixin.S3Locator{}, mixin.TenantOwned{}}
 }
 
 // Fields of StoredObject.
 func (StoredObject) Fields() []ent.Field {
 	return []ent.Field{
-		field.UUID("tenant_id", entityid.TenantID{}).Immutable(),
 		field.String("content_type").Default("application/octet-stream").MaxLen(255),
 		field.Int64("size_bytes").NonNegative(),
 	}

@@ -17,7 +17,7 @@ type Tenant struct{ ent.Schema }
 
 // Mixin of Tenant.
 func (Tenant) Mixin() []ent.Mixin {
-	return []ent.Mixin{mixin.NewID(entityid.NewTenantID), mixin.Timestamps{}}
+	return []ent.Mixin{mixin.NewID("tenant", entityid.NewTenantID), mixin.Timestamps{}}
 }
 
 // Fields of Tenant.

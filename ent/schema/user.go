@@ -20,13 +20,12 @@ type User struct{ ent.Schema }
 
 // Mixin of User.
 func (User) Mixin() []ent.Mixin {
-	return []ent.Mixin{mixin.NewID(entityid.NewUserID), mixin.Timestamps{}}
+	return []ent.Mixin{mixin.NewID("user", entityid.NewUserID), mixin.Timestamps{}, mixin.TenantOwned{}}
 }
 
 // Fields of User.
 func (User) Fields() []ent.Field {
 	return []ent.Field{
-		field.UUID("tenant_id", entityid.TenantID{}).Immutable(),
 		field.String("email").
 			MaxLen(320).
 			Match(emailPattern).

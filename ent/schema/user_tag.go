@@ -17,7 +17,7 @@ type UserTag struct{ ent.Schema }
 
 // Mixin of UserTag.
 func (UserTag) Mixin() []ent.Mixin {
-	return []ent.Mixin{mixin.NewID(entityid.NewUserTagID), mixin.Timestamps{}}
+	return []ent.Mixin{mixin.NewID("user_tag", entityid.NewUserTagID), mixin.Timestamps{}, mixin.TenantOwnedVia{Edge: "user"}}
 }
 
 // Fields of UserTag.

@@ -9,6 +9,10 @@ const (
 	// TenantOwned rows carry a non-null tenant_id and are visible only
 	// within that tenant's scope.
 	TenantOwned
+	// TenantOwnedVia rows belong to the tenant of their parent, reached
+	// through the edge named in Entity.Via (a user's tags): they have no
+	// tenant column of their own.
+	TenantOwnedVia
 )
 
 func (t Tenancy) String() string {
@@ -17,6 +21,8 @@ func (t Tenancy) String() string {
 		return "global"
 	case TenantOwned:
 		return "tenant-owned"
+	case TenantOwnedVia:
+		return "tenant-owned-via-parent"
 	}
 	return "unknown"
 }
@@ -26,9 +32,13 @@ type Entity struct {
 	Name         string  // Go type name, e.g. "OIDCConnector"
 	Table        string  // SQL table, e.g. "oidc_connectors"
 	Prefix       string  // rich-ID prefix, e.g. "oidc_connector"
-	Tenancy      Tenancy // Global or TenantOwned
+	Tenancy      Tenancy // Global, TenantOwned or TenantOwnedVia
 	TenantColumn string  // "tenant_id" for tenant-owned entities, "" otherwise
-	Sealed       []SealedColumn
+	// TenantOptional: tenant_id may be NULL (rows outside any tenant, invisible to every tenant scope).
+	TenantOptional bool
+	Via            string // TenantOwnedVia: the edge to the owning parent, e.g. "user"
+	Parent         string // TenantOwnedVia: the parent's Go type name, e.g. "User"
+	Sealed         []SealedColumn
 }
 
 // SealedColumn is one envelope-encrypted JSONB column.

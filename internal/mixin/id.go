@@ -10,8 +10,7 @@ import (
 )
 
 // RichID is the constraint on entity ID types: the types of package entityid,
-// which embed richid.ID and so carry their prefix and know how to travel to
-// PostgreSQL as a uuid.
+// which carry their prefix and know how to travel to PostgreSQL as a uuid.
 type RichID interface {
 	comparable
 	driver.Valuer
@@ -22,12 +21,22 @@ type RichID interface {
 // defaulted in Go by newID.
 type ID[T RichID] struct {
 	entmixin.Schema
-	newID func() T
+	prefix string
+	newID  func() T
 }
 
-// NewID returns the ID mixin for the entity whose ID constructor is newID,
-// e.g. mixin.NewID(entityid.NewTenantID).
-func NewID[T RichID](newID func() T) ID[T] { return ID[T]{newID: newID} }
+// NewID declares an entity's rich-ID prefix and its ID constructor, e.g.
+//
+//	mixin.NewID("tenant", entityid.NewTenantID)
+//
+// This call is the declaration the generator reads: `go generate ./ent`
+// parses ent/schema for it (without compiling) and writes the ID type
+// (entityid.TenantID, NewTenantID, ParseTenantID, ...) with this prefix
+// before ent loads the schema, so a new entity needs no other list. The
+// prefix is public (URLs, logs): never change one that has shipped.
+func NewID[T RichID](prefix string, newID func() T) ID[T] {
+	return ID[T]{prefix: prefix, newID: newID}
+}
 
 // Fields declares the typed uuid primary key.
 func (m ID[T]) Fields() []ent.Field {
@@ -40,16 +49,18 @@ func (m ID[T]) Fields() []ent.Field {
 	}
 }
 
-// Annotations records the entity's rich-ID prefix for the code generator.
+// Annotations records the declared prefix and the ID type's own prefix; the
+// code generator refuses a mismatch (a constructor of another entity's ID).
 func (m ID[T]) Annotations() []schema.Annotation {
 	var zero T
-	return []schema.Annotation{RichIDAnnotation{Prefix: zero.Prefix()}}
+	return []schema.Annotation{RichIDAnnotation{Prefix: m.prefix, TypePrefix: zero.Prefix()}}
 }
 
 // RichIDAnnotation carries an entity's rich-ID prefix from the schema to the
 // code generator, which refuses duplicates and malformed prefixes.
 type RichIDAnnotation struct {
-	Prefix string `json:"prefix"`
+	Prefix     string `json:"prefix"`      // as declared in mixin.NewID
+	TypePrefix string `json:"type_prefix"` // as reported by the ID type
 }
 
 // RichIDAnnotationName is the key under which the annotation is stored in

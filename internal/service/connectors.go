@@ -113,8 +113,7 @@ func (s *ConnectorService) Create(ctx context.Context, tenantID entityid.TenantI
 	var out ConnectorPrivate
 	err = s.write(ctx, func(ctx context.Context) error {
 		w := s.store.Writer(ctx)
-		c := w.OIDCConnector.Create().
-			SetTenantID(tenantID).
+		c := w.ForTenant(tenantID).OIDCConnector.Create().
 			SetName(in.Name).
 			SetIssuer(in.Issuer).
 			SetClientID(in.ClientID).
@@ -153,8 +152,8 @@ var connectorPublicColumns = []string{
 // get loads a connector of tenantID; with private false it leaves out the
 // sealed state.
 func (s *ConnectorService) get(ctx context.Context, tenantID entityid.TenantID, id entityid.OIDCConnectorID, private bool) (*ent.OIDCConnector, error) {
-	q := s.store.Reader(ctx).OIDCConnector.Query().
-		Where(oidcconnector.ID(id), oidcconnector.TenantID(tenantID))
+	q := s.store.Reader(ctx).ForTenant(tenantID).OIDCConnector.Query().
+		Where(oidcconnector.ID(id))
 	if !private {
 		q.Select(connectorPublicColumns...)
 	}
@@ -194,8 +193,7 @@ func (s *ConnectorService) List(ctx context.Context, tenantID entityid.TenantID,
 	if err != nil {
 		return Page[ConnectorPublic, entityid.OIDCConnectorID]{}, err
 	}
-	q := s.store.Reader(ctx).OIDCConnector.Query().
-		Where(oidcconnector.TenantID(tenantID)).
+	q := s.store.Reader(ctx).ForTenant(tenantID).OIDCConnector.Query().
 		Order(ent.Asc(oidcconnector.FieldID)).
 		Limit(n + 1)
 	q.Select(connectorPublicColumns...)
@@ -215,7 +213,7 @@ func (s *ConnectorService) Update(ctx context.Context, tenantID entityid.TenantI
 	var out ConnectorPublic
 	err := s.write(ctx, func(ctx context.Context) error {
 		w := s.store.Writer(ctx)
-		u := w.OIDCConnector.UpdateOneID(id).Where(oidcconnector.TenantID(tenantID))
+		u := w.ForTenant(tenantID).OIDCConnector.UpdateOneID(id)
 		var changed []string
 		if in.Name != nil {
 			u.SetName(*in.Name)
@@ -260,7 +258,7 @@ func (s *ConnectorService) SetState(ctx context.Context, tenantID entityid.Tenan
 	}
 	err = s.write(ctx, func(ctx context.Context) error {
 		w := s.store.Writer(ctx)
-		if err := w.OIDCConnector.UpdateOneID(id).Where(oidcconnector.TenantID(tenantID)).SetState(sealed).Exec(ctx); err != nil {
+		if err := w.ForTenant(tenantID).OIDCConnector.UpdateOneID(id).SetState(sealed).Exec(ctx); err != nil {
 			return classify(entityConnector, id.String(), err)
 		}
 		return s.audit.record(ctx, w, event{tenant: &tenantID, action: "oidc_connector.set_state", entity: id.String()})
@@ -275,7 +273,7 @@ func (s *ConnectorService) SetState(ctx context.Context, tenantID entityid.Tenan
 func (s *ConnectorService) Delete(ctx context.Context, tenantID entityid.TenantID, id entityid.OIDCConnectorID) error {
 	err := s.write(ctx, func(ctx context.Context) error {
 		w := s.store.Writer(ctx)
-		n, err := w.OIDCConnector.Delete().Where(oidcconnector.ID(id), oidcconnector.TenantID(tenantID)).Exec(ctx)
+		n, err := w.ForTenant(tenantID).OIDCConnector.Delete().Where(oidcconnector.ID(id)).Exec(ctx)
 		if err != nil {
 			return fmt.Errorf("delete: %w", err)
 		}

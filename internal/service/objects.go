@@ -82,8 +82,7 @@ func (s *ObjectService) Create(ctx context.Context, tenantID entityid.TenantID, 
 	var out ObjectPrivate
 	err := s.write(ctx, func(ctx context.Context) error {
 		w := s.store.Writer(ctx)
-		c := w.StoredObject.Create().
-			SetTenantID(tenantID).
+		c := w.ForTenant(tenantID).StoredObject.Create().
 			SetBucket(in.Bucket).
 			SetObjectName(in.ObjectName).
 			SetSizeBytes(in.SizeBytes)
@@ -113,8 +112,8 @@ func (s *ObjectService) Create(ctx context.Context, tenantID entityid.TenantID, 
 }
 
 func (s *ObjectService) get(ctx context.Context, tenantID entityid.TenantID, id entityid.StoredObjectID) (*ent.StoredObject, error) {
-	o, err := s.store.Reader(ctx).StoredObject.Query().
-		Where(storedobject.ID(id), storedobject.TenantID(tenantID)).
+	o, err := s.store.Reader(ctx).ForTenant(tenantID).StoredObject.Query().
+		Where(storedobject.ID(id)).
 		Only(ctx)
 	if err != nil {
 		return nil, classify(entityObject, id.String(), err)
@@ -146,8 +145,7 @@ func (s *ObjectService) List(ctx context.Context, tenantID entityid.TenantID, af
 	if err != nil {
 		return Page[ObjectPublic, entityid.StoredObjectID]{}, err
 	}
-	q := s.store.Reader(ctx).StoredObject.Query().
-		Where(storedobject.TenantID(tenantID)).
+	q := s.store.Reader(ctx).ForTenant(tenantID).StoredObject.Query().
 		Order(ent.Asc(storedobject.FieldID)).
 		Limit(n + 1)
 	if !after.IsZero() {
@@ -166,7 +164,7 @@ func (s *ObjectService) Update(ctx context.Context, tenantID entityid.TenantID, 
 	var out ObjectPublic
 	err := s.write(ctx, func(ctx context.Context) error {
 		w := s.store.Writer(ctx)
-		u := w.StoredObject.UpdateOneID(id).Where(storedobject.TenantID(tenantID))
+		u := w.ForTenant(tenantID).StoredObject.UpdateOneID(id)
 		var changed []string
 		if in.ContentType != nil {
 			u.SetContentType(*in.ContentType)
@@ -198,7 +196,7 @@ func (s *ObjectService) Update(ctx context.Context, tenantID entityid.TenantID, 
 func (s *ObjectService) Delete(ctx context.Context, tenantID entityid.TenantID, id entityid.StoredObjectID) error {
 	err := s.write(ctx, func(ctx context.Context) error {
 		w := s.store.Writer(ctx)
-		n, err := w.StoredObject.Delete().Where(storedobject.ID(id), storedobject.TenantID(tenantID)).Exec(ctx)
+		n, err := w.ForTenant(tenantID).StoredObject.Delete().Where(storedobject.ID(id)).Exec(ctx)
 		if err != nil {
 			return fmt.Errorf("delete: %w", err)
 		}

@@ -170,8 +170,7 @@ func (s *UserService) TxCreateUser(ctx context.Context, tenantID entityid.Tenant
 	var out UserPrivate
 	err = s.write(ctx, func(ctx context.Context) error {
 		w := s.store.Writer(ctx)
-		c := w.User.Create().
-			SetTenantID(tenantID).
+		c := w.ForTenant(tenantID).User.Create().
 			SetEmail(normalizeEmail(in.Email)).
 			SetDisplayName(in.DisplayName)
 		if !in.ID.IsZero() {
@@ -235,8 +234,8 @@ var userPublicColumns = []string{
 // get loads a user of tenantID with its tags through the reader of ctx;
 // with private false it leaves out the sealed column.
 func (s *UserService) get(ctx context.Context, tenantID entityid.TenantID, id entityid.UserID, private bool) (*ent.User, error) {
-	q := s.store.Reader(ctx).User.Query().
-		Where(user.ID(id), user.TenantID(tenantID)).
+	q := s.store.Reader(ctx).ForTenant(tenantID).User.Query().
+		Where(user.ID(id)).
 		WithTags(withTagsByKey)
 	if !private {
 		q.Select(userPublicColumns...)
@@ -275,8 +274,8 @@ func (s *UserService) GetPrivate(ctx context.Context, tenantID entityid.TenantID
 // GetByEmail returns the public view of the tenant's user with email
 // (compared lowercased). Errors: ErrNotFound.
 func (s *UserService) GetByEmail(ctx context.Context, tenantID entityid.TenantID, email string) (UserPublic, error) {
-	u, err := s.store.Reader(ctx).User.Query().
-		Where(user.TenantID(tenantID), user.Email(normalizeEmail(email))).
+	u, err := s.store.Reader(ctx).ForTenant(tenantID).User.Query().
+		Where(user.Email(normalizeEmail(email))).
 		WithTags(withTagsByKey).
 		Select(userPublicColumns...).
 		Only(ctx)
@@ -293,8 +292,7 @@ func (s *UserService) List(ctx context.Context, tenantID entityid.TenantID, afte
 	if err != nil {
 		return Page[UserPublic, entityid.UserID]{}, err
 	}
-	q := s.store.Reader(ctx).User.Query().
-		Where(user.TenantID(tenantID)).
+	q := s.store.Reader(ctx).ForTenant(tenantID).User.Query().
 		WithTags(withTagsByKey).
 		Order(ent.Asc(user.FieldID)).
 		Limit(n + 1)
@@ -315,7 +313,7 @@ func (s *UserService) Update(ctx context.Context, tenantID entityid.TenantID, id
 	var out UserPublic
 	err := s.write(ctx, func(ctx context.Context) error {
 		w := s.store.Writer(ctx)
-		upd := w.User.UpdateOneID(id).Where(user.TenantID(tenantID))
+		upd := w.ForTenant(tenantID).User.UpdateOneID(id)
 		var changed []string
 		if in.Email != nil {
 			upd.SetEmail(normalizeEmail(*in.Email))
@@ -333,7 +331,7 @@ func (s *UserService) Update(ctx context.Context, tenantID entityid.TenantID, id
 		if err != nil {
 			return classify(entityUser, id.String(), err)
 		}
-		tags, err := w.UserTag.Query().Where(usertag.UserID(id)).Order(ent.Asc(usertag.FieldKey)).All(ctx)
+		tags, err := w.ForTenant(tenantID).UserTag.Query().Where(usertag.UserID(id)).Order(ent.Asc(usertag.FieldKey)).All(ctx)
 		if err != nil {
 			return fmt.Errorf("load tags: %w", err)
 		}
@@ -362,7 +360,7 @@ func (s *UserService) SetIdPUserInfo(ctx context.Context, tenantID entityid.Tena
 	}
 	err = s.write(ctx, func(ctx context.Context) error {
 		w := s.store.Writer(ctx)
-		upd := w.User.UpdateOneID(id).Where(user.TenantID(tenantID))
+		upd := w.ForTenant(tenantID).User.UpdateOneID(id)
 		if sealed.IsZero() {
 			upd.ClearIdpUserInfo()
 		} else {
@@ -383,7 +381,7 @@ func (s *UserService) SetIdPUserInfo(ctx context.Context, tenantID entityid.Tena
 func (s *UserService) Delete(ctx context.Context, tenantID entityid.TenantID, id entityid.UserID) error {
 	err := s.write(ctx, func(ctx context.Context) error {
 		w := s.store.Writer(ctx)
-		n, err := w.User.Delete().Where(user.ID(id), user.TenantID(tenantID)).Exec(ctx)
+		n, err := w.ForTenant(tenantID).User.Delete().Where(user.ID(id)).Exec(ctx)
 		if err != nil {
 			return fmt.Errorf("delete: %w", err)
 		}
@@ -414,7 +412,7 @@ func (s *UserService) SetTag(ctx context.Context, tenantID entityid.TenantID, us
 		if err != nil {
 			return classify(entityTag, "", err)
 		}
-		t, err := w.UserTag.Query().Where(usertag.UserID(userID), usertag.Key(key)).Only(ctx)
+		t, err := w.ForTenant(tenantID).UserTag.Query().Where(usertag.UserID(userID), usertag.Key(key)).Only(ctx)
 		if err != nil {
 			return fmt.Errorf("read back tag: %w", err)
 		}
@@ -439,11 +437,11 @@ func (s *UserService) DeleteTag(ctx context.Context, tenantID entityid.TenantID,
 		if err := s.requireUser(ctx, w, tenantID, userID); err != nil {
 			return err
 		}
-		t, err := w.UserTag.Query().Where(usertag.UserID(userID), usertag.Key(key)).Only(ctx)
+		t, err := w.ForTenant(tenantID).UserTag.Query().Where(usertag.UserID(userID), usertag.Key(key)).Only(ctx)
 		if err != nil {
 			return classify(entityTag, fmt.Sprintf("%q of %s", key, userID), err)
 		}
-		if err := w.UserTag.DeleteOneID(t.ID).Exec(ctx); err != nil {
+		if err := w.ForTenant(tenantID).UserTag.DeleteOneID(t.ID).Exec(ctx); err != nil {
 			return classify(entityTag, t.ID.String(), err)
 		}
 		return s.audit.record(ctx, w, event{tenant: &tenantID, action: "user_tag.delete", entity: t.ID.String(),
@@ -458,15 +456,15 @@ func (s *UserService) DeleteTag(ctx context.Context, tenantID entityid.TenantID,
 // ListTags returns a user's tags ordered by key. Errors: ErrNotFound.
 func (s *UserService) ListTags(ctx context.Context, tenantID entityid.TenantID, userID entityid.UserID) ([]Tag, error) {
 	r := s.store.Reader(ctx)
-	rows, err := r.UserTag.Query().
-		Where(usertag.UserID(userID), usertag.HasUserWith(user.TenantID(tenantID))).
+	rows, err := r.ForTenant(tenantID).UserTag.Query().
+		Where(usertag.UserID(userID)).
 		Order(ent.Asc(usertag.FieldKey)).
 		All(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list tags: %w", err)
 	}
 	if len(rows) == 0 {
-		ok, err := r.User.Query().Where(user.ID(userID), user.TenantID(tenantID)).Exist(ctx)
+		ok, err := r.ForTenant(tenantID).User.Exist(ctx, userID)
 		if err != nil {
 			return nil, fmt.Errorf("list tags: %w", err)
 		}
@@ -484,7 +482,7 @@ func (s *UserService) ListTags(ctx context.Context, tenantID entityid.TenantID, 
 // requireUser fails with ErrNotFound unless the tenant has the user; it
 // locks the user row (FOR SHARE) so it cannot vanish before the write.
 func (s *UserService) requireUser(ctx context.Context, w *ent.Client, tenantID entityid.TenantID, id entityid.UserID) error {
-	_, err := w.User.Query().Where(user.ID(id), user.TenantID(tenantID)).ForShare().Select(user.FieldID).Only(ctx)
+	_, err := w.ForTenant(tenantID).User.Query().Where(user.ID(id)).ForShare().Select(user.FieldID).Only(ctx)
 	if err != nil {
 		return classify(entityUser, id.String(), err)
 	}

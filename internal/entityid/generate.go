@@ -1,3 +1,0 @@
-package entityid
-
-//go:generate go run gen.go
