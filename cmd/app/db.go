@@ -269,7 +269,7 @@ func rekeyCommand() command {
 					keys *sensitive.Keyring
 				)
 				return withApp(ctx, rt, fx.Options(), func(ctx context.Context) error {
-					job, err := rekey.New(rt.logger, d, keys)
+					job, err := rekey.New(rt.logger, d.Client(), keys, rekey.SealedColumns())
 					if err != nil {
 						return err
 					}

@@ -3,13 +3,18 @@ package rekey_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"go.uber.org/zap/zaptest"
 	"gocloud.dev/secrets/localsecrets"
 
@@ -17,9 +22,11 @@ import (
 	"github.com/central/central/internal/db"
 	"github.com/central/central/internal/dbtest"
 	"github.com/central/central/internal/entityid"
+	"github.com/central/central/internal/entmeta"
 	"github.com/central/central/internal/jsonb"
 	"github.com/central/central/internal/rekey"
 	"github.com/central/central/internal/sensitive"
+	"github.com/central/central/internal/sensitive/sensitivetest"
 	"github.com/central/central/internal/service"
 )
 
@@ -63,13 +70,23 @@ const (
 	nConnectors = 5
 )
 
+// registry is the list under test: every registered sealed column.
+var registry = rekey.SealedColumns()
+
+// sealedPer is how many non-NULL sealed values newEnv stores per column.
+var sealedPer = map[string]int{"users.idp_user_info": nUsers, "oidc_connectors.state": nConnectors}
+
 type env struct {
 	db     *db.DB
 	tdb    *dbtest.DB
+	raw    *sql.DB
 	tenant entityid.TenantID
 }
 
-// newEnv fills a database with users and connectors sealed under key1.
+// newEnv fills a database with users and connectors sealed under key1
+// through the services (version 2, bound to their rows), and checks that
+// it stored values in every registered column: a sealed column added to
+// the registry fails here until the fixture fills it.
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	tdb := dbtest.New(t)
@@ -107,63 +124,163 @@ func newEnv(t *testing.T) *env {
 			t.Fatal(err)
 		}
 	}
-	return &env{db: d, tdb: tdb, tenant: tn.ID}
+	e := &env{db: d, tdb: tdb, raw: tdb.OpenDB(t), tenant: tn.ID}
+	for _, c := range registry {
+		if n := len(e.values(t, c)); n == 0 || n != sealedPer[c.String()] {
+			t.Fatalf("fixture stores %d values in %s (want %d, at least 1): make newEnv fill every registered sealed column and list it in sealedPer", n, c, sealedPer[c.String()])
+		}
+	}
+	return e
 }
 
-// keyCounts counts stored values per "kid:kver" (and "null").
-func (e *env) keyCounts(t testing.TB) map[string]int {
+func ident(s string) string { return pgx.Identifier{s}.Sanitize() }
+
+// values returns a column's non-NULL stored values by row ID (UUID text).
+func (e *env) values(t testing.TB, c entmeta.SealedColumn) map[string]string {
 	t.Helper()
-	rows, err := e.tdb.OpenDB(t).QueryContext(ctxT(t), `
-		SELECT coalesce((v->>'kid') || ':' || (v->>'kver'), 'null'), count(*) FROM (
-			SELECT idp_user_info AS v FROM users UNION ALL SELECT state FROM oidc_connectors) s
-		GROUP BY 1`)
+	rows, err := e.raw.QueryContext(ctxT(t), fmt.Sprintf("SELECT %s::text, %s::text FROM %s WHERE %[2]s IS NOT NULL",
+		ident(c.IDColumn), ident(c.Column), ident(c.Table)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rows.Close()
-	out := map[string]int{}
+	out := map[string]string{}
 	for rows.Next() {
-		var k string
-		var n int
-		if err := rows.Scan(&k, &n); err != nil {
+		var id, v string
+		if err := rows.Scan(&id, &v); err != nil {
 			t.Fatal(err)
 		}
-		out[k] = n
+		out[id] = v
 	}
 	return out
 }
 
-// dump returns every sealed value and updated_at, to prove nothing changed.
-func (e *env) dump(t testing.TB) string {
+// others returns, by row ID, every other column of the rows (updated_at
+// included), to prove the job writes nothing else.
+func (e *env) others(t testing.TB, c entmeta.SealedColumn) map[string]string {
 	t.Helper()
-	var s string
-	err := e.tdb.OpenDB(t).QueryRowContext(ctxT(t), `SELECT concat(
-		(SELECT string_agg(coalesce(idp_user_info::text, 'null') || updated_at::text, ',' ORDER BY id) FROM users),
-		(SELECT string_agg(state::text || updated_at::text, ',' ORDER BY id) FROM oidc_connectors))`).Scan(&s)
+	rows, err := e.raw.QueryContext(ctxT(t), fmt.Sprintf("SELECT %s::text, (to_jsonb(t) - $1)::text FROM %s AS t",
+		ident(c.IDColumn), ident(c.Table)), c.Column)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var id, v string
+		if err := rows.Scan(&id, &v); err != nil {
+			t.Fatal(err)
+		}
+		out[id] = v
+	}
+	return out
+}
+
+func (e *env) set(t testing.TB, c entmeta.SealedColumn, id, v string) {
+	t.Helper()
+	_, err := e.raw.ExecContext(ctxT(t), fmt.Sprintf("UPDATE %s SET %s = $1::jsonb WHERE %s = $2", ident(c.Table), ident(c.Column), ident(c.IDColumn)), v, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// dump is every registered column's values, to prove nothing changed.
+func (e *env) dump(t testing.TB) map[string]map[string]string {
+	out := map[string]map[string]string{}
+	for _, c := range registry {
+		out[c.String()] = e.values(t, c)
+		for id, v := range e.others(t, c) {
+			out[c.String()+"/others"+id] = map[string]string{"": v}
+		}
+	}
+	return out
+}
+
+func uuidOf(t testing.TB, s string) [16]byte {
+	t.Helper()
+	var u [16]byte
+	b, err := hex.DecodeString(strings.ReplaceAll(s, "-", ""))
+	if err != nil || len(b) != 16 {
+		t.Fatalf("uuid %q: %v", s, err)
+	}
+	copy(u[:], b)
+	return u
+}
+
+// opened returns the plaintext of every value of c, opened at its row.
+func (e *env) opened(t testing.TB, kr *sensitive.Keyring, c entmeta.SealedColumn) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for id, v := range e.values(t, c) {
+		var s sensitive.Sealed[json.RawMessage]
+		if err := s.Scan(v); err != nil {
+			t.Fatal(err)
+		}
+		pt, err := sensitive.OpenAt(ctxT(t), kr, sensitive.At(c.Table, c.Column, uuidOf(t, id)), s)
+		if err != nil {
+			t.Fatalf("%s row %s: %v", c, id, err)
+		}
+		out[id] = string(pt)
+	}
+	return out
+}
+
+type envelopeHead struct {
+	V    int    `json:"v"`
+	KID  string `json:"kid"`
+	KVer int    `json:"kver"`
+	Tbl  string `json:"tbl"`
+	Col  string `json:"col"`
+	Row  string `json:"row"`
+}
+
+func head(t testing.TB, v string) envelopeHead {
+	t.Helper()
+	var h envelopeHead
+	if err := json.Unmarshal([]byte(v), &h); err != nil {
+		t.Fatal(err)
+	}
+	return h
 }
 
 func newJob(t testing.TB, e *env, kr *sensitive.Keyring) *rekey.Job {
 	t.Helper()
-	j, err := rekey.New(zaptest.NewLogger(t), e.db, kr)
+	j, err := rekey.New(zaptest.NewLogger(t), e.db.Client(), kr, registry)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return j
 }
 
+func statsOf(t testing.TB, st rekey.Stats, c entmeta.SealedColumn) rekey.ColumnStats {
+	t.Helper()
+	for _, cs := range st.Columns {
+		if cs.Column == c {
+			return cs
+		}
+	}
+	t.Fatalf("no stats for %s in %+v", c, st.Columns)
+	return rekey.ColumnStats{}
+}
+
 var rotated = map[sensitive.KeyRef][32]byte{key1: material(1), key2: material(2)}
+
+func total() int {
+	n := 0
+	for _, v := range sealedPer {
+		n += v
+	}
+	return n
+}
 
 func TestRekeyMovesEveryValue(t *testing.T) {
 	e := newEnv(t)
-	var updatedBefore string
-	raw := e.tdb.OpenDB(t)
-	if err := raw.QueryRowContext(ctxT(t), "SELECT string_agg(updated_at::text, ',' ORDER BY id) FROM users").Scan(&updatedBefore); err != nil {
-		t.Fatal(err)
+	old := keyring(t, key1, map[sensitive.KeyRef][32]byte{key1: material(1)})
+	plain, others := map[string]map[string]string{}, map[string]map[string]string{}
+	for _, c := range registry {
+		plain[c.String()], others[c.String()] = e.opened(t, old, c), e.others(t, c)
 	}
+
 	kr := keyring(t, key2, rotated)
 	var out bytes.Buffer
 	st, err := newJob(t, e, kr).Rekey(ctxT(t), &out, 10)
@@ -171,37 +288,40 @@ func TestRekeyMovesEveryValue(t *testing.T) {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
 	t.Logf("progress:\n%s", out.String())
-	if len(st.Columns) != 2 {
-		t.Fatalf("stats columns = %+v", st.Columns)
+	if len(st.Columns) != len(registry) || st.Rekeyed() != total() || st.Current != key2 {
+		t.Fatalf("stats = %+v", st)
 	}
-	u, c := st.Columns[0], st.Columns[1]
-	if u.Pending != nUsers || u.Rekeyed != nUsers || u.Batches != 3 {
-		t.Errorf("users stats = %+v, want %d pending and rekeyed in 3 batches", u, nUsers)
-	}
-	if c.Pending != nConnectors || c.Rekeyed != nConnectors || c.Batches != 1 {
-		t.Errorf("connectors stats = %+v", c)
-	}
-	if st.Rekeyed() != nUsers+nConnectors || st.Current != key2 {
-		t.Errorf("stats = %+v", st)
-	}
-	if got := e.keyCounts(t); got["local:2"] != nUsers+nConnectors || got["local:1"] != 0 || got["null"] != nNullUsers {
-		t.Errorf("stored keys after rekey = %v", got)
-	}
-	var updatedAfter string
-	if err := raw.QueryRowContext(ctxT(t), "SELECT string_agg(updated_at::text, ',' ORDER BY id) FROM users").Scan(&updatedAfter); err != nil {
-		t.Fatal(err)
-	}
-	if updatedAfter != updatedBefore {
-		t.Error("rekey changed users.updated_at")
-	}
-	for _, want := range []string{"users.idp_user_info: 25 values not under local:2", "batch 3: 5 re-encrypted, 25 of 25 done", "oidc_connectors.state: batch 1", "done: 30 values"} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("progress lacks %q", want)
+	only2 := keyring(t, key2, map[sensitive.KeyRef][32]byte{key2: material(2)})
+	for _, c := range registry {
+		n := sealedPer[c.String()]
+		cs := statsOf(t, st, c)
+		if cs.Pending != n || cs.Rekeyed != n || cs.Batches != (n+9)/10 || cs.Upgraded != 0 || cs.Skipped != 0 {
+			t.Errorf("%s stats = %+v, want %d pending and rekeyed in %d batches", c, cs, n, (n+9)/10)
+		}
+		for id, v := range e.values(t, c) {
+			if h := head(t, v); h.V != 2 || h.KID != key2.ID || h.KVer != key2.Version || h.Tbl != c.Table || h.Col != c.Column || h.Row != id {
+				t.Errorf("%s row %s after rekey: %+v", c, id, h)
+			}
+		}
+		// Same plaintext, now readable with the new key alone, at its row.
+		if got := e.opened(t, only2, c); !reflect.DeepEqual(got, plain[c.String()]) {
+			t.Errorf("%s: plaintext changed by rekey", c)
+		}
+		if got := e.others(t, c); !reflect.DeepEqual(got, others[c.String()]) {
+			t.Errorf("%s: rekey changed other columns (updated_at?)", c)
+		}
+		for _, want := range []string{fmt.Sprintf("%s: %d values not under local:2", c, n), fmt.Sprintf("%s: batch 1:", c)} {
+			if !strings.Contains(out.String(), want) {
+				t.Errorf("progress lacks %q", want)
+			}
 		}
 	}
+	if !strings.Contains(out.String(), fmt.Sprintf("done: %d values", total())) {
+		t.Errorf("progress lacks the total")
+	}
 
-	// The old key can now be dropped: a keyring with key2 only reads everything.
-	svc, err := service.NewServices(zaptest.NewLogger(t), e.db, keyring(t, key2, map[sensitive.KeyRef][32]byte{key2: material(2)}))
+	// The old key can now be dropped: the services read everything.
+	svc, err := service.NewServices(zaptest.NewLogger(t), e.db, only2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,8 +345,128 @@ func TestRekeyMovesEveryValue(t *testing.T) {
 
 	// A second run finds nothing to do.
 	st, err = newJob(t, e, kr).Rekey(ctxT(t), nil, 10)
-	if err != nil || st.Rekeyed() != 0 || st.Columns[0].Pending != 0 {
+	if err != nil || st.Rekeyed() != 0 {
 		t.Fatalf("second run: %+v, %v", st, err)
+	}
+	for _, cs := range st.Columns {
+		if cs.Pending != 0 || cs.Batches != 0 {
+			t.Errorf("second run %s: %+v", cs.Column, cs)
+		}
+	}
+}
+
+// toV1 rewrites every value of every registered column as a version 1
+// envelope under key1 (as releases before place binding stored it) and
+// returns the plaintexts.
+func (e *env) toV1(t *testing.T) map[string]map[string]string {
+	t.Helper()
+	old := keyring(t, key1, map[sensitive.KeyRef][32]byte{key1: material(1)})
+	kp := localsecrets.NewKeeper(material(1))
+	plain := map[string]map[string]string{}
+	for _, c := range registry {
+		plain[c.String()] = e.opened(t, old, c)
+		for id, pt := range plain[c.String()] {
+			v1, err := sensitivetest.SealV1(ctxT(t), kp, key1, json.RawMessage(pt))
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.set(t, c, id, v1)
+		}
+	}
+	return plain
+}
+
+func TestRekeyUpgradesVersion1(t *testing.T) {
+	e := newEnv(t)
+	plain := e.toV1(t)
+	// Same current key: only the format needs the job.
+	kr := keyring(t, key1, map[sensitive.KeyRef][32]byte{key1: material(1)})
+	var out bytes.Buffer
+	st, err := newJob(t, e, kr).Rekey(ctxT(t), &out, 4)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	for _, c := range registry {
+		n := sealedPer[c.String()]
+		if cs := statsOf(t, st, c); cs.Pending != n || cs.Rekeyed != n || cs.Upgraded != n {
+			t.Errorf("%s stats = %+v, want %d upgraded", c, cs, n)
+		}
+		for id, v := range e.values(t, c) {
+			if h := head(t, v); h.V != 2 || h.Row != id || h.Tbl != c.Table || h.Col != c.Column {
+				t.Errorf("%s row %s: %+v, want version 2 bound to the row", c, id, h)
+			}
+		}
+		if got := e.opened(t, kr, c); !reflect.DeepEqual(got, plain[c.String()]) {
+			t.Errorf("%s: plaintext changed by the upgrade", c)
+		}
+	}
+	// Now bound: a copy into another row of the same column no longer opens.
+	c := registry[0]
+	vals := e.values(t, c)
+	var ids []string
+	for id := range vals {
+		ids = append(ids, id)
+	}
+	e.set(t, c, ids[1], vals[ids[0]])
+	var s sensitive.Sealed[json.RawMessage]
+	_ = s.Scan(e.values(t, c)[ids[1]])
+	if _, err := sensitive.OpenAt(ctxT(t), kr, sensitive.At(c.Table, c.Column, uuidOf(t, ids[1])), s); !errors.Is(err, sensitive.ErrMisplaced) {
+		t.Fatalf("copy of an upgraded value: %v, want ErrMisplaced", err)
+	}
+}
+
+// TestRekeyRefusesCopiedVersion1 is the attack of issue 11: many rows
+// holding copies of one connector's version 1 state. Binding each copy to
+// the row it sits in would make every copy valid; the job refuses.
+func TestRekeyRefusesCopiedVersion1(t *testing.T) {
+	e := newEnv(t)
+	e.toV1(t)
+	for _, c := range registry {
+		vals := e.values(t, c)
+		var ids []string
+		for id := range vals {
+			ids = append(ids, id)
+		}
+		for _, id := range ids[1:3] {
+			e.set(t, c, id, vals[ids[0]])
+		}
+	}
+	before := e.dump(t)
+	var out bytes.Buffer
+	_, err := newJob(t, e, keyring(t, key2, rotated)).Rekey(ctxT(t), &out, 10)
+	var ce *rekey.CopiedValuesError
+	if !errors.Is(err, rekey.ErrCopiedValues) || !errors.As(err, &ce) || ce.Groups != 1 || ce.Rows != 3 || len(ce.Sample) != 3 {
+		t.Fatalf("err = %#v (%v), want a CopiedValuesError for 1 value in 3 rows", ce, err)
+	}
+	if !strings.Contains(err.Error(), "set those rows' values again") {
+		t.Errorf("error does not say what to do: %v", err)
+	}
+	if !reflect.DeepEqual(e.dump(t), before) {
+		t.Fatal("a refused run changed stored values")
+	}
+}
+
+// TestRekeyStopsOnMisplacedValue: a version 2 value copied into another
+// row is not re-bound there: the run stops naming the row.
+func TestRekeyStopsOnMisplacedValue(t *testing.T) {
+	for _, c := range registry {
+		t.Run(c.String(), func(t *testing.T) {
+			e := newEnv(t)
+			vals := e.values(t, c)
+			var ids []string
+			for id := range vals {
+				ids = append(ids, id)
+			}
+			e.set(t, c, ids[1], vals[ids[0]])
+			before := e.values(t, c)
+			_, err := newJob(t, e, keyring(t, key2, rotated)).Rekey(ctxT(t), nil, 1000)
+			if !errors.Is(err, sensitive.ErrMisplaced) || !strings.Contains(err.Error(), ids[1]) {
+				t.Fatalf("err = %v, want ErrMisplaced naming row %s", err, ids[1])
+			}
+			if !reflect.DeepEqual(e.values(t, c), before) {
+				t.Fatal("the failed batch was written")
+			}
+		})
 	}
 }
 
@@ -252,10 +492,22 @@ func (w *cancelAfter) Write(p []byte) (int, error) {
 	return w.buf.Write(p)
 }
 
+// keyCounts counts stored values per "kid:kver" over every registered column.
+func (e *env) keyCounts(t testing.TB) map[string]int {
+	out := map[string]int{}
+	for _, c := range registry {
+		for _, v := range e.values(t, c) {
+			h := head(t, v)
+			out[fmt.Sprintf("%s:%d", h.KID, h.KVer)]++
+		}
+	}
+	return out
+}
+
 func TestRekeyInterruptedThenResumed(t *testing.T) {
 	e := newEnv(t)
 	kr := keyring(t, key2, rotated)
-	const batch = 10
+	const batch = 3
 
 	ctx, cancel := context.WithCancel(ctxT(t))
 	w := &cancelAfter{n: 1, cancel: cancel}
@@ -266,7 +518,7 @@ func TestRekeyInterruptedThenResumed(t *testing.T) {
 	if st.Rekeyed() != batch {
 		t.Fatalf("interrupted run rekeyed %d, want exactly one batch (%d)", st.Rekeyed(), batch)
 	}
-	if got := e.keyCounts(t); got["local:2"] != batch || got["local:1"] != nUsers+nConnectors-batch {
+	if got := e.keyCounts(t); got["local:2"] != batch || got["local:1"] != total()-batch {
 		t.Fatalf("after interruption: %v, want %d under local:2", got, batch)
 	}
 
@@ -276,14 +528,70 @@ func TestRekeyInterruptedThenResumed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Columns[0].Pending != nUsers-batch || st.Columns[0].Rekeyed != nUsers-batch {
-		t.Errorf("resumed users stats = %+v, want %d", st.Columns[0], nUsers-batch)
+	first := statsOf(t, st, registry[0])
+	if n := sealedPer[registry[0].String()]; first.Pending != n-batch || first.Rekeyed != n-batch {
+		t.Errorf("resumed %s stats = %+v, want %d", registry[0], first, n-batch)
 	}
-	if st.Rekeyed() != nUsers+nConnectors-batch {
-		t.Errorf("resumed run rekeyed %d, want %d", st.Rekeyed(), nUsers+nConnectors-batch)
+	if st.Rekeyed() != total()-batch {
+		t.Errorf("resumed run rekeyed %d, want %d", st.Rekeyed(), total()-batch)
 	}
-	if got := e.keyCounts(t); got["local:2"] != nUsers+nConnectors || got["local:1"] != 0 {
+	if got := e.keyCounts(t); got["local:2"] != total() || got["local:1"] != 0 {
 		t.Fatalf("after resume: %v", got)
+	}
+}
+
+// racingConn writes a row's value through the services just before the
+// job's first UPDATE, as a concurrent request would between the job's read
+// and its write.
+type racingConn struct {
+	rekey.Conn
+	once sync.Once
+	race func()
+}
+
+func (r *racingConn) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if strings.HasPrefix(q, "UPDATE") {
+		r.once.Do(r.race)
+	}
+	return r.Conn.QueryContext(ctx, q, args...)
+}
+
+func TestRekeyLeavesConcurrentWrites(t *testing.T) {
+	e := newEnv(t)
+	kr := keyring(t, key2, rotated)
+	svc, err := service.NewServices(zaptest.NewLogger(t), e.db, kr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	users, err := svc.Users.List(ctxT(t), e.tenant, entityid.UserID{}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	victim := users.Items[0].ID
+	conn := &racingConn{Conn: e.db.Client(), race: func() {
+		if err := svc.Users.SetIdPUserInfo(context.Background(), e.tenant, victim, &jsonb.IdPUserInfo{Subject: "written-concurrently"}); err != nil {
+			t.Error(err)
+		}
+	}}
+	j, err := rekey.New(zaptest.NewLogger(t), conn, kr, registry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	st, err := j.Rekey(ctxT(t), &out, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	us := statsOf(t, st, registry[0])
+	if us.Skipped != 1 || us.Rekeyed != nUsers-1 {
+		t.Fatalf("users stats = %+v, want 1 skipped (the concurrent write)\n%s", us, out.String())
+	}
+	if !strings.Contains(out.String(), "changed by another writer") {
+		t.Errorf("progress does not report the skipped row:\n%s", out.String())
+	}
+	got, err := svc.Users.GetPrivate(ctxT(t), e.tenant, victim)
+	if err != nil || got.IdPUserInfo.Reveal().Subject != "written-concurrently" {
+		t.Fatalf("the concurrent write was clobbered: %+v, %v", got.IdPUserInfo.Reveal(), err)
 	}
 }
 
@@ -305,13 +613,13 @@ func TestRekeyWithBadKeysChangesNothing(t *testing.T) {
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("err = %v, want %v", err, tt.want)
 			}
-			if !strings.Contains(err.Error(), "users user-") || !strings.Contains(err.Error(), key1.String()) {
+			if first := registry[0]; !strings.Contains(err.Error(), first.Table+" row ") || !strings.Contains(err.Error(), key1.String()) {
 				t.Errorf("error %q should name the row and the key", err)
 			}
-			if !strings.Contains(out.String(), "stopped after 0 of 25") {
+			if !strings.Contains(out.String(), fmt.Sprintf("stopped after 0 of %d", sealedPer[registry[0].String()])) {
 				t.Errorf("progress does not say where it stopped:\n%s", out.String())
 			}
-			if after := e.dump(t); after != before {
+			if after := e.dump(t); !reflect.DeepEqual(after, before) {
 				t.Fatal("a failed rekey changed stored values")
 			}
 		})
@@ -320,19 +628,47 @@ func TestRekeyWithBadKeysChangesNothing(t *testing.T) {
 
 func TestRekeyRejectsBadInput(t *testing.T) {
 	e := newEnv(t)
-	j := newJob(t, e, keyring(t, key2, rotated))
+	kr := keyring(t, key2, rotated)
+	j := newJob(t, e, kr)
 	for _, n := range []int{-1, rekey.MaxBatchSize + 1} {
 		if _, err := j.Rekey(ctxT(t), nil, n); !errors.Is(err, rekey.ErrInvalidBatchSize) {
 			t.Errorf("batch %d: err = %v, want ErrInvalidBatchSize", n, err)
 		}
 	}
-	if _, err := rekey.New(nil, e.db, keyring(t, key2, rotated)); err == nil {
+	log, conn := zaptest.NewLogger(t), e.db.Client()
+	if _, err := rekey.New(nil, conn, kr, registry); err == nil {
 		t.Error("nil logger accepted")
 	}
-	if _, err := rekey.New(zaptest.NewLogger(t), nil, keyring(t, key2, rotated)); err == nil {
-		t.Error("nil store accepted")
+	if _, err := rekey.New(log, nil, kr, registry); err == nil {
+		t.Error("nil connection accepted")
 	}
-	if _, err := rekey.New(zaptest.NewLogger(t), e.db, nil); err == nil {
+	if _, err := rekey.New(log, conn, nil, registry); err == nil {
 		t.Error("nil keyring accepted")
+	}
+	for name, cols := range map[string][]entmeta.SealedColumn{
+		"none":         nil,
+		"duplicate":    {registry[0], registry[0]},
+		"no ID column": {{Table: "users", Column: "idp_user_info"}},
+	} {
+		if _, err := rekey.New(log, conn, kr, cols); !errors.Is(err, rekey.ErrInvalidColumns) {
+			t.Errorf("%s: err = %v, want ErrInvalidColumns", name, err)
+		}
+	}
+}
+
+// TestRekeyQuotesIdentifiers: names from the registry are quoted, never
+// spliced: a hostile name is a missing relation, not SQL.
+func TestRekeyQuotesIdentifiers(t *testing.T) {
+	e := newEnv(t)
+	evil := entmeta.SealedColumn{Table: `users" WHERE false; DROP TABLE users; --`, Column: "idp_user_info", IDColumn: "id"}
+	j, err := rekey.New(zaptest.NewLogger(t), e.db.Client(), keyring(t, key2, rotated), []entmeta.SealedColumn{evil})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := j.Rekey(ctxT(t), nil, 0); err == nil || !strings.Contains(err.Error(), "does not exist") {
+		t.Fatalf("err = %v, want a missing relation", err)
+	}
+	if len(e.values(t, registry[0])) == 0 {
+		t.Fatal("users is gone")
 	}
 }

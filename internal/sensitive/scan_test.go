@@ -28,7 +28,7 @@ func TestScanValue(t *testing.T) {
 	// PostgreSQL returns jsonb with its keys reordered and spaced.
 	var m map[string]any
 	_ = json.Unmarshal([]byte(text), &m)
-	pgStyle := `{"n": "` + m["n"].(string) + `", "v": 1, "ct": "` + m["ct"].(string) + `", "kid": "a", "wdk": "` + m["wdk"].(string) + `", "kver": 1}`
+	pgStyle := `{"n": "` + m["n"].(string) + `", "v": 2, "ct": "` + m["ct"].(string) + `", "kid": "a", "wdk": "` + m["wdk"].(string) + `", "kver": 1}`
 
 	tests := []struct {
 		name     string

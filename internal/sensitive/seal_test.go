@@ -75,7 +75,7 @@ func TestEnvelopeShapeAndNoPlaintext(t *testing.T) {
 	if got := strings.Join(sortedKeys(m), ","); got != "ct,kid,kver,n,v,wdk" {
 		t.Fatalf("envelope fields = %s", got)
 	}
-	if m["v"] != 1.0 || m["kid"] != "local-2026" || m["kver"] != 3.0 {
+	if m["v"] != 2.0 || m["kid"] != "local-2026" || m["kver"] != 3.0 {
 		t.Fatalf("envelope metadata = %v %v %v", m["v"], m["kid"], m["kver"])
 	}
 	if n, _ := base64.StdEncoding.DecodeString(m["n"].(string)); len(n) != 12 {
@@ -216,9 +216,17 @@ func TestOpenFailures(t *testing.T) {
 			wantMsg: []string{`"zzz:1"`},
 		},
 		{
-			name:   "envelope version changed",
-			sealed: edit(t, sealed, func(m map[string]any) { m["v"] = 2 }),
+			name:   "envelope version unknown",
+			sealed: edit(t, sealed, func(m map[string]any) { m["v"] = 3 }),
 			wantIs: sensitive.ErrMalformed,
+		},
+		{
+			// A downgrade to the placeless version 1 must not open: the
+			// version is part of the additional data.
+			name:    "envelope version downgraded to 1",
+			sealed:  edit(t, sealed, func(m map[string]any) { m["v"] = 1 }),
+			wantIs:  sensitive.ErrDecrypt,
+			wantMsg: []string{"decrypt value"},
 		},
 		{
 			name:   "nonce truncated",

@@ -10,20 +10,31 @@ import (
 	"go.uber.org/zap/zapcore"
 )
 
-// envelopeVersion is the "v" of envelopes this package writes and reads.
-const envelopeVersion = 1
+// Envelope format versions. Version 2 binds the value to its [Place] (the
+// place is part of the additional data and recorded in the envelope);
+// version 1 envelopes, written before that, still open and are upgraded by
+// [RekeyAt] (`app db rekey`).
+const (
+	envelopeV1      = 1
+	envelopeV2      = 2
+	envelopeVersion = envelopeV2 // what this package writes
+)
 
-// envelope is the stored form:
+// envelope is the stored form (version 2):
 //
-//	{"v":1,"kid":"local-2026","kver":3,"wdk":"<b64>","n":"<b64>","ct":"<b64>"}
+//	{"v":2,"kid":"local-2026","kver":3,"tbl":"users","col":"idp_user_info","row":"<uuid>","wdk":"<b64>","n":"<b64>","ct":"<b64>"}
 //
 // wdk is the data key wrapped by the keeper of (kid, kver); n and ct are the
 // AES-256-GCM nonce and ciphertext (tag appended) of the JSON-encoded value.
+// tbl, col and row are absent for a value sealed without a place ([Seal]),
+// and in version 1 envelopes.
 type envelope struct {
-	key   KeyRef
-	wdk   []byte
-	nonce []byte
-	ct    []byte
+	version int
+	key     KeyRef
+	place   Place // zero: unplaced
+	wdk     []byte
+	nonce   []byte
+	ct      []byte
 }
 
 // wireEnvelope is the JSON shape; byte fields are standard base64.
@@ -31,13 +42,20 @@ type wireEnvelope struct {
 	V    int    `json:"v"`
 	KID  string `json:"kid"`
 	KVer int    `json:"kver"`
+	Tbl  string `json:"tbl,omitempty"`
+	Col  string `json:"col,omitempty"`
+	Row  string `json:"row,omitempty"`
 	WDK  []byte `json:"wdk"`
 	N    []byte `json:"n"`
 	CT   []byte `json:"ct"`
 }
 
 func (e *envelope) marshal() []byte {
-	b, err := json.Marshal(wireEnvelope{V: envelopeVersion, KID: e.key.ID, KVer: e.key.Version, WDK: e.wdk, N: e.nonce, CT: e.ct})
+	w := wireEnvelope{V: e.version, KID: e.key.ID, KVer: e.key.Version, WDK: e.wdk, N: e.nonce, CT: e.ct}
+	if !e.place.IsZero() {
+		w.Tbl, w.Col, w.Row = e.place.Table, e.place.Column, formatUUID(e.place.Row)
+	}
+	b, err := json.Marshal(w)
 	if err != nil { // cannot happen: strings, ints and byte slices only
 		panic("sensitive: marshal envelope: " + err.Error())
 	}
@@ -51,12 +69,26 @@ func parseEnvelope(b []byte) (*envelope, error) {
 	if err := json.Unmarshal(b, &w); err != nil {
 		return nil, fmt.Errorf("%w: not an envelope object (%d bytes)", ErrMalformed, len(b))
 	}
-	if w.V != envelopeVersion {
-		return nil, fmt.Errorf("%w: envelope version %d not supported (want %d)", ErrMalformed, w.V, envelopeVersion)
+	if w.V != envelopeV1 && w.V != envelopeV2 {
+		return nil, fmt.Errorf("%w: envelope version %d not supported (want %d or %d)", ErrMalformed, w.V, envelopeV1, envelopeV2)
 	}
 	key := KeyRef{ID: w.KID, Version: w.KVer}
 	if err := key.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: bad kid/kver: %w", ErrMalformed, err)
+	}
+	var place Place
+	switch hasPlace := w.Tbl != "" || w.Col != "" || w.Row != ""; {
+	case hasPlace && w.V == envelopeV1:
+		return nil, fmt.Errorf("%w: key %q: a version 1 envelope has no place (tbl, col, row)", ErrMalformed, key.String())
+	case hasPlace:
+		row, err := parseUUID(w.Row)
+		if err != nil {
+			return nil, fmt.Errorf("%w: key %q: %v", ErrMalformed, key.String(), err)
+		}
+		place = Place{Table: w.Tbl, Column: w.Col, Row: row}
+		if err := place.Validate(); err != nil {
+			return nil, fmt.Errorf("%w: key %q: %w", ErrMalformed, key.String(), err)
+		}
 	}
 	switch {
 	case len(w.WDK) == 0:
@@ -66,7 +98,7 @@ func parseEnvelope(b []byte) (*envelope, error) {
 	case len(w.CT) < tagSize:
 		return nil, fmt.Errorf("%w: key %q: ciphertext \"ct\" is %d bytes, shorter than the %d-byte tag", ErrMalformed, key.String(), len(w.CT), tagSize)
 	}
-	return &envelope{key: key, wdk: w.WDK, nonce: w.N, ct: w.CT}, nil
+	return &envelope{version: w.V, key: key, place: place, wdk: w.WDK, nonce: w.N, ct: w.CT}, nil
 }
 
 // Sealed is an encrypted T as stored in a PostgreSQL jsonb column. It holds
@@ -100,6 +132,25 @@ func (s Sealed[T]) Key() KeyRef {
 		return KeyRef{}
 	}
 	return s.env.key
+}
+
+// Version returns the envelope format version (1 or 2; 0 if none).
+// [NeedsRekey] reports version 1 envelopes, which are not bound to a place.
+func (s Sealed[T]) Version() int {
+	if s.env == nil {
+		return 0
+	}
+	return s.env.version
+}
+
+// Place returns the place the envelope records (zero for an unplaced or
+// version 1 envelope). It is what the envelope claims; only [OpenAt]
+// proves it.
+func (s Sealed[T]) Place() Place {
+	if s.env == nil {
+		return Place{}
+	}
+	return s.env.place
 }
 
 // Err returns why a scanned value is not a valid envelope, or nil.

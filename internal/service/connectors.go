@@ -48,7 +48,7 @@ func toConnectorPublic(c *ent.OIDCConnector) ConnectorPublic {
 }
 
 func toConnectorPrivate(ctx context.Context, kr *sensitive.Keyring, c *ent.OIDCConnector) (ConnectorPrivate, error) {
-	st, err := sensitive.Open(ctx, kr, c.State.Sealed)
+	st, err := sensitive.OpenAt(ctx, kr, stateAt(c.ID), c.State.Sealed)
 	if err != nil {
 		return ConnectorPrivate{}, fmt.Errorf("open state of %s: %w", c.ID, err)
 	}
@@ -94,8 +94,14 @@ func NewConnectorService(logger *zap.Logger, store Store, keys *sensitive.Keyrin
 
 const entityConnector = "oidc_connector"
 
-func (s *ConnectorService) seal(ctx context.Context, st jsonb.OIDCConnectorState) (jsonb.SealedOIDCConnectorState, error) {
-	sealed, err := sensitive.Seal(ctx, s.keys, st)
+// stateAt is where a connector's state is stored; its envelope is bound to
+// it (a copy in another row does not open).
+func stateAt(id entityid.OIDCConnectorID) sensitive.Place {
+	return sensitive.At(oidcconnector.Table, oidcconnector.FieldState, id.UUID())
+}
+
+func (s *ConnectorService) seal(ctx context.Context, id entityid.OIDCConnectorID, st jsonb.OIDCConnectorState) (jsonb.SealedOIDCConnectorState, error) {
+	sealed, err := sensitive.SealAt(ctx, s.keys, stateAt(id), st)
 	if err != nil {
 		return jsonb.SealedOIDCConnectorState{}, fmt.Errorf("seal state: %w", err)
 	}
@@ -106,7 +112,11 @@ func (s *ConnectorService) seal(ctx context.Context, st jsonb.OIDCConnectorState
 // "oidc_connector.create". Errors: ErrNotFound (no such tenant),
 // ErrConflict (name taken in the tenant), ErrInvalid, sensitive errors.
 func (s *ConnectorService) Create(ctx context.Context, tenantID entityid.TenantID, in CreateConnectorInput) (ConnectorPrivate, error) {
-	sealed, err := s.seal(ctx, in.State)
+	id := in.ID
+	if id.IsZero() {
+		id = entityid.NewOIDCConnectorID() // known before sealing: the envelope is bound to the row
+	}
+	sealed, err := s.seal(ctx, id, in.State)
 	if err != nil {
 		return ConnectorPrivate{}, fmt.Errorf("create connector: %w", err)
 	}
@@ -118,10 +128,8 @@ func (s *ConnectorService) Create(ctx context.Context, tenantID entityid.TenantI
 			SetIssuer(in.Issuer).
 			SetClientID(in.ClientID).
 			SetNillableEnabled(in.Enabled).
-			SetState(sealed)
-		if !in.ID.IsZero() {
-			c.SetID(in.ID)
-		}
+			SetState(sealed).
+			SetID(id)
 		row, err := c.Save(ctx)
 		if isForeignKeyViolation(err) {
 			return notFound(entityTenant, tenantID.String())
@@ -252,7 +260,7 @@ func (s *ConnectorService) Update(ctx context.Context, tenantID entityid.TenantI
 // "oidc_connector.set_state" without the value. Errors: ErrNotFound,
 // sensitive errors (then nothing is written).
 func (s *ConnectorService) SetState(ctx context.Context, tenantID entityid.TenantID, id entityid.OIDCConnectorID, st jsonb.OIDCConnectorState) error {
-	sealed, err := s.seal(ctx, st)
+	sealed, err := s.seal(ctx, id, st)
 	if err != nil {
 		return fmt.Errorf("set connector state: %w", err)
 	}

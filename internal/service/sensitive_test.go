@@ -363,3 +363,41 @@ func TestPublicReadsSkipSealedColumns(t *testing.T) {
 		})
 	}
 }
+
+// TestCopiedEnvelopeDoesNotOpen: the services seal each value for its row,
+// so a sealed value copied into another row (same tenant, same column) is
+// refused with ErrMisplaced instead of read as that row's secret.
+func TestCopiedEnvelopeDoesNotOpen(t *testing.T) {
+	e := newEnv(t)
+	f := createSealed(t, e)
+	ctx := ctxT(t)
+	other, err := e.svc.Connectors.Create(ctx, f.tenant, service.CreateConnectorInput{
+		Name: "other", Issuer: "https://other.example", ClientID: "cid2",
+		State: jsonb.OIDCConnectorState{ClientSecret: "other-secret"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u2, err := e.svc.Users.TxCreateUser(ctx, f.tenant, service.CreateUserInput{
+		Email: "t@sealed.example", IdPUserInfo: &jsonb.IdPUserInfo{Subject: "other-subject"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.raw.ExecContext(ctx, `UPDATE oidc_connectors SET state = (SELECT state FROM oidc_connectors WHERE id = $1) WHERE id = $2`, f.connector, other.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.raw.ExecContext(ctx, `UPDATE users SET idp_user_info = (SELECT idp_user_info FROM users WHERE id = $1) WHERE id = $2`, f.user, u2.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.Connectors.GetPrivate(ctx, f.tenant, other.ID); !errors.Is(err, sensitive.ErrMisplaced) {
+		t.Fatalf("connector with a copied state: err = %v, want ErrMisplaced", err)
+	}
+	if _, err := e.svc.Users.GetPrivate(ctx, f.tenant, u2.ID); !errors.Is(err, sensitive.ErrMisplaced) {
+		t.Fatalf("user with a copied idp_user_info: err = %v, want ErrMisplaced", err)
+	}
+	// The originals still open where they were sealed.
+	if c, err := e.svc.Connectors.GetPrivate(ctx, f.tenant, f.connector); err != nil || c.State.Reveal().ClientSecret != connSecret {
+		t.Fatalf("original connector: %v", err)
+	}
+}

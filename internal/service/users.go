@@ -87,7 +87,7 @@ func toUserPrivate(ctx context.Context, kr *sensitive.Keyring, u *ent.User) (Use
 	if u.IdpUserInfo.IsZero() {
 		return p, nil
 	}
-	info, err := sensitive.Open(ctx, kr, u.IdpUserInfo.Sealed)
+	info, err := sensitive.OpenAt(ctx, kr, userInfoAt(u.ID), u.IdpUserInfo.Sealed)
 	if err != nil {
 		return UserPrivate{}, fmt.Errorf("open idp_user_info of %s: %w", u.ID, err)
 	}
@@ -142,13 +142,20 @@ const (
 
 func normalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 
-// sealInfo seals info for storage; nil seals nothing (SQL NULL). It runs
-// before any transaction opens: a key service round trip must not hold one.
-func (s *UserService) sealInfo(ctx context.Context, info *jsonb.IdPUserInfo) (jsonb.SealedIdPUserInfo, error) {
+// userInfoAt is where a user's idp_user_info is stored; its envelope is
+// bound to it (a copy in another row does not open).
+func userInfoAt(id entityid.UserID) sensitive.Place {
+	return sensitive.At(user.Table, user.FieldIdpUserInfo, id.UUID())
+}
+
+// sealInfo seals info for storage in user id's row; nil seals nothing (SQL
+// NULL). It runs before any transaction opens: a key service round trip
+// must not hold one.
+func (s *UserService) sealInfo(ctx context.Context, id entityid.UserID, info *jsonb.IdPUserInfo) (jsonb.SealedIdPUserInfo, error) {
 	if info == nil {
 		return jsonb.SealedIdPUserInfo{}, nil
 	}
-	sealed, err := sensitive.Seal(ctx, s.keys, *info)
+	sealed, err := sensitive.SealAt(ctx, s.keys, userInfoAt(id), *info)
 	if err != nil {
 		return jsonb.SealedIdPUserInfo{}, fmt.Errorf("seal idp_user_info: %w", err)
 	}
@@ -163,7 +170,11 @@ func withTagsByKey(q *ent.UserTagQuery) { q.Order(ent.Asc(usertag.FieldKey)) }
 // ErrConflict (email taken in the tenant), ErrInvalid, sensitive errors
 // when sealing fails (then nothing is written).
 func (s *UserService) TxCreateUser(ctx context.Context, tenantID entityid.TenantID, in CreateUserInput) (UserPrivate, error) {
-	sealed, err := s.sealInfo(ctx, in.IdPUserInfo)
+	id := in.ID
+	if id.IsZero() {
+		id = entityid.NewUserID() // known before sealing: the envelope is bound to the row
+	}
+	sealed, err := s.sealInfo(ctx, id, in.IdPUserInfo)
 	if err != nil {
 		return UserPrivate{}, fmt.Errorf("create user: %w", err)
 	}
@@ -172,10 +183,8 @@ func (s *UserService) TxCreateUser(ctx context.Context, tenantID entityid.Tenant
 		w := s.store.Writer(ctx)
 		c := w.ForTenant(tenantID).User.Create().
 			SetEmail(normalizeEmail(in.Email)).
-			SetDisplayName(in.DisplayName)
-		if !in.ID.IsZero() {
-			c.SetID(in.ID)
-		}
+			SetDisplayName(in.DisplayName).
+			SetID(id)
 		if in.Status != "" {
 			c.SetStatus(user.Status(in.Status))
 		}
@@ -354,7 +363,7 @@ func (s *UserService) Update(ctx context.Context, tenantID entityid.TenantID, id
 // happens first: when it fails nothing is written. Errors: ErrNotFound,
 // sensitive errors.
 func (s *UserService) SetIdPUserInfo(ctx context.Context, tenantID entityid.TenantID, id entityid.UserID, info *jsonb.IdPUserInfo) error {
-	sealed, err := s.sealInfo(ctx, info)
+	sealed, err := s.sealInfo(ctx, id, info)
 	if err != nil {
 		return fmt.Errorf("set idp_user_info: %w", err)
 	}

@@ -30,7 +30,8 @@ func BenchmarkUserViews(b *testing.B) {
 		Groups: []string{"admins", "dev", "ops"}, Claims: map[string]any{"note": ""}}
 	js, _ := json.Marshal(info)
 	info.Claims["note"] = strings.Repeat("x", 1024-len(js))
-	sealed, err := sensitive.Seal(ctx, kr, info)
+	id := entityid.NewUserID()
+	sealed, err := sensitive.SealAt(ctx, kr, userInfoAt(id), info)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -40,7 +41,7 @@ func BenchmarkUserViews(b *testing.B) {
 	if err := scanned.Scan(stored); err != nil {
 		b.Fatal(err)
 	}
-	u := &ent.User{ID: entityid.NewUserID(), TenantID: entityid.NewTenantID(), Email: "alice@example.com",
+	u := &ent.User{ID: id, TenantID: entityid.NewTenantID(), Email: "alice@example.com",
 		Status: "active", CreatedAt: time.Now(), UpdatedAt: time.Now(), IdpUserInfo: scanned,
 		Edges: ent.UserEdges{Tags: []*ent.UserTag{{ID: entityid.NewUserTagID(), Key: "team", Value: "red"}}}}
 
