@@ -25,9 +25,9 @@ func (OIDCConnector) Mixin() []ent.Mixin {
 func (OIDCConnector) Fields() []ent.Field {
 	return []ent.Field{
 		field.UUID("tenant_id", entityid.TenantID{}).Immutable(),
-		field.String("name").NotEmpty().MaxLen(100),
-		field.String("issuer").MaxLen(2048).Match(issuerPattern),
-		field.String("client_id").NotEmpty().MaxLen(512),
+		field.String("name").NotEmpty().MaxRuneLen(100),
+		field.String("issuer").MaxRuneLen(2048).Match(issuerPattern),
+		field.String("client_id").NotEmpty().MaxRuneLen(512),
 		field.Bool("enabled").Default(true),
 		field.Other("state", jsonb.SealedOIDCConnectorState{}).
 			SchemaType(jsonbType).

@@ -24,7 +24,7 @@ func (StoredObject) Mixin() []ent.Mixin {
 func (StoredObject) Fields() []ent.Field {
 	return []ent.Field{
 		field.UUID("tenant_id", entityid.TenantID{}).Immutable(),
-		field.String("content_type").Default("application/octet-stream").MaxLen(255),
+		field.String("content_type").Default("application/octet-stream").MaxRuneLen(255),
 		field.Int64("size_bytes").NonNegative(),
 	}
 }
