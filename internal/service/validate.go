@@ -45,7 +45,7 @@ const (
 // textRule is what the database accepts in one text column, derived from
 // the generated schema (ent/migrate): the column size set by MaxLen or
 // MaxRuneLen and char_length CHECKs count characters, octet_length CHECKs
-// count bytes; a btrim(col) <> '' CHECK makes the column non-blank.
+// count bytes; a btrim(col) <> ” CHECK makes the column non-blank.
 type textRule struct {
 	maxChars int // 0: no limit
 	maxBytes int // 0: no limit
@@ -187,7 +187,9 @@ func validateUserCreate(in CreateUserInput) error {
 	return nil
 }
 
-func validateUserUpdate(in UpdateUserInput) error { return validateUserFields(in.Email, in.DisplayName) }
+func validateUserUpdate(in UpdateUserInput) error {
+	return validateUserFields(in.Email, in.DisplayName)
+}
 
 // validateTagKey checks a tag key with the generated validator (the
 // key_format pattern), after making sure it is text at all.
