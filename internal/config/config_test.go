@@ -43,7 +43,7 @@ func TestLoadDefaults(t *testing.T) {
 			ReplicaMaxLag:      10 * time.Second,
 			SlowQueryThreshold: 200 * time.Millisecond,
 		},
-		Migrate: config.Migrate{Timeout: 5 * time.Minute},
+		Migrate:  config.Migrate{Timeout: 5 * time.Minute},
 		Seed:     config.Seed{Timeout: 30 * time.Minute, OnChanged: config.SeedChangedError},
 		Shutdown: config.Shutdown{Delay: 0, Timeout: config.DefaultShutdownTimeout},
 	}
