@@ -67,6 +67,11 @@ func (a *API) instrument(next http.Handler) http.Handler {
 			id = newRequestID()
 		}
 		w.Header().Set(requestIDHeader, id)
+		if a.draining.Load() {
+			// Shutting down: the client opens its next connection through
+			// the load balancer, which no longer routes here.
+			w.Header().Set("Connection", "close")
+		}
 		rec := &statusRecorder{ResponseWriter: w}
 
 		ctx := reqid.NewContext(r.Context(), id)
