@@ -28,7 +28,9 @@ func TestServerStopDrains(t *testing.T) {
 		t.Fatal(err)
 	}
 	base := "http://" + srv.Addr()
-	fresh := func() *http.Client { return &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 20 * time.Second} }
+	fresh := func() *http.Client {
+		return &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 20 * time.Second}
+	}
 	get := func(path string) (int, error) {
 		res, err := fresh().Get(base + path)
 		if err != nil {
