@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"go.uber.org/zap"
@@ -94,6 +95,11 @@ func commands() []command {
 
 // run executes args and returns the exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup func(string) (string, bool)) int {
+	// Whatever prints (usage, errors, the banner, logs), no secret of the
+	// environment gets through: key material and passwords are redacted
+	// from every write, whatever shape the variable had.
+	red := config.NewRedactor(lookup)
+	stdout, stderr = red.Writer(stdout), red.Writer(stderr)
 	if len(args) == 0 {
 		args = []string{"serve"}
 	}
@@ -132,7 +138,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, lookup fu
 			return exitConfig
 		}
 		rt.cfg = cfg
-		logger, err := logging.New(cfg.Env, cfg.LogLevel)
+		logger, err := logging.NewTo(cfg.Env, cfg.LogLevel, red.Writer(os.Stderr))
 		if err != nil {
 			fmt.Fprintf(stderr, "app: %v\n", err)
 			return exitConfig

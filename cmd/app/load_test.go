@@ -66,6 +66,17 @@ type loadResult struct {
 	elapsed        time.Duration
 	writeLat       []time.Duration
 	readLat        []time.Duration
+	interruptedAt  time.Time
+	// lost are the requests without an answer after the interrupt, by
+	// X-Request-ID: the test checks the server never accepted them.
+	lost []lostRequest
+}
+
+// lostRequest is a request that got no answer after the interrupt.
+type lostRequest struct {
+	id, method, path string
+	at               time.Time
+	err              error
 }
 
 // published is an acknowledged user readers may read.
@@ -79,6 +90,8 @@ type loadRun struct {
 	a           *appProc
 	o           loadOptions
 	interrupted atomic.Bool
+	interruptAt atomic.Pointer[time.Time]
+	requestSeq  atomic.Int64
 	writersLeft atomic.Int32
 	failures    atomic.Int32
 
@@ -112,6 +125,8 @@ func runLoad(t *testing.T, a *appProc, o loadOptions) loadResult {
 			case <-ctx.Done():
 				return
 			}
+			now := time.Now()
+			r.interruptAt.Store(&now)
 			r.interrupted.Store(true)
 			if err := o.interrupt(); err != nil {
 				t.Errorf("interrupt: %v", err)
@@ -121,6 +136,9 @@ func runLoad(t *testing.T, a *appProc, o loadOptions) loadResult {
 	wg.Wait()
 	r.res.elapsed = time.Since(start)
 	r.res.unanswered = r.unanswered
+	if at := r.interruptAt.Load(); at != nil {
+		r.res.interruptedAt = *at
+	}
 	if o.interrupt != nil && !r.interrupted.Load() {
 		t.Errorf("the load ended before the interrupt at %s", o.interruptAfter)
 	}
@@ -148,9 +166,12 @@ const (
 // do sends one request and classifies it; lat collects the latency of
 // answered requests. It returns the answer's X-Consistency-Token.
 func (r *loadRun) do(ctx context.Context, kind, method, path string, body any, token string, want int, out any, lat *[]time.Duration) (outcome, string) {
-	var h http.Header
+	// Every request carries its own id, so that a request without an
+	// answer can be looked up in the server's access log.
+	id := fmt.Sprintf("%s-%d", r.o.phase, r.requestSeq.Add(1))
+	h := http.Header{"X-Request-Id": {id}}
 	if token != "" {
-		h = http.Header{"X-Consistency-Token": {token}}
+		h.Set("X-Consistency-Token", token)
 	}
 	start := time.Now()
 	resp, err := r.a.request(ctx, method, path, body, h)
@@ -158,6 +179,7 @@ func (r *loadRun) do(ctx context.Context, kind, method, path string, body any, t
 		if r.interrupted.Load() {
 			r.mu.Lock()
 			r.unanswered[errorKind(err)]++
+			r.res.lost = append(r.res.lost, lostRequest{id: id, method: method, path: path, at: time.Now(), err: err})
 			r.mu.Unlock()
 			return unanswered, ""
 		}
@@ -388,7 +410,7 @@ func stateFromAPI(t *testing.T, a *appProc, tenants []string) dbState {
 	t.Helper()
 	st := dbState{users: map[string]stateUser{}}
 	for _, tenant := range tenants {
-		path := "/v1/tenants/" + tenant + "/users?limit=500"
+		path := "/v1/tenants/" + tenant + "/users?limit=100"
 		for range 1000 {
 			var p pageView[userView]
 			a.must(t, http.MethodGet, path, nil, nil, http.StatusOK, &p)
@@ -398,7 +420,7 @@ func stateFromAPI(t *testing.T, a *appProc, tenants []string) dbState {
 			if p.Next == "" {
 				break
 			}
-			path = "/v1/tenants/" + tenant + "/users?limit=500&after=" + p.Next
+			path = "/v1/tenants/" + tenant + "/users?limit=100&after=" + p.Next
 		}
 	}
 	return st
@@ -606,19 +628,34 @@ func TestLoad(t *testing.T) {
 }
 
 // TestShutdownUnderLoad sends SIGTERM to the app (embedded PostgreSQL) in the
-// middle of a load: it exits 0, leaves no postgres process, answered every
-// request it accepted, and after a restart every acknowledged write is there.
+// middle of a load: /readyz turns 503 while the listener keeps serving for
+// SHUTDOWN_DELAY, every request sent during the delay is answered, every
+// request the server accepted is answered (a request without an answer must
+// be absent from the server's access log), it exits 0, leaves no postgres
+// process, and after a restart every acknowledged write is there.
+//
+// Deliberate bugs it fails on: Server.Stop calling Close instead of
+// Shutdown (in-flight requests the server logged get no answer), a
+// handler dropping an accepted request, no SHUTDOWN_DELAY (/readyz is
+// never seen answering 503; requests during the delay are refused).
 func TestShutdownUnderLoad(t *testing.T) {
 	t.Parallel()
 	dataDir := newDataDir(t)
-	vars := map[string]string{"DATA_DIR": dataDir, "LOG_LEVEL": "warn"}
+	const delay = 2 * time.Second
+	// info: the access log names every request the server accepted.
+	vars := map[string]string{"DATA_DIR": dataDir, "LOG_LEVEL": "info", "SHUTDOWN_DELAY": delay.String()}
 	a := startApp(t, vars)
 	tenants := createTenants(t, a, "drain", 4)
+	readiness := make(chan []string, 1)
 	res := runLoad(t, a, loadOptions{
 		phase: "drain", tenants: tenants, writers: 8, readers: 4,
 		minWrites: 1, maxWrites: 100_000, duration: 30 * time.Second, // until the app goes
 		interruptAfter: time.Second,
-		interrupt:      func() error { return a.cmd.Process.Signal(syscall.SIGTERM) },
+		interrupt: func() error {
+			err := a.cmd.Process.Signal(syscall.SIGTERM)
+			go func() { readiness <- pollReadiness(a.base) }()
+			return err
+		},
 	})
 	t.Log(res.summary())
 	t.Logf("answered after SIGTERM: %d; unanswered: %v", res.afterInterrupt, res.unanswered)
@@ -626,6 +663,25 @@ func TestShutdownUnderLoad(t *testing.T) {
 		t.Errorf("exit code after SIGTERM = %d, want 0", code)
 	}
 	requireNoProcesses(t, dataDir, 0)
+
+	seen := <-readiness
+	t.Logf("/readyz after SIGTERM, one poll per 50ms on a new connection: %s", strings.Join(compress(seen), " "))
+	if !slices.Contains(seen, "503") {
+		t.Error("/readyz never answered 503 after SIGTERM: the listener closed before readiness was visible")
+	}
+	if i := slices.Index(seen, "503"); i >= 0 && slices.Contains(seen[i:], "200") {
+		t.Error("/readyz answered 200 again after 503")
+	}
+	logged := a.stderr.String()
+	for _, l := range res.lost {
+		if l.at.Sub(res.interruptedAt) < delay*3/4 {
+			t.Errorf("%s %s (%s) failed %s after SIGTERM, within SHUTDOWN_DELAY=%s: %v",
+				l.method, l.path, l.id, l.at.Sub(res.interruptedAt).Round(time.Millisecond), delay, l.err)
+		}
+		if strings.Contains(logged, `"request_id": "`+l.id+`"`) {
+			t.Errorf("%s %s (%s) was accepted by the server (it is in the access log) but got no answer: %v", l.method, l.path, l.id, l.err)
+		}
+	}
 
 	b := startApp(t, vars)
 	verify(t, res.users, stateFromAPI(t, b, tenants))
@@ -690,6 +746,37 @@ func TestKillUnderLoad(t *testing.T) {
 	}
 	requireNoProcesses(t, dataDir, 0)
 	verify(t, all, stateFromSQL(t, openEmbedded(t, dataDir), tenants))
+}
+
+// pollReadiness asks /readyz every 50ms, each time on a new connection,
+// until the listener refuses; it returns the statuses seen, "refused" last.
+func pollReadiness(base string) []string {
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 5 * time.Second}
+	var seen []string
+	for range 600 {
+		res, err := client.Get(base + "/readyz")
+		if err != nil {
+			return append(seen, "refused")
+		}
+		_ = res.Body.Close()
+		seen = append(seen, strconv.Itoa(res.StatusCode))
+		time.Sleep(50 * time.Millisecond)
+	}
+	return seen
+}
+
+// compress writes runs of one value as value×n.
+func compress(s []string) []string {
+	var out []string
+	for i := 0; i < len(s); {
+		j := i
+		for j < len(s) && s[j] == s[i] {
+			j++
+		}
+		out = append(out, fmt.Sprintf("%s×%d", s[i], j-i))
+		i = j
+	}
+	return out
 }
 
 func readPostmasterPID(t *testing.T, path string) int {

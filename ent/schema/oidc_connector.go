@@ -24,9 +24,9 @@ func (OIDCConnector) Mixin() []ent.Mixin {
 // Fields of OIDCConnector.
 func (OIDCConnector) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("name").NotEmpty().MaxLen(100),
-		field.String("issuer").MaxLen(2048).Match(issuerPattern),
-		field.String("client_id").NotEmpty().MaxLen(512),
+		field.String("name").NotEmpty().MaxRuneLen(100),
+		field.String("issuer").MaxRuneLen(2048).Match(issuerPattern),
+		field.String("client_id").NotEmpty().MaxRuneLen(512),
 		field.Bool("enabled").Default(true),
 		field.Other("state", jsonb.SealedOIDCConnectorState{}).
 			SchemaType(jsonbType).

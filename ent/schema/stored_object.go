@@ -23,7 +23,7 @@ func (StoredObject) Mixin() []ent.Mixin {
 // Fields of StoredObject.
 func (StoredObject) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("content_type").Default("application/octet-stream").MaxLen(255),
+		field.String("content_type").Default("application/octet-stream").MaxRuneLen(255),
 		field.Int64("size_bytes").NonNegative(),
 	}
 }

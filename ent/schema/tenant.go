@@ -31,7 +31,7 @@ func (Tenant) Fields() []ent.Field {
 			Comment("URL-safe handle, 3–63 lowercase letters, digits and inner hyphens"),
 		field.String("display_name").
 			NotEmpty().
-			MaxLen(200),
+			MaxRuneLen(200),
 		field.Enum("status").
 			Values("active", "suspended").
 			Default("active").

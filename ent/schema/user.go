@@ -27,7 +27,7 @@ func (User) Mixin() []ent.Mixin {
 func (User) Fields() []ent.Field {
 	return []ent.Field{
 		field.String("email").
-			MaxLen(320).
+			MaxRuneLen(320).
 			Match(emailPattern).
 			Validate(func(s string) error {
 				if s != strings.ToLower(s) {
@@ -36,7 +36,7 @@ func (User) Fields() []ent.Field {
 				return nil
 			}).
 			Comment("lowercase; unique per tenant"),
-		field.String("display_name").Optional().MaxLen(200),
+		field.String("display_name").Optional().MaxRuneLen(200),
 		field.Enum("status").
 			Values("active", "disabled").
 			Default("active").

@@ -25,7 +25,7 @@ func (UserTag) Fields() []ent.Field {
 	return []ent.Field{
 		field.UUID("user_id", entityid.UserID{}).Immutable(),
 		field.String("key").Immutable().Match(tagKeyPattern),
-		field.String("value").MaxLen(1024),
+		field.String("value").MaxRuneLen(1024),
 	}
 }
 

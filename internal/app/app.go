@@ -43,6 +43,7 @@ func Options(env *Env) fx.Option {
 			newMigrator,
 			pendingMigrations,
 		),
+		fx.Invoke(warnInsecureTLS),
 		db.Module,
 		keyring.Module,
 		service.Module,
@@ -66,22 +67,45 @@ func ServeOptions(env *Env) fx.Option {
 			fx.Provide(
 				func(d *db.DB) httpapi.Store { return d },
 				httpapi.New,
-				func(api *httpapi.API, l *zap.Logger) *httpapi.Server { return httpapi.NewServer(api, l, cfg.HTTPAddr) },
+				func(api *httpapi.API, l *zap.Logger) *httpapi.Server {
+					return httpapi.NewServer(api, l, cfg.HTTPAddr, httpapi.WithShutdown(cfg.Shutdown.Delay, cfg.Shutdown.Timeout))
+				},
 			),
 			fx.Invoke(httpapi.Register),
 		),
 		fx.StartTimeout(startTimeout(cfg)),
-		fx.StopTimeout(stopTimeout),
+		fx.StopTimeout(stopTimeout(cfg)),
 	)
 }
 
-// stopTimeout bounds the graceful shutdown: draining requests, then pools.
-const stopTimeout = 30 * time.Second
+// poolsStopTimeout bounds what the shutdown does after the HTTP server:
+// closing the pools (and the embedded server, outside fx).
+const poolsStopTimeout = 30 * time.Second
+
+// stopTimeout bounds the graceful shutdown: the delay with readiness
+// false, draining requests, then pools.
+func stopTimeout(cfg config.Config) time.Duration {
+	return cfg.Shutdown.Delay + cfg.Shutdown.Timeout + poolsStopTimeout
+}
 
 // startTimeout lets the migration and seed hooks use their own timeouts:
 // fx abandons a start that outlives fx.StartTimeout whatever its hooks do.
 func startTimeout(cfg config.Config) time.Duration {
 	return cfg.Migrate.Timeout + cfg.Seed.Timeout + time.Minute
+}
+
+// warnInsecureTLS says loudly, at every start, which database connections
+// production accepted without verified TLS (POSTGRES_ALLOW_INSECURE_TLS).
+func warnInsecureTLS(cfg config.Config, logger *zap.Logger) {
+	for _, t := range cfg.Postgres.InsecureTLS {
+		mode := t.SSLMode
+		if mode == "" {
+			mode = "(none)"
+		}
+		logger.Warn("INSECURE: production database connection without verified TLS, allowed by POSTGRES_ALLOW_INSECURE_TLS=true; "+
+			"use sslmode=verify-full unless TLS is terminated on a trusted network",
+			zap.String("variable", t.Var), zap.String("sslmode", mode))
+	}
 }
 
 func newRegistry() *prometheus.Registry {

@@ -37,6 +37,10 @@ const (
 	DefaultSlowQueryThreshold = 200 * time.Millisecond
 	DefaultMigrateTimeout     = 5 * time.Minute
 	DefaultSeedTimeout        = 30 * time.Minute
+	// DefaultShutdownDelay applies in production; development and test
+	// default to no delay.
+	DefaultShutdownDelay   = 5 * time.Second
+	DefaultShutdownTimeout = 20 * time.Second
 )
 
 // Config is the app's whole configuration, parsed once at start.
@@ -49,6 +53,18 @@ type Config struct {
 	Migrate   Migrate
 	Seed      Seed
 	Sensitive Sensitive
+	Shutdown  Shutdown
+}
+
+// Shutdown configures the graceful stop on SIGTERM or SIGINT.
+type Shutdown struct {
+	// Delay is how long the server keeps serving, with /readyz answering
+	// 503, before it stops accepting connections: the time a load balancer
+	// (a Kubernetes endpoint update) needs to stop sending new requests.
+	Delay time.Duration
+	// Timeout bounds the wait for in-flight requests after the delay;
+	// connections still busy then are closed.
+	Timeout time.Duration
 }
 
 // Postgres says where the databases are and how to talk to them.
@@ -69,6 +85,11 @@ type Postgres struct {
 	// SlowQueryThreshold is the duration beyond which a statement is logged at
 	// warn level; zero disables the warning.
 	SlowQueryThreshold time.Duration
+	// AllowInsecureTLS (POSTGRES_ALLOW_INSECURE_TLS, production only) accepts
+	// connections without verified TLS to non-loopback hosts; InsecureTLS
+	// lists them, and the app logs each at warn level at start.
+	AllowInsecureTLS bool
+	InsecureTLS      []InsecureTarget
 }
 
 // Conn is one connection target.
@@ -134,6 +155,13 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	if c.Seed.OnChanged == SeedChangedWarn && c.Env != Development {
 		p.add("SEED_CHANGED", "warn is allowed only with APP_ENV=development; use error (the default) and write a new seed instead of editing an applied one")
 	}
+
+	defDelay := time.Duration(0)
+	if c.Env == Production {
+		defDelay = DefaultShutdownDelay
+	}
+	c.Shutdown.Delay = p.duration("SHUTDOWN_DELAY", defDelay, true)
+	c.Shutdown.Timeout = p.duration("SHUTDOWN_TIMEOUT", DefaultShutdownTimeout, false)
 
 	c.Sensitive.Keys = p.secret("SENSITIVE_KEYS")
 	c.Sensitive.CurrentKey = p.secret("SENSITIVE_CURRENT_KEY")

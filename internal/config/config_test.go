@@ -43,8 +43,9 @@ func TestLoadDefaults(t *testing.T) {
 			ReplicaMaxLag:      10 * time.Second,
 			SlowQueryThreshold: 200 * time.Millisecond,
 		},
-		Migrate: config.Migrate{Timeout: 5 * time.Minute},
-		Seed:    config.Seed{Timeout: 30 * time.Minute, OnChanged: config.SeedChangedError},
+		Migrate:  config.Migrate{Timeout: 5 * time.Minute},
+		Seed:     config.Seed{Timeout: 30 * time.Minute, OnChanged: config.SeedChangedError},
+		Shutdown: config.Shutdown{Delay: 0, Timeout: config.DefaultShutdownTimeout},
 	}
 	if fmt.Sprintf("%#v", c) != fmt.Sprintf("%#v", want) {
 		t.Fatalf("defaults:\n got %#v\nwant %#v", c, want)
@@ -63,8 +64,12 @@ func TestLoadValid(t *testing.T) {
 	}{
 		{
 			name: "urls",
-			env:  map[string]string{"POSTGRES_READWRITE_URL": rwURL, "POSTGRES_READONLY_URL": roURL, "APP_ENV": "production"},
+			env: map[string]string{"POSTGRES_READWRITE_URL": rwURL, "POSTGRES_READONLY_URL": roURL, "APP_ENV": "production",
+				"POSTGRES_ALLOW_INSECURE_TLS": "true"},
 			check: func(t *testing.T, c config.Config) {
+				if !c.Postgres.AllowInsecureTLS || len(c.Postgres.InsecureTLS) != 2 || c.Postgres.InsecureTLS[0].Var != "POSTGRES_READWRITE_URL" {
+					t.Errorf("insecure targets %+v", c.Postgres.InsecureTLS)
+				}
 				if c.Postgres.Embedded || c.Postgres.ReadWrite.URL.Reveal() != rwURL || c.Postgres.ReadOnly.URL.Reveal() != roURL || c.Env != config.Production {
 					t.Errorf("got %+v", c.Postgres)
 				}
@@ -127,7 +132,8 @@ func TestLoadValid(t *testing.T) {
 				want := config.Config{Env: config.Test, LogLevel: zapcore.DebugLevel, HTTPAddr: ":9000", DataDir: "/var/lib/central",
 					Migrate:   config.Migrate{Skip: true, Timeout: time.Minute},
 					Seed:      config.Seed{Skip: true, Timeout: 2 * time.Hour, AllowOutOfOrder: true, OnChanged: config.SeedChangedError},
-					Sensitive: config.Sensitive{Keys: "k1=base64key://abc", CurrentKey: "k1"}}
+					Sensitive: config.Sensitive{Keys: "k1=base64key://abc", CurrentKey: "k1"},
+					Shutdown:  config.Shutdown{Timeout: config.DefaultShutdownTimeout}}
 				c.Postgres = config.Postgres{}
 				if fmt.Sprintf("%#v", c) != fmt.Sprintf("%#v", want) || c.Sensitive.Keys.Reveal() != "k1=base64key://abc" {
 					t.Errorf("got %+v", c)

@@ -159,6 +159,28 @@ func (p *parser) postgres(env Env) Postgres {
 	}
 	_, replicasSet := p.get("POSTGRES_REPLICA_URLS")
 
+	if env == Production {
+		pg.AllowInsecureTLS = p.boolean("POSTGRES_ALLOW_INSECURE_TLS", false)
+		targets := []struct {
+			name string
+			url  Secret
+		}{{p.connVar("READWRITE"), pg.ReadWrite.URL}, {p.connVar("READONLY"), pg.ReadOnly.URL}}
+		for _, r := range pg.Replicas {
+			targets = append(targets, struct {
+				name string
+				url  Secret
+			}{"POSTGRES_REPLICA_URLS", r})
+		}
+		for _, t := range targets {
+			if t.url == "" {
+				continue
+			}
+			if it := p.checkProductionTLS(t.name, t.url.Reveal(), pg.AllowInsecureTLS); it != nil {
+				pg.InsecureTLS = append(pg.InsecureTLS, *it)
+			}
+		}
+	}
+
 	switch {
 	case !rwSet && !roSet && !replicasSet:
 		pg.Embedded = true
@@ -173,6 +195,15 @@ func (p *parser) postgres(env Env) Postgres {
 		p.add("POSTGRES_READONLY_URL", "not set: set POSTGRES_READONLY_URL (or POSTGRES_READONLY_HOST, _DATABASE, _USER, ...) to a role without write grants (e.g. a member of pg_read_all_data); the read-only side never falls back to the read-write role")
 	}
 	return pg
+}
+
+// connVar names the variable that sets a side's sslmode: the URL, or the
+// per-part SSLMODE variable.
+func (p *parser) connVar(side string) string {
+	if _, ok := p.get("POSTGRES_" + side + "_URL"); ok {
+		return "POSTGRES_" + side + "_URL"
+	}
+	return "POSTGRES_" + side + "_SSLMODE"
 }
 
 // conn parses one side (READWRITE or READONLY). configured reports whether a
@@ -293,7 +324,9 @@ func (p *parser) checkURL(name, what, raw string) bool {
 	}
 	if port := u.Port(); port != "" {
 		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-			p.add(name, what+"has an invalid port "+strconv.Quote(port))
+			// Not quoted: an unescaped '/' or '#' in a password moves
+			// part of it into the "port".
+			p.add(name, what+"has an invalid port; expected host:1-65535 (percent-encode '/', '#', '?' and '@' in the password)")
 		}
 	}
 	if strings.TrimPrefix(u.Path, "/") == "" && q.Get("dbname") == "" {

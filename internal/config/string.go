@@ -15,6 +15,7 @@ func (c Config) String() string {
 	fmt.Fprintf(&b, " migrate={skip=%t timeout=%s}", c.Migrate.Skip, c.Migrate.Timeout)
 	fmt.Fprintf(&b, " seed={skip=%t timeout=%s allow_out_of_order=%t on_changed=%s}", c.Seed.Skip, c.Seed.Timeout, c.Seed.AllowOutOfOrder, c.Seed.OnChanged)
 	fmt.Fprintf(&b, " sensitive={keys_set=%t current_key_set=%t}", c.Sensitive.Keys.IsSet(), c.Sensitive.CurrentKey.IsSet())
+	fmt.Fprintf(&b, " shutdown={delay=%s timeout=%s}", c.Shutdown.Delay, c.Shutdown.Timeout)
 	return b.String()
 }
 
@@ -29,6 +30,9 @@ func (p Postgres) String() string {
 		b.WriteString(RedactURL(r.Reveal()))
 	}
 	fmt.Fprintf(&b, "] replica_max_lag=%s slow_query_threshold=%s", p.ReplicaMaxLag, p.SlowQueryThreshold)
+	if p.AllowInsecureTLS {
+		b.WriteString(" allow_insecure_tls=true")
+	}
 	return b.String()
 }
 
@@ -55,6 +59,8 @@ func (c Config) MarshalLogObject(enc zapcore.ObjectEncoder) error {
 	enc.AddString("seed_changed", string(c.Seed.OnChanged))
 	enc.AddBool("sensitive_keys_set", c.Sensitive.Keys.IsSet())
 	enc.AddBool("sensitive_current_key_set", c.Sensitive.CurrentKey.IsSet())
+	enc.AddDuration("shutdown_delay", c.Shutdown.Delay)
+	enc.AddDuration("shutdown_timeout", c.Shutdown.Timeout)
 	return nil
 }
 
@@ -77,6 +83,7 @@ func (p Postgres) MarshalLogObject(enc zapcore.ObjectEncoder) error {
 	}
 	enc.AddDuration("replica_max_lag", p.ReplicaMaxLag)
 	enc.AddDuration("slow_query_threshold", p.SlowQueryThreshold)
+	enc.AddBool("allow_insecure_tls", p.AllowInsecureTLS)
 	return nil
 }
 

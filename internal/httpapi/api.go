@@ -3,7 +3,9 @@ package httpapi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"path"
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -32,6 +34,9 @@ type API struct {
 	gatherer prometheus.Gatherer
 	handler  http.Handler
 	draining atomic.Bool
+	// clientGone counts requests the client abandoned before the answer
+	// (logged and answered as 499, not 503).
+	clientGone prometheus.Counter
 }
 
 // New returns the API. gatherer serves /metrics.
@@ -47,6 +52,21 @@ func New(logger *zap.Logger, store Store, svc *service.Services, gatherer promet
 		return nil, errors.New("httpapi: metrics gatherer is nil")
 	}
 	a := &API{log: logger.Named("http"), store: store, svc: svc, gatherer: gatherer}
+	a.clientGone = prometheus.NewCounter(prometheus.CounterOpts{
+		Namespace: "central", Subsystem: "http", Name: "client_closed_requests_total",
+		Help: "Requests the client abandoned before the answer (logged with status 499).",
+	})
+	// The registry that serves /metrics takes the API's own metrics when it
+	// can (the app's *prometheus.Registry can).
+	if reg, ok := gatherer.(prometheus.Registerer); ok {
+		if err := reg.Register(a.clientGone); err != nil {
+			var are prometheus.AlreadyRegisteredError
+			if !errors.As(err, &are) {
+				return nil, fmt.Errorf("httpapi: register metrics: %w", err)
+			}
+			a.clientGone = are.ExistingCollector.(prometheus.Counter)
+		}
+	}
 	a.handler = a.instrument(a.routes())
 	return a, nil
 }
@@ -68,6 +88,12 @@ func (a *API) routes() http.Handler {
 	// Unknown paths and methods get problem+json rather than the mux's
 	// plain-text 404/405.
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The mux would answer a path with //, . or .. segments with an
+		// HTML redirect to its clean form; an API answers problem+json.
+		if clean := cleanPath(r.URL.Path); clean != r.URL.Path {
+			writeProblem(w, r, http.StatusNotFound, "no resource at a path with empty, . or .. segments; use "+clean)
+			return
+		}
 		h, pattern := mux.Handler(r)
 		if pattern == "" {
 			// Let the mux decide between 404 and 405 (and compute Allow)
@@ -84,6 +110,21 @@ func (a *API) routes() http.Handler {
 		}
 		mux.ServeHTTP(w, r) // not h: only the mux fills in r.PathValue
 	})
+}
+
+// cleanPath is path.Clean keeping a trailing slash, as ServeMux cleans.
+func cleanPath(p string) string {
+	if p == "" {
+		return "/"
+	}
+	if p[0] != '/' {
+		p = "/" + p
+	}
+	np := path.Clean(p)
+	if p[len(p)-1] == '/' && np != "/" {
+		np += "/"
+	}
+	return np
 }
 
 // capture records what a handler would answer, writing nothing.

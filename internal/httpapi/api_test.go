@@ -31,6 +31,8 @@ type fixture struct {
 	srv  *httptest.Server
 	api  *httpapi.API
 	logs *observer.ObservedLogs
+	tdb  *dbtest.DB
+	reg  *prometheus.Registry
 }
 
 // newFixture serves the API over real HTTP on a fresh, migrated database.
@@ -65,7 +67,7 @@ func newFixture(t *testing.T) *fixture {
 	}
 	srv := httptest.NewServer(api)
 	t.Cleanup(srv.Close)
-	return &fixture{srv: srv, api: api, logs: logs}
+	return &fixture{srv: srv, api: api, logs: logs, tdb: tdb, reg: reg}
 }
 
 type response struct {

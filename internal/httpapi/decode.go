@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"strings"
 )
 
@@ -52,14 +53,50 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, dst any) bool {
 		writeProblem(w, r, http.StatusBadRequest, "request body is not valid JSON: it ends before the object does")
 	case errors.As(err, &syntax):
 		writeProblem(w, r, http.StatusBadRequest, fmt.Sprintf("request body is not valid JSON (at byte %d): %v", syntax.Offset, err))
+	case errors.As(err, &typeError) && typeError.Field == "":
+		// The whole body has the wrong type ([] or "x"); never name the Go type.
+		writeProblem(w, r, http.StatusBadRequest, "request body must be a JSON object, not "+jsonKind(typeError.Value))
 	case errors.As(err, &typeError):
-		writeProblem(w, r, http.StatusBadRequest, fmt.Sprintf("field %q must be a JSON %s", typeError.Field, typeError.Type))
+		writeProblem(w, r, http.StatusBadRequest, fmt.Sprintf("field %q must be a JSON %s", typeError.Field, jsonType(typeError.Type)))
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		writeProblem(w, r, http.StatusBadRequest, "unknown field "+strings.TrimPrefix(err.Error(), "json: unknown field ")+" in request body")
 	default:
 		writeProblem(w, r, http.StatusBadRequest, "invalid request body: "+err.Error())
 	}
 	return false
+}
+
+// jsonType names the JSON type that decodes into t.
+func jsonType(t reflect.Type) string {
+	if t == nil {
+		return "value"
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "string"
+	case reflect.Bool:
+		return "boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
+		return "number"
+	case reflect.Slice, reflect.Array:
+		return "array"
+	case reflect.Pointer:
+		return jsonType(t.Elem())
+	default:
+		return "object"
+	}
+}
+
+// jsonKind turns UnmarshalTypeError.Value ("array", "number 1", ...) into
+// a short phrase.
+func jsonKind(v string) string {
+	kind, _, _ := strings.Cut(v, " ")
+	switch kind {
+	case "array", "string", "number", "bool":
+		return "a JSON " + kind
+	}
+	return "another JSON value"
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -17,20 +17,24 @@ import (
 // logged with the request id and answered with a 500 that reveals nothing.
 func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
+	case r.Context().Err() != nil && !errors.Is(err, service.ErrInvalid):
+		// The client went away (or the server's write deadline passed):
+		// nobody reads the answer, and it is not the server's failure.
+		a.clientGone.Inc()
+		a.log.Info("client closed the request", zap.String("request_id", w.Header().Get(requestIDHeader)),
+			zap.String("path", truncate(r.URL.Path, maxInstanceChars)), zap.NamedError("cause", context.Cause(r.Context())))
+		writeProblem(w, r, StatusClientClosedRequest, "the client closed the request before it was answered")
 	case errors.Is(err, service.ErrNotFound):
 		writeProblem(w, r, http.StatusNotFound, err.Error())
 	case errors.Is(err, service.ErrConflict):
 		writeProblem(w, r, http.StatusConflict, err.Error())
 	case errors.Is(err, service.ErrInvalid):
 		writeProblem(w, r, http.StatusBadRequest, err.Error())
-	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
-		// The client went away; nobody reads the answer.
-		writeProblem(w, r, http.StatusServiceUnavailable, "request canceled")
 	case errors.Is(err, context.DeadlineExceeded):
 		writeProblem(w, r, http.StatusServiceUnavailable, "the database did not answer in time; retry later")
 	default:
 		a.log.Error("request failed", zap.String("request_id", w.Header().Get(requestIDHeader)),
-			zap.String("path", r.URL.Path), zap.Error(err))
+			zap.String("path", truncate(r.URL.Path, maxInstanceChars)), zap.Error(err))
 		writeProblem(w, r, http.StatusInternalServerError, "internal error; quote the request id to an operator")
 	}
 }

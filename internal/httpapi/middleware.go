@@ -67,6 +67,11 @@ func (a *API) instrument(next http.Handler) http.Handler {
 			id = newRequestID()
 		}
 		w.Header().Set(requestIDHeader, id)
+		if a.draining.Load() {
+			// Shutting down: the client opens its next connection through
+			// the load balancer, which no longer routes here.
+			w.Header().Set("Connection", "close")
+		}
 		rec := &statusRecorder{ResponseWriter: w}
 
 		ctx := reqid.NewContext(r.Context(), id)
@@ -84,6 +89,9 @@ func (a *API) instrument(next http.Handler) http.Handler {
 		defer func() {
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {
+					// The connection is cut without an answer: the access
+					// log still records the request (status 0).
+					a.logRequest(r, id, rec, start)
 					panic(p)
 				}
 				a.log.Error("handler panicked", zap.String("request_id", id), zap.Any("panic", p), zap.Stack("stack"))

@@ -3,6 +3,8 @@ package httpapi
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
+	"unicode/utf8"
 )
 
 // Problem is an RFC 9457 problem details object.
@@ -28,15 +30,36 @@ var problemTypes = map[int]string{
 	http.StatusUnsupportedMediaType:  "/problems/unsupported-media-type",
 	http.StatusServiceUnavailable:    "/problems/unavailable",
 	http.StatusInternalServerError:   "/problems/internal",
+	StatusClientClosedRequest:        "/problems/client-closed-request",
 }
+
+// StatusClientClosedRequest is nginx's 499: the client went away before the
+// answer. It is what the access log and the request counter record for a
+// request the client abandoned, so that abandoned requests are not
+// counted as server unavailability (503).
+const StatusClientClosedRequest = 499
+
+func statusText(status int) string {
+	if status == StatusClientClosedRequest {
+		return "Client Closed Request"
+	}
+	return http.StatusText(status)
+}
+
+// Bounds of the echoed parts of a problem: a client controls the path and
+// parts of the detail, and a 10 KB path must not come back twice.
+const (
+	maxDetailChars   = 512
+	maxInstanceChars = 256
+)
 
 func writeProblem(w http.ResponseWriter, r *http.Request, status int, detail string) {
 	p := Problem{
 		Type:      problemTypes[status],
-		Title:     http.StatusText(status),
+		Title:     statusText(status),
 		Status:    status,
-		Detail:    detail,
-		Instance:  r.URL.Path,
+		Detail:    truncate(detail, maxDetailChars),
+		Instance:  truncate(r.URL.Path, maxInstanceChars),
 		RequestID: w.Header().Get(requestIDHeader),
 	}
 	if p.Type == "" {
@@ -46,4 +69,21 @@ func writeProblem(w http.ResponseWriter, r *http.Request, status int, detail str
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(p)
+}
+
+// truncate cuts s to max characters (after replacing invalid UTF-8), marking
+// the cut.
+func truncate(s string, max int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if utf8.RuneCountInString(s) <= max {
+		return s
+	}
+	n := 0
+	for i := range s {
+		if n == max {
+			return s[:i] + "…"
+		}
+		n++
+	}
+	return s
 }

@@ -1,8 +1,9 @@
 package logging
 
 import (
-	"fmt"
 	"io"
+	"os"
+	"time"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -12,6 +13,13 @@ import (
 
 // New returns the logger for env at level, writing to standard error.
 func New(env config.Env, level zapcore.Level) (*zap.Logger, error) {
+	return NewTo(env, level, os.Stderr)
+}
+
+// NewTo is New writing to w instead of standard error. The CLI passes
+// standard error through a config.Redactor, so that no secret of the
+// environment reaches the log whatever code quoted it.
+func NewTo(env config.Env, level zapcore.Level, w io.Writer) (*zap.Logger, error) {
 	var cfg zap.Config
 	if env == config.Production {
 		cfg = zap.NewProductionConfig()
@@ -20,12 +28,25 @@ func New(env config.Env, level zapcore.Level) (*zap.Logger, error) {
 		cfg.DisableStacktrace = true
 		cfg.EncoderConfig.EncodeTime = zapcore.TimeEncoderOfLayout("15:04:05.000")
 	}
-	cfg.Level = zap.NewAtomicLevelAt(level)
-	logger, err := cfg.Build()
-	if err != nil {
-		return nil, fmt.Errorf("build %s logger: %w", env, err)
+	var enc zapcore.Encoder
+	if cfg.Encoding == "json" {
+		enc = zapcore.NewJSONEncoder(cfg.EncoderConfig)
+	} else {
+		enc = zapcore.NewConsoleEncoder(cfg.EncoderConfig)
 	}
-	return logger, nil
+	sink := zapcore.Lock(zapcore.AddSync(w))
+	core := zapcore.NewCore(enc, sink, zap.NewAtomicLevelAt(level))
+	if cfg.Sampling != nil {
+		core = zapcore.NewSamplerWithOptions(core, time.Second, cfg.Sampling.Initial, cfg.Sampling.Thereafter)
+	}
+	opts := []zap.Option{zap.AddCaller(), zap.ErrorOutput(sink)}
+	if cfg.Development {
+		opts = append(opts, zap.Development())
+	}
+	if !cfg.DisableStacktrace {
+		opts = append(opts, zap.AddStacktrace(zapcore.ErrorLevel))
+	}
+	return zap.New(core, opts...), nil
 }
 
 // NewWriter is like New but writes to w; tests and the CLI use it.

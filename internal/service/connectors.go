@@ -112,6 +112,9 @@ func (s *ConnectorService) seal(ctx context.Context, id entityid.OIDCConnectorID
 // "oidc_connector.create". Errors: ErrNotFound (no such tenant),
 // ErrConflict (name taken in the tenant), ErrInvalid, sensitive errors.
 func (s *ConnectorService) Create(ctx context.Context, tenantID entityid.TenantID, in CreateConnectorInput) (ConnectorPrivate, error) {
+	if err := validateConnectorCreate(in); err != nil {
+		return ConnectorPrivate{}, fmt.Errorf("create connector: %w", err)
+	}
 	id := in.ID
 	if id.IsZero() {
 		id = entityid.NewOIDCConnectorID() // known before sealing: the envelope is bound to the row
@@ -218,6 +221,9 @@ func (s *ConnectorService) List(ctx context.Context, tenantID entityid.TenantID,
 // Update changes a connector's public fields and audits
 // "oidc_connector.update". Errors: ErrNotFound, ErrConflict, ErrInvalid.
 func (s *ConnectorService) Update(ctx context.Context, tenantID entityid.TenantID, id entityid.OIDCConnectorID, in UpdateConnectorInput) (ConnectorPublic, error) {
+	if err := validateConnectorUpdate(in); err != nil {
+		return ConnectorPublic{}, fmt.Errorf("update connector: %w", err)
+	}
 	var out ConnectorPublic
 	err := s.write(ctx, func(ctx context.Context) error {
 		w := s.store.Writer(ctx)
@@ -260,6 +266,9 @@ func (s *ConnectorService) Update(ctx context.Context, tenantID entityid.TenantI
 // "oidc_connector.set_state" without the value. Errors: ErrNotFound,
 // sensitive errors (then nothing is written).
 func (s *ConnectorService) SetState(ctx context.Context, tenantID entityid.TenantID, id entityid.OIDCConnectorID, st jsonb.OIDCConnectorState) error {
+	if err := validateConnectorState(st); err != nil {
+		return fmt.Errorf("set connector state: %w", err)
+	}
 	sealed, err := s.seal(ctx, id, st)
 	if err != nil {
 		return fmt.Errorf("set connector state: %w", err)

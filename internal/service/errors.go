@@ -116,6 +116,9 @@ func classify(entity, id string, err error) error {
 	if err == nil {
 		return nil
 	}
+	if ie := classifyInput(entity, err); ie != nil {
+		return ie
+	}
 	var ve *ent.ValidationError
 	var pgErr *pgconn.PgError
 	switch {

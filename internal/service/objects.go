@@ -79,6 +79,9 @@ const entityObject = "stored_object"
 // Create records an object and audits "stored_object.create". Errors:
 // ErrNotFound (no such tenant), ErrConflict (location taken), ErrInvalid.
 func (s *ObjectService) Create(ctx context.Context, tenantID entityid.TenantID, in CreateObjectInput) (ObjectPrivate, error) {
+	if err := validateObjectCreate(in); err != nil {
+		return ObjectPrivate{}, fmt.Errorf("create stored object: %w", err)
+	}
 	var out ObjectPrivate
 	err := s.write(ctx, func(ctx context.Context) error {
 		w := s.store.Writer(ctx)
@@ -161,6 +164,9 @@ func (s *ObjectService) List(ctx context.Context, tenantID entityid.TenantID, af
 // Update changes an object's content type or size and audits
 // "stored_object.update". Errors: ErrNotFound, ErrInvalid.
 func (s *ObjectService) Update(ctx context.Context, tenantID entityid.TenantID, id entityid.StoredObjectID, in UpdateObjectInput) (ObjectPublic, error) {
+	if err := validateObjectUpdate(in); err != nil {
+		return ObjectPublic{}, fmt.Errorf("update stored object: %w", err)
+	}
 	var out ObjectPublic
 	err := s.write(ctx, func(ctx context.Context) error {
 		w := s.store.Writer(ctx)

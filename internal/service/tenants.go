@@ -89,6 +89,9 @@ const entityTenant = "tenant"
 // its own (a savepoint when ctx already carries one). Errors: ErrConflict
 // (slug or ID taken), ErrInvalid.
 func (s *TenantService) TxCreateTenant(ctx context.Context, in CreateTenantInput) (TenantPrivate, error) {
+	if err := validateTenantCreate(in); err != nil {
+		return TenantPrivate{}, fmt.Errorf("create tenant: %w", err)
+	}
 	var out TenantPrivate
 	err := s.write(ctx, func(ctx context.Context) error {
 		w := s.store.Writer(ctx)
@@ -137,6 +140,9 @@ func (s *TenantService) GetPrivate(ctx context.Context, id entityid.TenantID) (T
 
 // GetBySlug returns the public view of the tenant with slug. Errors: ErrNotFound.
 func (s *TenantService) GetBySlug(ctx context.Context, slug string) (TenantPublic, error) {
+	if err := lookupText(entityTenant, "slug", slug); err != nil {
+		return TenantPublic{}, fmt.Errorf("get tenant by slug: %w", err)
+	}
 	t, err := s.store.Reader(ctx).Tenant.Query().Where(tenant.Slug(slug)).Only(ctx)
 	if err != nil {
 		return TenantPublic{}, fmt.Errorf("get tenant by slug: %w", classify(entityTenant, fmt.Sprintf("with slug %q", slug), err))
@@ -164,6 +170,9 @@ func (s *TenantService) List(ctx context.Context, after entityid.TenantID, limit
 // Update changes a tenant's display name or status and audits it ("tenant.update").
 // Errors: ErrNotFound, ErrInvalid.
 func (s *TenantService) Update(ctx context.Context, id entityid.TenantID, in UpdateTenantInput) (TenantPublic, error) {
+	if err := validateTenantUpdate(in); err != nil {
+		return TenantPublic{}, fmt.Errorf("update tenant: %w", err)
+	}
 	var out TenantPublic
 	err := s.write(ctx, func(ctx context.Context) error {
 		w := s.store.Writer(ctx)

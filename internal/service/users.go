@@ -170,6 +170,9 @@ func withTagsByKey(q *ent.UserTagQuery) { q.Order(ent.Asc(usertag.FieldKey)) }
 // ErrConflict (email taken in the tenant), ErrInvalid, sensitive errors
 // when sealing fails (then nothing is written).
 func (s *UserService) TxCreateUser(ctx context.Context, tenantID entityid.TenantID, in CreateUserInput) (UserPrivate, error) {
+	if err := validateUserCreate(in); err != nil {
+		return UserPrivate{}, fmt.Errorf("create user: %w", err)
+	}
 	id := in.ID
 	if id.IsZero() {
 		id = entityid.NewUserID() // known before sealing: the envelope is bound to the row
@@ -283,6 +286,9 @@ func (s *UserService) GetPrivate(ctx context.Context, tenantID entityid.TenantID
 // GetByEmail returns the public view of the tenant's user with email
 // (compared lowercased). Errors: ErrNotFound.
 func (s *UserService) GetByEmail(ctx context.Context, tenantID entityid.TenantID, email string) (UserPublic, error) {
+	if err := lookupText(entityUser, "email", email); err != nil {
+		return UserPublic{}, fmt.Errorf("get user by email: %w", err)
+	}
 	u, err := s.store.Reader(ctx).ForTenant(tenantID).User.Query().
 		Where(user.Email(normalizeEmail(email))).
 		WithTags(withTagsByKey).
@@ -297,6 +303,9 @@ func (s *UserService) GetByEmail(ctx context.Context, tenantID entityid.TenantID
 // List returns the tenant's users ordered by ID after the cursor (zero:
 // from the start), with their tags.
 func (s *UserService) List(ctx context.Context, tenantID entityid.TenantID, after entityid.UserID, limit int) (Page[UserPublic, entityid.UserID], error) {
+	if err := userPageLimit(limit); err != nil {
+		return Page[UserPublic, entityid.UserID]{}, err
+	}
 	n, err := pageLimit(entityUser, limit)
 	if err != nil {
 		return Page[UserPublic, entityid.UserID]{}, err
@@ -319,6 +328,9 @@ func (s *UserService) List(ctx context.Context, tenantID entityid.TenantID, afte
 // Update changes a user's email, display name or status and audits it
 // ("user.update"). Errors: ErrNotFound, ErrConflict (email), ErrInvalid.
 func (s *UserService) Update(ctx context.Context, tenantID entityid.TenantID, id entityid.UserID, in UpdateUserInput) (UserPublic, error) {
+	if err := validateUserUpdate(in); err != nil {
+		return UserPublic{}, fmt.Errorf("update user: %w", err)
+	}
 	var out UserPublic
 	err := s.write(ctx, func(ctx context.Context) error {
 		w := s.store.Writer(ctx)
@@ -408,9 +420,15 @@ func (s *UserService) Delete(ctx context.Context, tenantID entityid.TenantID, id
 // SetTag sets a user's tag key to value (insert or update) and audits
 // "user_tag.set". Errors: ErrNotFound (no such user in the tenant), ErrInvalid.
 func (s *UserService) SetTag(ctx context.Context, tenantID entityid.TenantID, userID entityid.UserID, key, value string) (Tag, error) {
+	if err := validateTag(key, value); err != nil {
+		return Tag{}, fmt.Errorf("set tag: %w", err)
+	}
 	var out Tag
 	err := s.write(ctx, func(ctx context.Context) error {
 		w := s.store.Writer(ctx)
+		if err := reserveTagRoom(ctx, w, tenantID, userID, key); err != nil {
+			return err
+		}
 		if err := s.requireUser(ctx, w, tenantID, userID); err != nil {
 			return err
 		}
@@ -441,6 +459,9 @@ func (s *UserService) SetTag(ctx context.Context, tenantID entityid.TenantID, us
 // DeleteTag removes a user's tag and audits "user_tag.delete". Errors:
 // ErrNotFound (no such user in the tenant, or no such tag).
 func (s *UserService) DeleteTag(ctx context.Context, tenantID entityid.TenantID, userID entityid.UserID, key string) error {
+	if err := validateTagKey(key); err != nil {
+		return fmt.Errorf("delete tag: %w", err)
+	}
 	err := s.write(ctx, func(ctx context.Context) error {
 		w := s.store.Writer(ctx)
 		if err := s.requireUser(ctx, w, tenantID, userID); err != nil {

@@ -13,11 +13,19 @@
 // whatever the logger's level. Errors are logged with the entry; they are
 // returned unchanged, so callers still see *pgconn.PgError.
 //
-// # Redaction
+// # What is never logged
 //
-// An argument implementing Redactor (RedactedLogValue() string), such as
-// sensitive.Sensitive[T] or config.Secret, is logged as that string. Long
-// strings and byte slices are cut at Options.MaxArgLen.
+// Warn entries (slow statements) may be shipped and kept for a long time, so
+// they carry no argument value at all: the statement's [Shape] (a bulk
+// insert's rows and long placeholder lists collapsed), duration, row count,
+// arg_count, request id and error. At debug, arguments are logged with
+// bounds: each string and byte slice is cut at Options.MaxArgLen, at most
+// Options.MaxArgs arguments appear (the rest are counted), the statement is
+// cut at Options.MaxStatementLen. An argument implementing Redactor
+// (RedactedLogValue() string), such as sensitive.Sealed[T],
+// sensitive.Sensitive[T] or config.Secret, is logged as that string at
+// every level; a string argument that is an email address is masked
+// (a***@***.test), since email is personal data.
 //
 // # Cost
 //

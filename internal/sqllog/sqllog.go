@@ -26,8 +26,15 @@ const (
 	RoleReplica  = "replica"
 )
 
-// DefaultMaxArgLen is the default length at which logged string arguments are cut.
-const DefaultMaxArgLen = 256
+// Defaults of the bounds on what one entry may hold.
+const (
+	// DefaultMaxArgLen is the default length at which logged string arguments are cut.
+	DefaultMaxArgLen = 256
+	// DefaultMaxStatementLen is the default length at which logged statements are cut.
+	DefaultMaxStatementLen = 2048
+	// DefaultMaxArgs is the default number of arguments logged per statement.
+	DefaultMaxArgs = 32
+)
 
 // Options configures Wrap.
 type Options struct {
@@ -43,6 +50,12 @@ type Options struct {
 	// MaxArgLen cuts longer string and byte arguments in the log (default
 	// DefaultMaxArgLen).
 	MaxArgLen int
+	// MaxStatementLen cuts longer statements in the log, after their
+	// shape is taken at warn level (default DefaultMaxStatementLen).
+	MaxStatementLen int
+	// MaxArgs is the most arguments logged per statement; the rest are
+	// counted (default DefaultMaxArgs).
+	MaxArgs int
 }
 
 // Redactor is implemented by argument types that must not appear in logs;
@@ -90,12 +103,20 @@ func Wrap(drv dialect.Driver, logger *zap.Logger, opts Options) *Driver {
 		panic("sqllog: Wrap: empty Options.Role; use primary, readonly or replica")
 	}
 	l := &statementLogger{
-		log:    logger.Named("sql").With(zap.String("role", opts.Role)),
-		slow:   opts.SlowThreshold,
-		maxArg: opts.MaxArgLen,
+		log:     logger.Named("sql").With(zap.String("role", opts.Role)),
+		slow:    opts.SlowThreshold,
+		maxArg:  opts.MaxArgLen,
+		maxStmt: opts.MaxStatementLen,
+		maxArgs: opts.MaxArgs,
 	}
 	if l.maxArg <= 0 {
 		l.maxArg = DefaultMaxArgLen
+	}
+	if l.maxStmt <= 0 {
+		l.maxStmt = DefaultMaxStatementLen
+	}
+	if l.maxArgs <= 0 {
+		l.maxArgs = DefaultMaxArgs
 	}
 	if opts.Histogram != nil {
 		obs, err := opts.Histogram.GetMetricWithLabelValues(opts.Role)
@@ -269,10 +290,12 @@ const (
 )
 
 type statementLogger struct {
-	log    *zap.Logger
-	obs    prometheus.Observer
-	slow   time.Duration
-	maxArg int
+	log     *zap.Logger
+	obs     prometheus.Observer
+	slow    time.Duration
+	maxArg  int
+	maxStmt int
+	maxArgs int
 }
 
 // level picks debug, or warn for a slow statement.
@@ -295,15 +318,23 @@ func (l *statementLogger) statement(ctx context.Context, tx uint64, op, query st
 	if ce == nil {
 		return
 	}
-	fields := make([]zap.Field, 0, 8)
-	fields = append(fields, zap.String("op", op), zap.String("query", query), zap.Duration("duration", d))
+	fields := make([]zap.Field, 0, 9)
+	argv, _ := args.([]any)
+	if lvl >= zapcore.WarnLevel {
+		// Warn and above may be shipped and kept far longer than debug
+		// output: the statement's shape and size only, never a value.
+		fields = append(fields, zap.String("op", op), zap.String("query", cut(Shape(query), l.maxStmt)),
+			zap.Duration("duration", d), zap.Int("arg_count", len(argv)))
+	} else {
+		fields = append(fields, zap.String("op", op), zap.String("query", cut(query, l.maxStmt)), zap.Duration("duration", d))
+	}
 	if res, ok := v.(*sql.Result); ok && err == nil && res != nil && *res != nil {
 		if n, rerr := (*res).RowsAffected(); rerr == nil {
 			fields = append(fields, zap.Int64("rows", n))
 		}
 	}
-	if argv, ok := args.([]any); ok && len(argv) > 0 {
-		fields = append(fields, zap.Array("args", argList{argv: argv, max: l.maxArg}))
+	if len(argv) > 0 && lvl < zapcore.WarnLevel {
+		fields = append(fields, zap.Array("args", argList{argv: argv, max: l.maxArg, count: l.maxArgs}))
 	}
 	fields = l.common(ctx, tx, fields, err)
 	ce.Write(fields...)
@@ -343,12 +374,17 @@ func (l *statementLogger) common(ctx context.Context, tx uint64, fields []zap.Fi
 // argList renders statement arguments, redacting Redactors and cutting long
 // values.
 type argList struct {
-	argv []any
-	max  int
+	argv  []any
+	max   int // per argument
+	count int // arguments
 }
 
 func (a argList) MarshalLogArray(enc zapcore.ArrayEncoder) error {
-	for _, v := range a.argv {
+	for i, v := range a.argv {
+		if i == a.count {
+			enc.AppendString("…(" + strconv.Itoa(len(a.argv)-i) + " more)")
+			break
+		}
 		appendArg(enc, v, a.max)
 	}
 	return nil
@@ -361,7 +397,7 @@ func appendArg(enc zapcore.ArrayEncoder, v any, max int) {
 	case Redactor:
 		enc.AppendString(v.RedactedLogValue())
 	case string:
-		enc.AppendString(cut(v, max))
+		enc.AppendString(cut(maskEmail(v), max))
 	case []byte:
 		if v == nil {
 			enc.AppendString("NULL")

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/central/central/internal/sensitive"
@@ -55,7 +56,11 @@ func ParseSpec(keys, current string) (Spec, error) {
 		}
 		ref, err := sensitive.ParseKeyRef(refText)
 		if err != nil {
-			return Spec{}, fmt.Errorf("%w: entry %d: %w", ErrInvalidSpec, i+1, err)
+			// ParseKeyRef quotes its input, which here may be a pasted key
+			// (a bare base64 key's padding holds the '=', "prod:1:<key>"
+			// has none): describe the problem without the text.
+			return Spec{}, fmt.Errorf("%w: entry %d: the part before '=' %s; want kid:version like local-2026:1 "+
+				"(value withheld; it may hold key material); each entry is kid:version=URL, e.g. prod:1=base64key://<key>", ErrInvalidSpec, i+1, refProblem(refText))
 		}
 		for _, k := range s.Keys {
 			if k.Ref == ref {
@@ -67,7 +72,8 @@ func ParseSpec(keys, current string) (Spec, error) {
 	if strings.TrimSpace(current) != "" {
 		ref, err := sensitive.ParseKeyRef(current)
 		if err != nil {
-			return Spec{}, fmt.Errorf("%w: current key: %w", ErrInvalidSpec, err)
+			return Spec{}, fmt.Errorf("%w: current key (SENSITIVE_CURRENT_KEY) is not a key reference kid:version like local-2026:1 "+
+				"(value withheld; it may hold key material)", ErrInvalidSpec)
 		}
 		s.Current = ref
 	} else if len(s.Keys) == 1 {
@@ -184,6 +190,23 @@ func redactURL(raw string) string {
 		s += "?" + sensitive.Redacted
 	}
 	return s
+}
+
+// refProblem says what is wrong with a key reference without quoting it.
+func refProblem(s string) string {
+	id, ver, ok := strings.Cut(strings.TrimSpace(s), ":")
+	switch {
+	case !ok:
+		return "has no ':'"
+	case strings.Contains(ver, ":"):
+		return "has more than one ':'"
+	case id == "":
+		return "has an empty key id"
+	}
+	if _, err := strconv.Atoi(ver); err != nil {
+		return "has a version that is not an integer"
+	}
+	return fmt.Sprintf("has an invalid key id (1 to %d of letters, digits, '.', '_', '-') or version (a positive integer)", sensitive.MaxKeyIDLen)
 }
 
 func redactEntry(e string) string {
