@@ -4039,6 +4039,7 @@ type UserMutation struct {
 	display_name  *string
 	status        *user.Status
 	idp_user_info *jsonb.SealedIdPUserInfo
+	profile       *jsonb.UserProfile
 	clearedFields map[string]struct{}
 	tenant        *entityid.TenantID
 	clearedtenant bool
@@ -4432,6 +4433,42 @@ func (m *UserMutation) ResetIdpUserInfo() {
 	delete(m.clearedFields, user.FieldIdpUserInfo)
 }
 
+// SetProfile sets the "profile" field.
+func (m *UserMutation) SetProfile(jp jsonb.UserProfile) {
+	m.profile = &jp
+}
+
+// Profile returns the value of the "profile" field in the mutation.
+func (m *UserMutation) Profile() (r jsonb.UserProfile, exists bool) {
+	v := m.profile
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProfile returns the old "profile" field's value of the User entity.
+// If the User object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserMutation) OldProfile(ctx context.Context) (v jsonb.UserProfile, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProfile is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProfile requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProfile: %w", err)
+	}
+	return oldValue.Profile, nil
+}
+
+// ResetProfile resets all changes to the "profile" field.
+func (m *UserMutation) ResetProfile() {
+	m.profile = nil
+}
+
 // ClearTenant clears the "tenant" edge to the Tenant entity.
 func (m *UserMutation) ClearTenant() {
 	m.clearedtenant = true
@@ -4547,7 +4584,7 @@ func (m *UserMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *UserMutation) Fields() []string {
-	fields := make([]string, 0, 7)
+	fields := make([]string, 0, 8)
 	if m.created_at != nil {
 		fields = append(fields, user.FieldCreatedAt)
 	}
@@ -4568,6 +4605,9 @@ func (m *UserMutation) Fields() []string {
 	}
 	if m.idp_user_info != nil {
 		fields = append(fields, user.FieldIdpUserInfo)
+	}
+	if m.profile != nil {
+		fields = append(fields, user.FieldProfile)
 	}
 	return fields
 }
@@ -4591,6 +4631,8 @@ func (m *UserMutation) Field(name string) (ent.Value, bool) {
 		return m.Status()
 	case user.FieldIdpUserInfo:
 		return m.IdpUserInfo()
+	case user.FieldProfile:
+		return m.Profile()
 	}
 	return nil, false
 }
@@ -4614,6 +4656,8 @@ func (m *UserMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldStatus(ctx)
 	case user.FieldIdpUserInfo:
 		return m.OldIdpUserInfo(ctx)
+	case user.FieldProfile:
+		return m.OldProfile(ctx)
 	}
 	return nil, fmt.Errorf("unknown User field %s", name)
 }
@@ -4671,6 +4715,13 @@ func (m *UserMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetIdpUserInfo(v)
+		return nil
+	case user.FieldProfile:
+		v, ok := value.(jsonb.UserProfile)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProfile(v)
 		return nil
 	}
 	return fmt.Errorf("unknown User field %s", name)
@@ -4756,6 +4807,9 @@ func (m *UserMutation) ResetField(name string) error {
 		return nil
 	case user.FieldIdpUserInfo:
 		m.ResetIdpUserInfo()
+		return nil
+	case user.FieldProfile:
+		m.ResetProfile()
 		return nil
 	}
 	return fmt.Errorf("unknown User field %s", name)

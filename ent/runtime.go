@@ -15,6 +15,7 @@ import (
 	"github.com/central/central/ent/user"
 	"github.com/central/central/ent/usertag"
 	"github.com/central/central/internal/entityid"
+	"github.com/central/central/internal/jsonb"
 )
 
 // The init function reads all schema descriptors with runtime code
@@ -300,6 +301,10 @@ func init() {
 	userDescDisplayName := userFields[1].Descriptor()
 	// user.DisplayNameValidator is a validator for the "display_name" field. It is called by the builders before save.
 	user.DisplayNameValidator = userDescDisplayName.Validators[0].(func(string) error)
+	// userDescProfile is the schema descriptor for profile field.
+	userDescProfile := userFields[5].Descriptor()
+	// user.DefaultProfile holds the default value on creation for the profile field.
+	user.DefaultProfile = userDescProfile.Default.(jsonb.UserProfile)
 	// userDescID is the schema descriptor for id field.
 	userDescID := userMixinFields0[0].Descriptor()
 	// user.DefaultID holds the default value on creation for the id field.

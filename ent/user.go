@@ -3,6 +3,7 @@
 package ent
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -35,6 +36,8 @@ type User struct {
 	Status user.Status `json:"status,omitempty"`
 	// sensitive: envelope-encrypted at rest, never in public views
 	IdpUserInfo jsonb.SealedIdPUserInfo `json:"-"`
+	// non-sensitive, queryable (GIN jsonb_path_ops): locale, time zone, title, attributes
+	Profile jsonb.UserProfile `json:"profile,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the UserQuery when eager-loading is set.
 	Edges        UserEdges `json:"edges"`
@@ -77,6 +80,8 @@ func (*User) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
+		case user.FieldProfile:
+			values[i] = new([]byte)
 		case user.FieldTenantID:
 			values[i] = new(entityid.TenantID)
 		case user.FieldID:
@@ -150,6 +155,14 @@ func (_m *User) assignValues(columns []string, values []any) error {
 			} else if value != nil {
 				_m.IdpUserInfo = *value
 			}
+		case user.FieldProfile:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field profile", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.Profile); err != nil {
+					return fmt.Errorf("unmarshal field profile: %w", err)
+				}
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -215,6 +228,9 @@ func (_m *User) String() string {
 	builder.WriteString(fmt.Sprintf("%v", _m.Status))
 	builder.WriteString(", ")
 	builder.WriteString("idp_user_info=<sensitive>")
+	builder.WriteString(", ")
+	builder.WriteString("profile=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Profile))
 	builder.WriteByte(')')
 	return builder.String()
 }

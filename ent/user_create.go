@@ -109,6 +109,20 @@ func (_c *UserCreate) SetNillableIdpUserInfo(v *jsonb.SealedIdPUserInfo) *UserCr
 	return _c
 }
 
+// SetProfile sets the "profile" field.
+func (_c *UserCreate) SetProfile(v jsonb.UserProfile) *UserCreate {
+	_c.mutation.SetProfile(v)
+	return _c
+}
+
+// SetNillableProfile sets the "profile" field if the given value is not nil.
+func (_c *UserCreate) SetNillableProfile(v *jsonb.UserProfile) *UserCreate {
+	if v != nil {
+		_c.SetProfile(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *UserCreate) SetID(v entityid.UserID) *UserCreate {
 	_c.mutation.SetID(v)
@@ -189,6 +203,10 @@ func (_c *UserCreate) defaults() {
 	if _, ok := _c.mutation.Status(); !ok {
 		v := user.DefaultStatus
 		_c.mutation.SetStatus(v)
+	}
+	if _, ok := _c.mutation.Profile(); !ok {
+		v := user.DefaultProfile
+		_c.mutation.SetProfile(v)
 	}
 	if _, ok := _c.mutation.ID(); !ok {
 		v := user.DefaultID()
@@ -290,6 +308,10 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.IdpUserInfo(); ok {
 		_spec.SetField(user.FieldIdpUserInfo, field.TypeOther, value)
 		_node.IdpUserInfo = value
+	}
+	if value, ok := _c.mutation.Profile(); ok {
+		_spec.SetField(user.FieldProfile, field.TypeJSON, value)
+		_node.Profile = value
 	}
 	if nodes := _c.mutation.TenantIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -448,6 +470,18 @@ func (u *UserUpsert) ClearIdpUserInfo() *UserUpsert {
 	return u
 }
 
+// SetProfile sets the "profile" field.
+func (u *UserUpsert) SetProfile(v jsonb.UserProfile) *UserUpsert {
+	u.Set(user.FieldProfile, v)
+	return u
+}
+
+// UpdateProfile sets the "profile" field to the value that was provided on create.
+func (u *UserUpsert) UpdateProfile() *UserUpsert {
+	u.SetExcluded(user.FieldProfile)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -583,6 +617,20 @@ func (u *UserUpsertOne) UpdateIdpUserInfo() *UserUpsertOne {
 func (u *UserUpsertOne) ClearIdpUserInfo() *UserUpsertOne {
 	return u.Update(func(s *UserUpsert) {
 		s.ClearIdpUserInfo()
+	})
+}
+
+// SetProfile sets the "profile" field.
+func (u *UserUpsertOne) SetProfile(v jsonb.UserProfile) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.SetProfile(v)
+	})
+}
+
+// UpdateProfile sets the "profile" field to the value that was provided on create.
+func (u *UserUpsertOne) UpdateProfile() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateProfile()
 	})
 }
 
@@ -888,6 +936,20 @@ func (u *UserUpsertBulk) UpdateIdpUserInfo() *UserUpsertBulk {
 func (u *UserUpsertBulk) ClearIdpUserInfo() *UserUpsertBulk {
 	return u.Update(func(s *UserUpsert) {
 		s.ClearIdpUserInfo()
+	})
+}
+
+// SetProfile sets the "profile" field.
+func (u *UserUpsertBulk) SetProfile(v jsonb.UserProfile) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.SetProfile(v)
+	})
+}
+
+// UpdateProfile sets the "profile" field to the value that was provided on create.
+func (u *UserUpsertBulk) UpdateProfile() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateProfile()
 	})
 }
 

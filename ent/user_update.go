@@ -105,6 +105,20 @@ func (_u *UserUpdate) ClearIdpUserInfo() *UserUpdate {
 	return _u
 }
 
+// SetProfile sets the "profile" field.
+func (_u *UserUpdate) SetProfile(v jsonb.UserProfile) *UserUpdate {
+	_u.mutation.SetProfile(v)
+	return _u
+}
+
+// SetNillableProfile sets the "profile" field if the given value is not nil.
+func (_u *UserUpdate) SetNillableProfile(v *jsonb.UserProfile) *UserUpdate {
+	if v != nil {
+		_u.SetProfile(*v)
+	}
+	return _u
+}
+
 // AddTagIDs adds the "tags" edge to the UserTag entity by IDs.
 func (_u *UserUpdate) AddTagIDs(ids ...entityid.UserTagID) *UserUpdate {
 	_u.mutation.AddTagIDs(ids...)
@@ -237,6 +251,9 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.IdpUserInfoCleared() {
 		_spec.ClearField(user.FieldIdpUserInfo, field.TypeOther)
+	}
+	if value, ok := _u.mutation.Profile(); ok {
+		_spec.SetField(user.FieldProfile, field.TypeJSON, value)
 	}
 	if _u.mutation.TagsCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -374,6 +391,20 @@ func (_u *UserUpdateOne) SetNillableIdpUserInfo(v *jsonb.SealedIdPUserInfo) *Use
 // ClearIdpUserInfo clears the value of the "idp_user_info" field.
 func (_u *UserUpdateOne) ClearIdpUserInfo() *UserUpdateOne {
 	_u.mutation.ClearIdpUserInfo()
+	return _u
+}
+
+// SetProfile sets the "profile" field.
+func (_u *UserUpdateOne) SetProfile(v jsonb.UserProfile) *UserUpdateOne {
+	_u.mutation.SetProfile(v)
+	return _u
+}
+
+// SetNillableProfile sets the "profile" field if the given value is not nil.
+func (_u *UserUpdateOne) SetNillableProfile(v *jsonb.UserProfile) *UserUpdateOne {
+	if v != nil {
+		_u.SetProfile(*v)
+	}
 	return _u
 }
 
@@ -539,6 +570,9 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 	}
 	if _u.mutation.IdpUserInfoCleared() {
 		_spec.ClearField(user.FieldIdpUserInfo, field.TypeOther)
+	}
+	if value, ok := _u.mutation.Profile(); ok {
+		_spec.SetField(user.FieldProfile, field.TypeJSON, value)
 	}
 	if _u.mutation.TagsCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -39,7 +39,7 @@ const usage = `Central: the multi-tenant data layer's server and database tools.
 
 Usage:
   app [serve]                    start (embedded PostgreSQL if none is configured), migrate, seed, serve HTTP
-  app db migrate                 apply pending migrations
+  app db migrate [--dry-run]     apply pending migrations and Go data migrations
   app db status                  applied and pending migrations, with times
   app db diff NAME [flags]       write the next migration from ent/schema
   app db seed [--dry-run]        run pending seeds

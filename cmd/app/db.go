@@ -20,8 +20,8 @@ import (
 	"github.com/central/central/internal/rekey"
 	"github.com/central/central/internal/schemadiff"
 	"github.com/central/central/internal/seed"
+	"github.com/central/central/internal/seedengine"
 	"github.com/central/central/internal/sensitive"
-	"github.com/central/central/migrations"
 )
 
 // withApp starts the application without its HTTP server and boot hooks,
@@ -53,28 +53,45 @@ func withApp(ctx context.Context, rt *runtime, extra fx.Option, fn func(ctx cont
 func migrateCommand() command {
 	return command{
 		name: "db migrate",
-		help: "Apply pending migrations (the same locked, checksummed apply the server runs at boot).",
+		help: "Apply pending migrations: the SQL files and, after each version's SQL, its Go data migration\n" +
+			"(the same locked, checksummed apply the server runs at boot). --dry-run lists what would run.",
 		flags: func(fs *flag.FlagSet) func(context.Context, *runtime, []string) error {
+			dry := fs.Bool("dry-run", false, "check and list the pending migrations and Go steps without running them")
 			return func(ctx context.Context, rt *runtime, args []string) error {
 				if err := noArgs(args); err != nil {
 					return err
 				}
-				var pool *db.ReadWritePool
-				return withApp(ctx, rt, fx.Options(), func(ctx context.Context) error {
-					m, err := migrate.New(pool.DB, migrations.FS, migrate.WithProgress(rt.stdout),
-						migrate.WithLogger(rt.logger.Named("migrate")), migrate.WithOperatorVersion("central "+version))
-					if err != nil {
-						return err
+				var m *migrate.Migrator
+				progress := fx.Supply(&app.MigrateProgress{Writer: rt.stdout})
+				return withApp(ctx, rt, progress, func(ctx context.Context) error {
+					if *dry {
+						rep, err := m.Status(ctx)
+						if err != nil {
+							return err
+						}
+						if rep.Problem != nil {
+							return rep.Problem
+						}
+						would := rep.WouldRun()
+						if len(would) == 0 {
+							fmt.Fprintln(rt.stdout, "the database is up to date: nothing would run")
+							return nil
+						}
+						fmt.Fprintf(rt.stdout, "would run, in order:\n")
+						for _, w := range would {
+							fmt.Fprintln(rt.stdout, "  "+w)
+						}
+						return nil
 					}
 					res, err := m.UpDetached(ctx, rt.cfg.Migrate.Timeout)
 					if err != nil {
 						return err
 					}
-					if len(res.Applied) == 0 {
-						fmt.Fprintln(rt.stdout, "the database is up to date: no pending migration")
+					if len(res.Applied) == 0 && len(res.GoSteps) == 0 {
+						fmt.Fprintln(rt.stdout, "the database is up to date: no pending migration or Go step")
 					}
 					return nil
-				}, &pool)
+				}, &m)
 			}
 		},
 	}
@@ -83,7 +100,7 @@ func migrateCommand() command {
 func statusCommand() command {
 	return command{
 		name: "db status",
-		help: "Show applied migrations (with times) and pending ones.",
+		help: "Show applied migrations (with times) and pending ones, and the Go data migrations.",
 		flags: func(fs *flag.FlagSet) func(context.Context, *runtime, []string) error {
 			return func(ctx context.Context, rt *runtime, args []string) error {
 				if err := noArgs(args); err != nil {
@@ -187,7 +204,7 @@ func seedCommand() command {
 				var r *seed.AppRunner
 				progress := fx.Supply(&seed.ProgressWriter{Writer: rt.stdout})
 				return withApp(ctx, rt, fx.Options(seed.RunnerModule, progress), func(ctx context.Context) error {
-					rep, err := r.Run(ctx, seed.RunOptions{DryRun: *dry})
+					rep, err := r.Run(ctx, seedengine.RunOptions{DryRun: *dry})
 					for _, w := range rep.Warnings {
 						fmt.Fprintln(rt.stderr, "warning:", w)
 					}

@@ -166,6 +166,7 @@ var (
 		{Name: "display_name", Type: field.TypeString, Nullable: true, Size: 200},
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"active", "disabled"}, Default: "active", SchemaType: map[string]string{"postgres": "user_status"}},
 		{Name: "idp_user_info", Type: field.TypeOther, Nullable: true, SchemaType: map[string]string{"postgres": "jsonb"}},
+		{Name: "profile", Type: field.TypeJSON, Default: schema.Expr("'{}'::jsonb")},
 		{Name: "tenant_id", Type: field.TypeUUID},
 	}
 	// UsersTable holds the schema information for the "users" table.
@@ -176,7 +177,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "users_tenants_users",
-				Columns:    []*schema.Column{UsersColumns[7]},
+				Columns:    []*schema.Column{UsersColumns[8]},
 				RefColumns: []*schema.Column{TenantsColumns[0]},
 				OnDelete:   schema.Cascade,
 			},
@@ -185,12 +186,21 @@ var (
 			{
 				Name:    "user_tenant_id_email",
 				Unique:  true,
-				Columns: []*schema.Column{UsersColumns[7], UsersColumns[3]},
+				Columns: []*schema.Column{UsersColumns[8], UsersColumns[3]},
 			},
 			{
 				Name:    "user_tenant_id_id",
 				Unique:  false,
-				Columns: []*schema.Column{UsersColumns[7], UsersColumns[0]},
+				Columns: []*schema.Column{UsersColumns[8], UsersColumns[0]},
+			},
+			{
+				Name:    "user_profile",
+				Unique:  false,
+				Columns: []*schema.Column{UsersColumns[7]},
+				Annotation: &entsql.IndexAnnotation{
+					OpClass: "jsonb_path_ops",
+					Type:    "GIN",
+				},
 			},
 		},
 	}

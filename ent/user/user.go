@@ -9,6 +9,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/central/central/internal/entityid"
+	"github.com/central/central/internal/jsonb"
 )
 
 const (
@@ -30,6 +31,8 @@ const (
 	FieldStatus = "status"
 	// FieldIdpUserInfo holds the string denoting the idp_user_info field in the database.
 	FieldIdpUserInfo = "idp_user_info"
+	// FieldProfile holds the string denoting the profile field in the database.
+	FieldProfile = "profile"
 	// EdgeTenant holds the string denoting the tenant edge name in mutations.
 	EdgeTenant = "tenant"
 	// EdgeTags holds the string denoting the tags edge name in mutations.
@@ -62,6 +65,7 @@ var Columns = []string{
 	FieldDisplayName,
 	FieldStatus,
 	FieldIdpUserInfo,
+	FieldProfile,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -85,6 +89,8 @@ var (
 	EmailValidator func(string) error
 	// DisplayNameValidator is a validator for the "display_name" field. It is called by the builders before save.
 	DisplayNameValidator func(string) error
+	// DefaultProfile holds the default value on creation for the "profile" field.
+	DefaultProfile jsonb.UserProfile
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() entityid.UserID
 )

@@ -2,6 +2,9 @@ package app
 
 import (
 	"context"
+	"errors"
+	"io"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -11,6 +14,8 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/central/central/internal/boot"
+	"github.com/central/central/internal/buildinfo"
 	"github.com/central/central/internal/config"
 	"github.com/central/central/internal/db"
 	"github.com/central/central/internal/httpapi"
@@ -21,6 +26,7 @@ import (
 	"github.com/central/central/internal/sensitive/keyring"
 	"github.com/central/central/internal/service"
 	"github.com/central/central/migrations"
+	"github.com/central/central/migrations/gosteps"
 )
 
 // Options is the application without the HTTP server and without the
@@ -29,7 +35,7 @@ import (
 func Options(env *Env) fx.Option {
 	cfg := env.Config
 	return fx.Options(
-		fx.Supply(cfg, env.Logger, seed.AppVersion(env.Version)),
+		fx.Supply(cfg, env.Logger, buildinfo.Version(env.Version)),
 		fx.WithLogger(func(l *zap.Logger) fxevent.Logger {
 			// fx's own events are noise outside debugging.
 			zl := &fxevent.ZapLogger{Logger: l.Named("fx")}
@@ -40,6 +46,7 @@ func Options(env *Env) fx.Option {
 			newRegistry,
 			func(r *prometheus.Registry) prometheus.Gatherer { return r },
 			func() (keyring.Spec, error) { return KeyringSpec(cfg) },
+			func() *migratorSlot { return &migratorSlot{} },
 			newMigrator,
 			pendingMigrations,
 		),
@@ -59,9 +66,11 @@ func ServeOptions(env *Env) fx.Option {
 	cfg := env.Config
 	return fx.Options(
 		Options(env),
-		// fx runs child modules' invokes first and in order, and OnStart
-		// hooks in the order they were appended: migrations before seeds.
-		fx.Module("migrate.boot", fx.Invoke(registerMigrations)),
+		// The order of these modules does not matter: each stage's hook is
+		// appended by a constructor taking the previous stage's token
+		// (internal/boot), so migrations, seeds and the server start in
+		// that order whatever the listing.
+		MigrateModule,
 		seed.Module,
 		fx.Module("http",
 			fx.Provide(
@@ -71,7 +80,7 @@ func ServeOptions(env *Env) fx.Option {
 					return httpapi.NewServer(api, l, cfg.HTTPAddr, httpapi.WithShutdown(cfg.Shutdown.Delay, cfg.Shutdown.Timeout))
 				},
 			),
-			fx.Invoke(httpapi.Register),
+			fx.Invoke(func(lc fx.Lifecycle, s *httpapi.Server, _ boot.Seeded) { httpapi.Register(lc, s) }),
 		),
 		fx.StartTimeout(startTimeout(cfg)),
 		fx.StopTimeout(stopTimeout(cfg)),
@@ -114,35 +123,103 @@ func newRegistry() *prometheus.Registry {
 	return reg
 }
 
-func newMigrator(pool *db.ReadWritePool, logger *zap.Logger, version seed.AppVersion) (*migrate.Migrator, error) {
-	return migrate.New(pool.DB, migrations.FS,
-		migrate.WithLogger(logger.Named("migrate")),
-		migrate.WithOperatorVersion("central "+string(version)))
+// MigrateProgress, when provided to fx (optional), receives the migrator's
+// progress lines: the CLI supplies &app.MigrateProgress{Writer: os.Stdout}
+// for `app db migrate`.
+type MigrateProgress struct{ io.Writer }
+
+type migratorIn struct {
+	fx.In
+	Pool     *db.ReadWritePool
+	DB       *db.DB
+	Services *service.Services
+	Logger   *zap.Logger
+	Version  buildinfo.Version `optional:"true"`
+	Progress *MigrateProgress  `optional:"true"`
+	Slot     *migratorSlot
 }
 
-func registerMigrations(lc fx.Lifecycle, cfg config.Config, m *migrate.Migrator, logger *zap.Logger) {
+// newMigrator is the app's migrator: migrations/ and the Go data
+// migrations of migrations/gosteps, which run with the app's services.
+func newMigrator(in migratorIn) (*migrate.Migrator, error) {
+	m, err := buildMigrator(in)
+	if err == nil {
+		in.Slot.m.Store(m)
+	}
+	return m, err
+}
+
+func buildMigrator(in migratorIn) (*migrate.Migrator, error) {
+	tx, err := gosteps.StepTx(in.DB)
+	if err != nil {
+		return nil, err
+	}
+	log := in.Logger.Named("migrate")
+	steps := gosteps.Bind(gosteps.Steps(), gosteps.Deps{Services: in.Services, DB: in.DB, Log: log})
+	opts := []migrate.Option{
+		migrate.WithLogger(log),
+		migrate.WithOperatorVersion("central " + string(in.Version)),
+		migrate.WithGoSteps(tx, steps),
+	}
+	if in.Progress != nil && in.Progress.Writer != nil {
+		opts = append(opts, migrate.WithProgress(in.Progress.Writer))
+	}
+	return migrate.New(in.Pool.DB, migrations.FS, opts...)
+}
+
+// MigrateModule applies the pending migrations at boot (SQL files and Go
+// data migrations, in version order, under the migration lock and
+// MIGRATE_TIMEOUT) unless SKIP_MIGRATIONS, and provides boot.Migrated,
+// which the seed stage needs.
+var MigrateModule = fx.Module("migrate.boot",
+	fx.Provide(registerMigrations),
+	fx.Invoke(func(boot.Migrated) {}),
+)
+
+// registerMigrations appends the migration hook and returns the token that
+// orders later stages after it.
+func registerMigrations(lc fx.Lifecycle, cfg config.Config, m *migrate.Migrator, logger *zap.Logger) boot.Migrated {
 	if cfg.Migrate.Skip {
 		logger.Named("migrate").Info("migrations skipped at boot (SKIP_MIGRATIONS)")
-		return
+		return boot.Migrated{}
 	}
 	lc.Append(fx.Hook{OnStart: func(ctx context.Context) error {
 		_, err := m.UpDetached(ctx, cfg.Migrate.Timeout)
 		return err
 	}})
+	return boot.Migrated{}
+}
+
+// migratorSlot hands the migrator to readiness once it is built: the
+// migrator's Go steps need *db.DB, whose readiness needs the migrator, so
+// readiness takes it late instead of as a constructor parameter (a cycle).
+type migratorSlot struct {
+	m atomic.Pointer[migrate.Migrator]
 }
 
 // pendingMigrations lets readiness say whether the schema is current: the
-// number of pending files, or what Up would refuse (a tampered directory, a
-// database newer than the binary).
-func pendingMigrations(m *migrate.Migrator) db.PendingChecker {
+// number of pending files and Go steps, or what Up would refuse (a tampered
+// directory, a database newer than the binary, a recorded Go step missing
+// from it).
+func pendingMigrations(slot *migratorSlot) db.PendingChecker {
 	return db.PendingFunc(func(ctx context.Context) (int, error) {
+		m := slot.m.Load()
+		if m == nil {
+			return 0, errors.New("the migrator is not built (no migration stage in this application)")
+		}
 		rep, err := m.Status(ctx)
 		if err != nil {
 			return 0, err
 		}
-		if rep.Problem != nil {
-			return len(rep.Pending), rep.Problem
+		n := len(rep.Pending)
+		for _, s := range rep.GoSteps {
+			if s.State == "pending" || s.State == "in progress" {
+				n++
+			}
 		}
-		return len(rep.Pending), nil
+		if rep.Problem != nil {
+			return n, rep.Problem
+		}
+		return n, nil
 	})
 }

@@ -1,10 +1,12 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 	"time"
 
 	"github.com/central/central/internal/entityid"
+	"github.com/central/central/internal/jsonb"
 	"github.com/central/central/internal/service"
 )
 
@@ -22,6 +24,7 @@ type userJSON struct {
 	Email       string            `json:"email"`
 	DisplayName string            `json:"display_name,omitempty"`
 	Status      string            `json:"status"`
+	Profile     jsonb.UserProfile `json:"profile"`
 	Tags        []tagJSON         `json:"tags"`
 	CreatedAt   time.Time         `json:"created_at"`
 	UpdatedAt   time.Time         `json:"updated_at"`
@@ -34,7 +37,7 @@ func tagView(t service.Tag) tagJSON {
 func userView(u service.UserPublic) userJSON {
 	out := userJSON{
 		ID: u.ID, TenantID: u.TenantID, Email: u.Email, DisplayName: u.DisplayName,
-		Status: string(u.Status), Tags: make([]tagJSON, len(u.Tags)), CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt,
+		Status: string(u.Status), Profile: u.Profile, Tags: make([]tagJSON, len(u.Tags)), CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt,
 	}
 	for i, t := range u.Tags {
 		out.Tags[i] = tagView(t)
@@ -48,6 +51,7 @@ func (a *API) userRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v1/tenants/{tenant_id}/users/{user_id}", a.getUser)
 	mux.HandleFunc("PUT /v1/tenants/{tenant_id}/users/{user_id}/tags/{key}", a.setTag)
 	mux.HandleFunc("DELETE /v1/tenants/{tenant_id}/users/{user_id}/tags/{key}", a.deleteTag)
+	mux.HandleFunc("PUT /v1/tenants/{tenant_id}/users/{user_id}/profile", a.setProfile)
 }
 
 func (a *API) createUser(w http.ResponseWriter, r *http.Request) {
@@ -59,12 +63,13 @@ func (a *API) createUser(w http.ResponseWriter, r *http.Request) {
 		Email       string            `json:"email"`
 		DisplayName string            `json:"display_name"`
 		Tags        map[string]string `json:"tags"`
+		Profile     jsonb.UserProfile `json:"profile"`
 	}
 	if !decodeJSON(w, r, &in) {
 		return
 	}
 	u, err := a.svc.Users.TxCreateUser(r.Context(), tenantID, service.CreateUserInput{
-		Email: in.Email, DisplayName: in.DisplayName, Tags: in.Tags,
+		Email: in.Email, DisplayName: in.DisplayName, Tags: in.Tags, Profile: in.Profile,
 	})
 	if err != nil {
 		a.fail(w, r, err)
@@ -101,7 +106,17 @@ func (a *API) listUsers(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	p, err := a.svc.Users.List(r.Context(), tenantID, after, limit)
+	filter, filtered, ok := profileFilterParams(w, r)
+	if !ok {
+		return
+	}
+	list := a.svc.Users.List
+	if filtered {
+		list = func(ctx context.Context, t entityid.TenantID, after entityid.UserID, limit int) (service.Page[service.UserPublic, entityid.UserID], error) {
+			return a.svc.Users.ListByProfile(ctx, t, filter, after, limit)
+		}
+	}
+	p, err := list(r.Context(), tenantID, after, limit)
 	if err != nil {
 		a.fail(w, r, err)
 		return

@@ -6,6 +6,9 @@
 // never exposed in public views, and at rest they are envelope-encrypted (see
 // internal/sensitive).
 //
+// [UserProfile] is the opposite: non-sensitive and queryable, under a GIN
+// index, with Validate bounding what a client may store or filter on.
+//
 // # Usage
 //
 //	info := jsonb.IdPUserInfo{Subject: "00u1", Issuer: "https://idp.example.com"}

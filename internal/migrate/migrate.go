@@ -31,6 +31,11 @@ type Migrator struct {
 	out         io.Writer
 	log         *zap.Logger
 	baseline    string
+
+	// Go data migrations (WithGoSteps); none when stepTx is nil.
+	stepTx          StepTx
+	steps           []GoStep
+	stepReportEvery time.Duration
 }
 
 // Option configures a Migrator.
@@ -119,6 +124,8 @@ func New(db *sql.DB, fsys fs.FS, opts ...Option) (*Migrator, error) {
 		schema:      DefaultRevisionsSchema,
 		operator:    DefaultOperatorVersion,
 		log:         zap.NewNop(),
+
+		stepReportEvery: time.Second,
 	}
 	for _, opt := range opts {
 		if err := opt(m); err != nil {
@@ -139,10 +146,11 @@ func Up(ctx context.Context, db *sql.DB, fsys fs.FS, opts ...Option) (*Result, e
 
 // Result describes what one Up call did.
 type Result struct {
-	Applied  []AppliedFile // files applied by this call, in order
-	Version  string        // database version afterwards ("" for an empty directory)
-	Locked   bool          // whether the call took the migration lock (only when something was pending)
-	LockWait time.Duration // time spent waiting for the lock
+	Applied  []AppliedFile   // files applied by this call, in order
+	GoSteps  []AppliedGoStep // Go steps run to completion by this call, in order
+	Version  string          // database version afterwards ("" for an empty directory)
+	Locked   bool            // whether the call took the migration lock (only when something was pending)
+	LockWait time.Duration   // time spent waiting for the lock
 }
 
 // AppliedFile is one file applied by Up.
@@ -189,7 +197,11 @@ func (m *Migrator) Up(ctx context.Context) (*Result, error) {
 	if err := a.err(); err != nil {
 		return nil, err
 	}
-	if len(a.pending) == 0 {
+	sp, err := m.pendingSteps(ctx, m.db, versionsOf(a.files))
+	if err != nil {
+		return nil, err
+	}
+	if len(a.pending) == 0 && (sp == nil || len(sp.pending) == 0) {
 		return &Result{Version: currentVersion(revs)}, nil
 	}
 	return m.upLocked(ctx, dir)
@@ -224,9 +236,13 @@ func (m *Migrator) upLocked(ctx context.Context, dir migrate.Dir) (res *Result, 
 	if err := a.err(); err != nil {
 		return nil, err
 	}
+	sp, err := m.pendingSteps(ctx, conn, versionsOf(a.files))
+	if err != nil {
+		return nil, err
+	}
 	if len(a.pending) == 0 {
 		res.Version = currentVersion(revs)
-		return res, nil
+		return res, m.runDueSteps(ctx, conn, sp, res, res.Version)
 	}
 	if err := rrw.ensure(ctx); err != nil {
 		return nil, err
@@ -254,14 +270,20 @@ func (m *Migrator) upLocked(ctx context.Context, dir migrate.Dir) (res *Result, 
 			return nil, err
 		}
 		res.Version = currentVersion(revs)
-		return res, nil
+		return res, m.runDueSteps(ctx, conn, sp, res, res.Version)
 	case errors.As(err, &nce):
 		return nil, fmt.Errorf("%w: the database has no migration revisions but is not empty (%s): migrate an empty database, or adopt this one with WithBaseline(<version its schema matches>)", ErrNotClean, nce.Reason)
 	case err != nil:
 		return nil, fmt.Errorf("compute pending migrations: %w", err)
 	}
 	m.progress("migrating to %s: %d file(s) pending", pending[len(pending)-1].Version(), len(pending))
+	res.Version = currentVersion(revs)
 	for _, f := range pending {
+		// Go steps of versions already applied (a step that failed on an
+		// earlier run) run before any later SQL.
+		if err := m.runDueSteps(ctx, conn, sp, res, res.Version); err != nil {
+			return res, err
+		}
 		af, err := m.applyFile(ctx, conn, dir, f)
 		if err != nil {
 			m.progress("  %s: FAILED: %v", f.Name(), err)
@@ -274,7 +296,7 @@ func (m *Migrator) upLocked(ctx context.Context, dir migrate.Dir) (res *Result, 
 		m.log.Info("migration applied", zap.String("file", af.Name),
 			zap.Int("statements", af.Statements), zap.Duration("duration", af.Duration))
 	}
-	return res, nil
+	return res, m.runDueSteps(ctx, conn, sp, res, res.Version)
 }
 
 // applyFile runs one file through atlas's Executor inside its own

@@ -3,6 +3,7 @@ package migrate
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io/fs"
 	"time"
@@ -12,12 +13,13 @@ import (
 
 // Report is the state of a database against a migration directory.
 type Report struct {
-	Current string     // latest fully applied version ("" when none)
-	Applied []Revision // revisions whose file is in the directory, oldest first
-	Pending []File     // files not (fully) applied yet, in apply order
-	Unknown []Revision // applied versions the directory does not contain (database newer)
-	Changed []string   // applied files whose content changed since they were applied
-	Problem error      // what Up would refuse with (nil when Up may proceed)
+	Current string         // latest fully applied version ("" when none)
+	Applied []Revision     // revisions whose file is in the directory, oldest first
+	Pending []File         // files not (fully) applied yet, in apply order
+	Unknown []Revision     // applied versions the directory does not contain (database newer)
+	Changed []string       // applied files whose content changed since they were applied
+	GoSteps []GoStepStatus // Go data migrations of the binary and the ledger (with WithGoSteps), by version
+	Problem error          // what Up would refuse with (nil when Up may proceed)
 }
 
 // Revision is one row of the revisions table.
@@ -80,6 +82,11 @@ func (m *Migrator) Status(ctx context.Context) (*Report, error) {
 	for _, f := range a.pending {
 		r.Pending = append(r.Pending, File{Name: f.Name(), Version: f.Version(), Description: f.Desc()})
 	}
+	var stepProblem error
+	if r.GoSteps, stepProblem, err = m.stepStatus(ctx, versionsOf(a.files)); err != nil {
+		return nil, err
+	}
+	r.Problem = errors.Join(r.Problem, stepProblem)
 	return r, nil
 }
 
@@ -118,6 +125,7 @@ func (r *Report) String() string {
 	for _, c := range r.Changed {
 		s += fmt.Sprintf("  %s  CHANGED AFTER APPLY\n", c)
 	}
+	s += r.goStepsString()
 	if r.Problem != nil {
 		s += "problem: " + r.Problem.Error() + "\n"
 	}

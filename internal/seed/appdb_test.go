@@ -14,6 +14,7 @@ import (
 	"github.com/central/central/internal/db"
 	"github.com/central/central/internal/entityid"
 	"github.com/central/central/internal/seed"
+	"github.com/central/central/internal/seedengine"
 )
 
 // appDB opens the application's *db.DB on a fresh migrated database.
@@ -33,7 +34,7 @@ func appDB(t testing.TB) *db.DB {
 
 // copySeed creates a tenant through the seed's transaction and COPYs n
 // users into it through the same transaction.
-func copySeed(slug string, n int, opts ...seed.CopyOption) seed.Func[*db.DB] {
+func copySeed(slug string, n int, opts ...seedengine.CopyOption) seedengine.Func[*db.DB] {
 	return func(ctx context.Context, d *db.DB) error {
 		tid := entityid.NewTenantID()
 		if err := d.Writer(ctx).Tenant.Create().SetID(tid).SetSlug(slug).SetDisplayName(slug).Exec(ctx); err != nil {
@@ -47,7 +48,7 @@ func copySeed(slug string, n int, opts ...seed.CopyOption) seed.Func[*db.DB] {
 			i++
 			return []any{entityid.NewUserID(), tid, fmt.Sprintf("user%d@%s.example", i, slug), "Bulk User"}, nil
 		})
-		copied, err := seed.CopyFrom(ctx, pgx.Identifier{"users"}, []string{"id", "tenant_id", "email", "display_name"}, src, opts...)
+		copied, err := seedengine.CopyFrom(ctx, pgx.Identifier{"users"}, []string{"id", "tenant_id", "email", "display_name"}, src, opts...)
 		if err == nil && copied != int64(n) {
 			err = fmt.Errorf("copied %d rows, want %d", copied, n)
 		}
@@ -55,11 +56,11 @@ func copySeed(slug string, n int, opts ...seed.CopyOption) seed.Func[*db.DB] {
 	}
 }
 
-func copySet(name string, fn seed.Func[*db.DB]) seed.Set[*db.DB] {
-	return seed.Set[*db.DB]{
+func copySet(name string, fn seedengine.Func[*db.DB]) seedengine.Set[*db.DB] {
+	return seedengine.Set[*db.DB]{
 		Env:     config.Development,
 		Sources: fstest.MapFS{name + ".go": {Data: []byte("package x // " + name)}},
-		Funcs:   map[string]seed.Func[*db.DB]{name: fn},
+		Funcs:   map[string]seedengine.Func[*db.DB]{name: fn},
 	}
 }
 
@@ -72,11 +73,11 @@ func TestCopyFromThroughTheAppDB(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := seed.New(database, config.Development, copySet("0001_copy", copySeed("copied", 2000)), d)
+	r, err := seedengine.New(database, config.Development, copySet("0001_copy", copySeed("copied", 2000)), d)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.Run(ctx, seed.RunOptions{}); err != nil {
+	if _, err := r.Run(ctx, seedengine.RunOptions{}); err != nil {
 		t.Fatalf("run: %v", err)
 	}
 	users, err := d.Writer(ctx).User.Query().Count(ctx)
@@ -109,11 +110,11 @@ func TestCopyFromRevalidatingForeignKeys(t *testing.T) {
 	}
 	before := fkDef()
 
-	r, err := seed.New(database, config.Development, copySet("0001_copy", copySeed("copied", 3000, seed.RevalidateForeignKeys())), d)
+	r, err := seedengine.New(database, config.Development, copySet("0001_copy", copySeed("copied", 3000, seedengine.RevalidateForeignKeys())), d)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.Run(ctx, seed.RunOptions{}); err != nil {
+	if _, err := r.Run(ctx, seedengine.RunOptions{}); err != nil {
 		t.Fatalf("run: %v", err)
 	}
 	if n := d.Writer(ctx).User.Query().CountX(ctx); n != 3000 {
@@ -125,14 +126,14 @@ func TestCopyFromRevalidatingForeignKeys(t *testing.T) {
 
 	orphans := func(ctx context.Context, d *db.DB) error {
 		src := pgx.CopyFromRows([][]any{{entityid.NewUserID(), entityid.NewTenantID(), "orphan@x.example", "Orphan"}})
-		_, err := seed.CopyFrom(ctx, pgx.Identifier{"users"}, []string{"id", "tenant_id", "email", "display_name"}, src, seed.RevalidateForeignKeys())
+		_, err := seedengine.CopyFrom(ctx, pgx.Identifier{"users"}, []string{"id", "tenant_id", "email", "display_name"}, src, seedengine.RevalidateForeignKeys())
 		return err
 	}
-	r, err = seed.New(database, config.Development, copySet("0002_orphans", orphans), d)
+	r, err = seedengine.New(database, config.Development, copySet("0002_orphans", orphans), d)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.Run(ctx, seed.RunOptions{}); err == nil || !strings.Contains(err.Error(), "re-add foreign key") {
+	if _, err := r.Run(ctx, seedengine.RunOptions{}); err == nil || !strings.Contains(err.Error(), "re-add foreign key") {
 		t.Fatalf("an orphan row was accepted: %v", err)
 	}
 	if n := d.Writer(ctx).User.Query().CountX(ctx); n != 3000 {
@@ -159,11 +160,11 @@ func BenchmarkCopyFromUsersAppDB(b *testing.B) {
 	for b.Loop() {
 		i++
 		name := fmt.Sprintf("%04d_bulk", i)
-		r, err := seed.New(database, config.Development, copySet(name, copySeed(fmt.Sprintf("bulk-%d", i), rows, seed.RevalidateForeignKeys())), d, seed.WithOutOfOrder(true))
+		r, err := seedengine.New(database, config.Development, copySet(name, copySeed(fmt.Sprintf("bulk-%d", i), rows, seedengine.RevalidateForeignKeys())), d, seedengine.WithOutOfOrder(true))
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := r.Run(ctx, seed.RunOptions{}); err != nil {
+		if _, err := r.Run(ctx, seedengine.RunOptions{}); err != nil {
 			b.Fatal(err)
 		}
 	}

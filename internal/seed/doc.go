@@ -1,74 +1,23 @@
-// Package seed applies environment seed files to the database: once each, in
-// file-name order, each in one transaction with its row in the seeds ledger,
-// guarded by SHA-256 hashes, an environment stamp and an advisory lock.
+// Package seed binds the generic seed engine (internal/seedengine) to this
+// app: the dependencies its seeds receive (Deps: the services and a
+// logger), the adapter to the app's *db.DB (FromDB), the choice of set per
+// APP_ENV (SetFor), and the fx modules that build the runner and run the
+// pending seeds at boot.
 //
-// # Seed files
-//
-// A seed is one Go file in internal/seed/development or
-// internal/seed/production defining a Func: it receives a context carrying
-// the seed's transaction and the app's services (Deps), which join that
-// transaction. The seed's name is its file name without ".go". Each package
-// embeds its own sources (//go:embed *.go) and lists its functions in one
-// table (Seeds() AppSet); Set.Load hashes every seed file and refuses a file
-// without a function, a function without a file, and, in production, a file
-// without the PROD prefix (*SetError, ErrInvalidSet). doc.go, seeds.go and
-// tests are not seeds (IsSeedFile).
-//
-// # Ledger and environment
-//
-// Each applied seed is a row of the seeds table: name, environment, SHA-256
-// of its file, applied_at, duration_ms, app_version; unique per (name,
-// environment). The first applied seed stamps the database in app_meta
-// (key "seed_environment"). Development and test run the development set,
-// production the production set.
-//
-// # Guarantees
-//
-//   - An applied seed never runs again.
-//   - An applied seed whose file changed is refused with a *ChangedError
-//     (ErrChanged) naming the seed and both hashes; seeds are immutable once
-//     applied: revert the file and add a new seed. In development only,
-//     WithChanged(config.SeedChangedWarn) (SEED_CHANGED=warn) downgrades it
-//     to a warning.
-//   - A seed in the ledger but not in the binary is a *MissingError
-//     (ErrMissing) in production and a warning elsewhere.
-//   - A pending seed sorting before the latest applied one is refused with
-//     an *OutOfOrderError (ErrOutOfOrder) unless WithOutOfOrder(true)
-//     (SEED_ALLOW_OUT_OF_ORDER).
-//   - A database stamped for another environment is refused with an
-//     *EnvironmentMismatchError (ErrEnvironmentMismatch) by Run, DryRun and
-//     Status, like Rails' EnvironmentMismatchError.
-//   - Each seed is atomic: its work and its ledger row commit in one
-//     transaction (services' Tx methods nest as savepoints). A failing or
-//     panicking seed leaves nothing and stops the run (*SeedError); the
-//     seeds before it stay applied.
-//   - Concurrent boots: Run first checks without a lock; only when something
-//     is pending does it take a session advisory lock on a dedicated
-//     connection, check again and apply what is still pending. Each seed is
-//     applied exactly once.
-//
-// # Usage
-//
-//	r, err := seed.New(database, config.Development, development.Seeds(), deps,
-//		seed.WithProgress(os.Stdout), seed.WithAppVersion(version))
-//	rep, err := r.Run(ctx, seed.RunOptions{})   // app db seed
-//	rep, err = r.DryRun(ctx)                    // app db seed --dry-run: rep.Pending
-//	rows, err := r.Status(ctx)                  // app db seed status
-//
-// Database is a small interface (WithTx, Writer, Conn); FromDB adapts the
-// app's *db.DB. Long seeds report through Progress(ctx) and bulk-load with
-// CopyFrom (PostgreSQL COPY in the seed's transaction).
+// The seed files themselves live in internal/seed/development and
+// internal/seed/production; each is one Go file with one Func, listed in
+// its package's Seeds() table. A seed file imports this package for Deps,
+// Progress and CopyFrom only, so the file (whose SHA-256 guards it once
+// applied) does not change when the engine does.
 //
 // # Boot under fx
 //
 // Module provides *AppRunner and appends an OnStart hook running the pending
-// seeds with RunDetached (bounded by SEED_TIMEOUT, not by fx's start
-// context), unless SKIP_SEEDS. It needs config.Config, *db.DB,
-// *service.Services, *zap.Logger and the sets (development.Module,
-// production.Module). fx runs OnStart hooks in the order they were appended:
-// list the module that appends the migration hook before seed.Module, and
-// set fx.StartTimeout above MIGRATE_TIMEOUT + SEED_TIMEOUT.
+// seeds with RunDetached (bounded by SEED_TIMEOUT), unless SKIP_SEEDS. The
+// hook's constructor needs boot.Migrated, which only the migration stage
+// provides, so seeds run after migrations whatever the order of the modules;
+// it provides boot.Seeded, which the HTTP server waits for.
 //
-//	fx.New(config..., db.Module, migrations hook..., service.Module,
+//	fx.New(config..., db.Module, service.Module, app.MigrateModule,
 //		development.Module, production.Module, seed.Module, fx.StartTimeout(...))
 package seed

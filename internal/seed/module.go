@@ -1,22 +1,22 @@
 package seed
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
 	"io"
-	"sync"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"go.uber.org/fx"
 	"go.uber.org/zap"
 
 	"github.com/central/central/ent"
+	"github.com/central/central/internal/boot"
+	"github.com/central/central/internal/buildinfo"
 	"github.com/central/central/internal/config"
 	"github.com/central/central/internal/db"
+	"github.com/central/central/internal/seedengine"
 	"github.com/central/central/internal/service"
 )
 
@@ -27,14 +27,24 @@ type Deps struct {
 	Log      *zap.Logger
 }
 
+// Func is one of the app's seeds.
+type Func = seedengine.Func[Deps]
+
 // AppSet is a seed package of the app (development.Seeds, production.Seeds).
-type AppSet = Set[Deps]
+type AppSet = seedengine.Set[Deps]
 
 // AppRunner runs the app's seeds.
-type AppRunner = Runner[Deps]
+type AppRunner = seedengine.Runner[Deps]
 
-// AppVersion is recorded in each ledger row; provide it to fx (optional).
-type AppVersion string
+// Progress returns the progress reporter of the seed running in ctx (see
+// seedengine.Progress); here so that a seed file needs one import.
+func Progress(ctx context.Context) *seedengine.Reporter { return seedengine.Progress(ctx) }
+
+// CopyFrom bulk-loads rows with COPY in the running seed's transaction (see
+// seedengine.CopyFrom).
+func CopyFrom(ctx context.Context, table pgx.Identifier, columns []string, src pgx.CopyFromSource, opts ...seedengine.CopyOption) (int64, error) {
+	return seedengine.CopyFrom(ctx, table, columns, src, opts...)
+}
 
 // ProgressWriter, when provided to fx (optional), receives the runner's
 // progress lines instead of the logger: the CLI supplies
@@ -45,7 +55,7 @@ type ProgressWriter struct{ io.Writer }
 // without retries: a seed runs once per attempt) and the lock is held on a
 // session of its read-write pool. CopyFrom runs on the connection of the
 // seed's transaction (db.DB.WithTxConn).
-func FromDB(d *db.DB) (Database, error) {
+func FromDB(d *db.DB) (seedengine.Database, error) {
 	if d == nil {
 		return nil, errors.New("seed: FromDB: *db.DB is nil")
 	}
@@ -75,7 +85,7 @@ func (a dbAdapter) WithTxConn(ctx context.Context, fn func(*pgx.Conn) error) err
 	return a.d.WithTxConn(ctx, fn)
 }
 
-var _ TxConnLender = dbAdapter{}
+var _ seedengine.TxConnLender = dbAdapter{}
 
 // SetFor picks the set APP_ENV runs: production's in production, else
 // development's.
@@ -97,7 +107,7 @@ func SetFor(env config.Env, sets []AppSet) (AppSet, error) {
 // start and finish, warnings, Progress(ctx) reports) go to the logger named
 // "seed" through a LogWriter unless opts say otherwise (the CLI passes
 // WithProgress(os.Stdout)).
-func NewAppRunner(cfg config.Config, d *db.DB, svc *service.Services, logger *zap.Logger, sets []AppSet, version AppVersion, opts ...Option) (*AppRunner, error) {
+func NewAppRunner(cfg config.Config, d *db.DB, svc *service.Services, logger *zap.Logger, sets []AppSet, version buildinfo.Version, opts ...seedengine.Option) (*AppRunner, error) {
 	if svc == nil {
 		return nil, errors.New("seed: NewAppRunner: services are nil")
 	}
@@ -117,41 +127,26 @@ func NewAppRunner(cfg config.Config, d *db.DB, svc *service.Services, logger *za
 	if changed == "" {
 		changed = config.SeedChangedError
 	}
-	base := []Option{WithProgress(&LogWriter{Log: log}), WithAppVersion(string(version)),
-		WithOutOfOrder(cfg.Seed.AllowOutOfOrder), WithChanged(changed)}
-	return New(database, cfg.Env, set, Deps{Services: svc, Log: log}, append(base, opts...)...)
-}
-
-// RunDetached runs the pending seeds bounded by timeout alone: the parent's
-// cancellation and deadline (fx's start timeout) do not cut a long seed off.
-// timeout <= 0 means config.DefaultSeedTimeout.
-func (r *Runner[D]) RunDetached(ctx context.Context, timeout time.Duration) (Report, error) {
-	if timeout <= 0 {
-		timeout = config.DefaultSeedTimeout
-	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
-	defer cancel()
-	rep, err := r.Run(ctx, RunOptions{})
-	if err != nil && ctx.Err() != nil {
-		err = fmt.Errorf("seed: run stopped by SEED_TIMEOUT (%s): %w", timeout, err)
-	}
-	return rep, err
+	base := []seedengine.Option{seedengine.WithProgress(&seedengine.LogWriter{Log: log}), seedengine.WithAppVersion(string(version)),
+		seedengine.WithOutOfOrder(cfg.Seed.AllowOutOfOrder), seedengine.WithChanged(changed)}
+	return seedengine.New(database, cfg.Env, set, Deps{Services: svc, Log: log}, append(base, opts...)...)
 }
 
 // Module provides *AppRunner and runs the pending seeds in an OnStart hook,
-// unless SKIP_SEEDS. It needs config.Config, *db.DB, *service.Services,
-// *zap.Logger and the seed sets (development.Module, production.Module);
-// AppVersion is optional.
+// unless SKIP_SEEDS, and provides boot.Seeded. It needs config.Config,
+// *db.DB, *service.Services, *zap.Logger, the seed sets (development.Module,
+// production.Module) and boot.Migrated; buildinfo.Version is optional.
 //
-// Ordering: fx runs OnStart hooks in the order they were appended, and this
-// module appends its hook from an fx.Invoke. Give fx.New the module that
-// appends the migration hook before seed.Module, so seeds run on a migrated
-// schema. The hook runs with its own SEED_TIMEOUT; fx still abandons Start
-// after fx.StartTimeout (15s by default), so set fx.StartTimeout above
+// Ordering is a data dependency: the hook is appended by a constructor
+// that takes boot.Migrated, which only the constructor appending the
+// migration hook provides, so seeds run after migrations wherever this
+// module is listed (and fx.New fails when no migration stage is there).
+// The hook runs with its own SEED_TIMEOUT; fx still abandons Start after
+// fx.StartTimeout (15s by default), so set fx.StartTimeout above
 // MIGRATE_TIMEOUT + SEED_TIMEOUT.
 var Module = fx.Module("seed",
-	fx.Provide(provideRunner),
-	fx.Invoke(registerHook),
+	fx.Provide(provideRunner, registerHook),
+	fx.Invoke(func(boot.Seeded) {}),
 )
 
 // RunnerModule provides *AppRunner without the boot hook, for the CLI
@@ -166,56 +161,29 @@ type runnerIn struct {
 	DB       *db.DB
 	Services *service.Services
 	Logger   *zap.Logger
-	Sets     []AppSet        `group:"seed_sets"`
-	Version  AppVersion      `optional:"true"`
-	Progress *ProgressWriter `optional:"true"`
+	Sets     []AppSet          `group:"seed_sets"`
+	Version  buildinfo.Version `optional:"true"`
+	Progress *ProgressWriter   `optional:"true"`
 }
 
 func provideRunner(in runnerIn) (*AppRunner, error) {
-	var opts []Option
+	var opts []seedengine.Option
 	if in.Progress != nil && in.Progress.Writer != nil {
-		opts = append(opts, WithProgress(in.Progress.Writer))
+		opts = append(opts, seedengine.WithProgress(in.Progress.Writer))
 	}
 	return NewAppRunner(in.Config, in.DB, in.Services, in.Logger, in.Sets, in.Version, opts...)
 }
 
-func registerHook(lc fx.Lifecycle, cfg config.Config, r *AppRunner, logger *zap.Logger) {
+// registerHook appends the seed hook; boot.Migrated orders it after the
+// migration hook.
+func registerHook(lc fx.Lifecycle, cfg config.Config, r *AppRunner, logger *zap.Logger, _ boot.Migrated) boot.Seeded {
 	if cfg.Seed.Skip {
 		logger.Named("seed").Info("seeds skipped at boot (SKIP_SEEDS)")
-		return
+		return boot.Seeded{}
 	}
 	lc.Append(fx.Hook{OnStart: func(ctx context.Context) error {
 		_, err := r.RunDetached(ctx, cfg.Seed.Timeout)
 		return err
 	}})
+	return boot.Seeded{}
 }
-
-// LogWriter turns progress lines into log entries: "warning: ..." lines at
-// warn level, the others at info level.
-type LogWriter struct {
-	Log *zap.Logger
-
-	mu  sync.Mutex
-	buf []byte
-}
-
-// Write logs each complete line; a partial line waits for its newline.
-func (w *LogWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.buf = append(w.buf, p...)
-	for {
-		i := bytes.IndexByte(w.buf, '\n')
-		if i < 0 {
-			return len(p), nil
-		}
-		if line, ok := bytes.CutPrefix(w.buf[:i], []byte("warning: ")); ok {
-			w.Log.Warn(string(line))
-		} else {
-			w.Log.Info(string(w.buf[:i]))
-		}
-		w.buf = w.buf[i+1:]
-	}
-}
-
-var _ io.Writer = (*LogWriter)(nil)

@@ -16,6 +16,7 @@ import (
 	"github.com/central/central/internal/db"
 	"github.com/central/central/internal/dbtest"
 	"github.com/central/central/internal/seed"
+	"github.com/central/central/internal/seedengine"
 	"github.com/central/central/internal/sensitive"
 	"github.com/central/central/internal/service"
 )
@@ -25,7 +26,7 @@ import (
 type appEnv struct {
 	db  *db.DB
 	svc *service.Services
-	raw *txDB // for counting behind the services' back
+	raw *rawDB // for counting behind the services' back
 }
 
 func newAppEnv(t testing.TB, tdb *dbtest.DB) *appEnv {
@@ -52,13 +53,12 @@ func newAppEnv(t testing.TB, tdb *dbtest.DB) *appEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &appEnv{db: d, svc: svc, raw: newTxDB(t, tdb)}
+	return &appEnv{db: d, svc: svc, raw: newRawDB(t, tdb)}
 }
 
-func (e *appEnv) runner(t testing.TB, names []string, funcs map[string]seed.Func[seed.Deps], opts ...seed.Option) *seed.AppRunner {
+func (e *appEnv) runner(t testing.TB, names []string, funcs map[string]seed.Func, opts ...seedengine.Option) *seed.AppRunner {
 	t.Helper()
-	files := map[string]seed.Func[seed.Deps]{}
-	s := set(config.Development, "", names, nil) // for the sources
+	files := map[string]seed.Func{}
 	for _, n := range names {
 		files[n] = funcs[n]
 	}
@@ -66,7 +66,7 @@ func (e *appEnv) runner(t testing.TB, names []string, funcs map[string]seed.Func
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := seed.New(database, config.Development, seed.AppSet{Env: config.Development, Sources: s.Sources, Funcs: files},
+	r, err := seedengine.New(database, config.Development, seed.AppSet{Env: config.Development, Sources: sources(names), Funcs: files},
 		seed.Deps{Services: e.svc, Log: zaptest.NewLogger(t)}, opts...)
 	if err != nil {
 		t.Fatal(err)
@@ -74,7 +74,7 @@ func (e *appEnv) runner(t testing.TB, names []string, funcs map[string]seed.Func
 	return r
 }
 
-func createTenant(slug string) seed.Func[seed.Deps] {
+func createTenant(slug string) seed.Func {
 	return func(ctx context.Context, d seed.Deps) error {
 		t, err := d.Services.Tenants.TxCreateTenant(ctx, service.CreateTenantInput{Slug: slug, DisplayName: slug})
 		if err != nil {
@@ -92,7 +92,7 @@ func createTenant(slug string) seed.Func[seed.Deps] {
 func TestWithAppServices(t *testing.T) {
 	ctx := context.Background()
 	e := newAppEnv(t, newTestDB(t))
-	r := e.runner(t, []string{"0001_ok", "0002_fails"}, map[string]seed.Func[seed.Deps]{
+	r := e.runner(t, []string{"0001_ok", "0002_fails"}, map[string]seed.Func{
 		"0001_ok": createTenant("seeded"),
 		"0002_fails": func(ctx context.Context, d seed.Deps) error {
 			if err := createTenant("half-way")(ctx, d); err != nil {
@@ -101,8 +101,8 @@ func TestWithAppServices(t *testing.T) {
 			return errors.New("boom")
 		},
 	})
-	_, err := r.Run(ctx, seed.RunOptions{})
-	var se *seed.SeedError
+	_, err := r.Run(ctx, seedengine.RunOptions{})
+	var se *seedengine.SeedError
 	if !errors.As(err, &se) || se.Name != "0002_fails" {
 		t.Fatalf("Run error = %v, want 0002_fails to fail", err)
 	}
@@ -132,7 +132,7 @@ func TestConcurrentBootsWithAppServices(t *testing.T) {
 	names := []string{"0001_a", "0002_b", "0003_c"}
 	var mu sync.Mutex
 	calls := map[string]int{}
-	funcs := map[string]seed.Func[seed.Deps]{}
+	funcs := map[string]seed.Func{}
 	for i, n := range names {
 		funcs[n] = func(ctx context.Context, d seed.Deps) error {
 			mu.Lock()
@@ -155,7 +155,7 @@ func TestConcurrentBootsWithAppServices(t *testing.T) {
 	for i := range boots {
 		wg.Go(func() {
 			<-start
-			_, errs[i] = runners[i].Run(ctx, seed.RunOptions{})
+			_, errs[i] = runners[i].Run(ctx, seedengine.RunOptions{})
 		})
 	}
 	close(start)
@@ -179,7 +179,7 @@ func TestRunDetached(t *testing.T) {
 	e := newAppEnv(t, newTestDB(t))
 	t.Run("outlives its parent context", func(t *testing.T) {
 		parent, cancel := context.WithCancel(context.Background())
-		r := e.runner(t, []string{"0001_slow"}, map[string]seed.Func[seed.Deps]{
+		r := e.runner(t, []string{"0001_slow"}, map[string]seed.Func{
 			"0001_slow": func(ctx context.Context, d seed.Deps) error {
 				cancel() // fx's start context ends while the seed runs
 				time.Sleep(20 * time.Millisecond)
@@ -192,7 +192,7 @@ func TestRunDetached(t *testing.T) {
 		}
 	})
 	t.Run("bounded by its own timeout", func(t *testing.T) {
-		r := e.runner(t, []string{"0001_slow", "0002_forever"}, map[string]seed.Func[seed.Deps]{
+		r := e.runner(t, []string{"0001_slow", "0002_forever"}, map[string]seed.Func{
 			"0001_slow": createTenant("detached"),
 			"0002_forever": func(ctx context.Context, d seed.Deps) error {
 				<-ctx.Done()
@@ -226,9 +226,9 @@ func TestFromDBRejects(t *testing.T) {
 
 func TestRunRefusesAnOuterTransaction(t *testing.T) {
 	e := newAppEnv(t, newTestDB(t))
-	r := e.runner(t, []string{"0001_a"}, map[string]seed.Func[seed.Deps]{"0001_a": createTenant("outer")})
+	r := e.runner(t, []string{"0001_a"}, map[string]seed.Func{"0001_a": createTenant("outer")})
 	err := e.db.WithTx(context.Background(), func(ctx context.Context) error {
-		_, err := r.Run(ctx, seed.RunOptions{})
+		_, err := r.Run(ctx, seedengine.RunOptions{})
 		return err
 	})
 	if err == nil || !strings.Contains(err.Error(), "inside a transaction") {

@@ -44,7 +44,8 @@ type UserPublic struct {
 	Email       string
 	DisplayName string
 	Status      UserStatus
-	Tags        []Tag // ordered by key
+	Profile     jsonb.UserProfile // non-sensitive, queryable (see ListByProfile)
+	Tags        []Tag             // ordered by key
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
 }
@@ -74,6 +75,7 @@ func toUserPublic(u *ent.User) UserPublic {
 		Email:       u.Email,
 		DisplayName: u.DisplayName,
 		Status:      UserStatus(u.Status),
+		Profile:     u.Profile,
 		Tags:        tags,
 		CreatedAt:   u.CreatedAt,
 		UpdatedAt:   u.UpdatedAt,
@@ -107,6 +109,8 @@ type CreateUserInput struct {
 	IdPUserInfo *jsonb.IdPUserInfo
 	// Tags are the initial tags, key → value.
 	Tags map[string]string
+	// Profile is the non-sensitive profile (see jsonb.UserProfile.Validate).
+	Profile jsonb.UserProfile
 }
 
 // UpdateUserInput changes the fields that are set (nil: unchanged).
@@ -173,6 +177,9 @@ func (s *UserService) TxCreateUser(ctx context.Context, tenantID entityid.Tenant
 	if err := validateUserCreate(in); err != nil {
 		return UserPrivate{}, fmt.Errorf("create user: %w", err)
 	}
+	if _, err := profileDoc(in.Profile); err != nil {
+		return UserPrivate{}, fmt.Errorf("create user: %w", err)
+	}
 	id := in.ID
 	if id.IsZero() {
 		id = entityid.NewUserID() // known before sealing: the envelope is bound to the row
@@ -187,6 +194,7 @@ func (s *UserService) TxCreateUser(ctx context.Context, tenantID entityid.Tenant
 		c := w.ForTenant(tenantID).User.Create().
 			SetEmail(normalizeEmail(in.Email)).
 			SetDisplayName(in.DisplayName).
+			SetProfile(in.Profile).
 			SetID(id)
 		if in.Status != "" {
 			c.SetStatus(user.Status(in.Status))
@@ -240,7 +248,7 @@ func (s *UserService) TxCreateUser(ctx context.Context, tenantID entityid.Tenant
 // sealed idp_user_info, which they neither transfer nor parse.
 var userPublicColumns = []string{
 	user.FieldID, user.FieldCreatedAt, user.FieldUpdatedAt, user.FieldTenantID,
-	user.FieldEmail, user.FieldDisplayName, user.FieldStatus,
+	user.FieldEmail, user.FieldDisplayName, user.FieldStatus, user.FieldProfile,
 }
 
 // get loads a user of tenantID with its tags through the reader of ctx;

@@ -14,6 +14,8 @@ import (
 	"go.uber.org/zap/zaptest"
 	"gocloud.dev/secrets/localsecrets"
 
+	"github.com/central/central/internal/boot"
+	"github.com/central/central/internal/buildinfo"
 	"github.com/central/central/internal/config"
 	"github.com/central/central/internal/db"
 	"github.com/central/central/internal/dbtest"
@@ -61,7 +63,7 @@ func appWith(t *testing.T, tdb *dbtest.DB, skip bool, extra fx.Option, populate 
 	}
 	t.Cleanup(func() { _ = kr.Close() })
 	return fxtest.New(t,
-		fx.Supply(cfg, kr, seed.AppVersion("test-1")),
+		fx.Supply(cfg, kr, buildinfo.Version("test-1"), boot.Migrated{}), // dbtest migrated the database
 		fx.Provide(func() *zap.Logger { return zaptest.NewLogger(t) }, prometheus.NewRegistry),
 		db.Module, service.Module, development.Module, production.Module, seed.Module,
 		extra,

@@ -19,7 +19,7 @@ func Seeds() seed.AppSet {
 	return seed.AppSet{
 		Env:     config.Development,
 		Sources: sources,
-		Funcs: map[string]seed.Func[seed.Deps]{
+		Funcs: map[string]seed.Func{
 			"0001_technova": technova,
 		},
 	}

@@ -14,12 +14,14 @@ import (
 	"go.uber.org/zap/zaptest"
 	"gocloud.dev/secrets/localsecrets"
 
+	"github.com/central/central/internal/boot"
 	"github.com/central/central/internal/config"
 	"github.com/central/central/internal/db"
 	"github.com/central/central/internal/dbtest"
 	"github.com/central/central/internal/entityid"
 	"github.com/central/central/internal/seed"
 	"github.com/central/central/internal/seed/production"
+	"github.com/central/central/internal/seedengine"
 	"github.com/central/central/internal/sensitive"
 	"github.com/central/central/internal/service"
 )
@@ -43,12 +45,12 @@ func TestEveryFileCarriesThePrefix(t *testing.T) {
 	}
 	onDisk := 0
 	for _, e := range entries {
-		if e.IsDir() || !seed.IsSeedFile(e.Name()) {
+		if e.IsDir() || !seedengine.IsSeedFile(e.Name()) {
 			continue
 		}
 		onDisk++
-		if !strings.HasPrefix(e.Name(), seed.ProductionPrefix) {
-			t.Errorf("%s: production seed files must start with %q", e.Name(), seed.ProductionPrefix)
+		if !strings.HasPrefix(e.Name(), seedengine.ProductionPrefix) {
+			t.Errorf("%s: production seed files must start with %q", e.Name(), seedengine.ProductionPrefix)
 		}
 	}
 	if onDisk != len(seeds) {
@@ -56,7 +58,7 @@ func TestEveryFileCarriesThePrefix(t *testing.T) {
 	}
 }
 
-func boot(t *testing.T, tdb *dbtest.DB, populate ...any) {
+func bootApp(t *testing.T, tdb *dbtest.DB, populate ...any) {
 	t.Helper()
 	cfg := config.Config{
 		Env: config.Production,
@@ -74,7 +76,7 @@ func boot(t *testing.T, tdb *dbtest.DB, populate ...any) {
 	}
 	t.Cleanup(func() { _ = kr.Close() })
 	a := fxtest.New(t,
-		fx.Supply(cfg, kr),
+		fx.Supply(cfg, kr, boot.Migrated{}), // dbtest migrated the database
 		fx.Provide(func() *zap.Logger { return zaptest.NewLogger(t) }, prometheus.NewRegistry),
 		db.Module, service.Module, production.Module, seed.Module,
 		fx.Populate(populate...),
@@ -92,7 +94,7 @@ func TestBaseData(t *testing.T) {
 
 	t.Run("fresh database", func(t *testing.T) {
 		var svc *service.Services
-		boot(t, dbtest.New(t), &svc)
+		bootApp(t, dbtest.New(t), &svc)
 		got, err := svc.Tenants.GetBySlug(ctx, production.OperatorTenantSlug)
 		if err != nil {
 			t.Fatal(err)
@@ -111,7 +113,7 @@ func TestBaseData(t *testing.T) {
 		}
 		var svc *service.Services
 		var r *seed.AppRunner
-		boot(t, tdb, &svc, &r)
+		bootApp(t, tdb, &svc, &r)
 		got, err := svc.Tenants.GetBySlug(ctx, production.OperatorTenantSlug)
 		if err != nil {
 			t.Fatal(err)

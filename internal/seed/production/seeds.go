@@ -19,7 +19,7 @@ func Seeds() seed.AppSet {
 	return seed.AppSet{
 		Env:     config.Production,
 		Sources: sources,
-		Funcs: map[string]seed.Func[seed.Deps]{
+		Funcs: map[string]seed.Func{
 			"PROD_0001_base_data": baseData,
 		},
 	}

@@ -1,4 +1,4 @@
-package seed_test
+package seedengine_test
 
 import (
 	"bytes"
@@ -13,11 +13,11 @@ import (
 
 	"github.com/central/central/internal/config"
 	"github.com/central/central/internal/dbtest"
-	"github.com/central/central/internal/seed"
+	"github.com/central/central/internal/seedengine"
 )
 
 // withFile replaces one file of a test set's sources.
-func withFile(s seed.Set[deps], name, content string) {
+func withFile(s seedengine.Set[deps], name, content string) {
 	s.Sources.(fstest.MapFS)[name] = &fstest.MapFile{Data: []byte(content)}
 }
 
@@ -38,7 +38,7 @@ func TestChangedSeed(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			db := newTxDB(t, newTestDB(t))
 			orig := newRunner(t, db, tt.env, set(config.Development, "", names, nil))
-			if _, err := orig.Run(ctx, seed.RunOptions{}); err != nil {
+			if _, err := orig.Run(ctx, seedengine.RunOptions{}); err != nil {
 				t.Fatal(err)
 			}
 			recorded := orig.Seeds()[1].SHA256
@@ -46,13 +46,13 @@ func TestChangedSeed(t *testing.T) {
 			// 0002_b's file is edited and a new seed 0003_c is added.
 			s := set(config.Development, "", append(names, "0003_c"), nil)
 			withFile(s, "0002_b.go", "package x // edited")
-			r := newRunner(t, db, tt.env, s, seed.WithChanged(tt.mode))
+			r := newRunner(t, db, tt.env, s, seedengine.WithChanged(tt.mode))
 			current := r.Seeds()[1].SHA256
 			if current == recorded {
 				t.Fatal("test setup: the edit did not change the hash")
 			}
 
-			rep, err := r.Run(ctx, seed.RunOptions{})
+			rep, err := r.Run(ctx, seedengine.RunOptions{})
 			if tt.wantWarn {
 				if err != nil {
 					t.Fatalf("Run with SEED_CHANGED=warn: %v", err)
@@ -65,8 +65,8 @@ func TestChangedSeed(t *testing.T) {
 				}
 				return
 			}
-			var ce *seed.ChangedError
-			if !errors.As(err, &ce) || !errors.Is(err, seed.ErrChanged) {
+			var ce *seedengine.ChangedError
+			if !errors.As(err, &ce) || !errors.Is(err, seedengine.ErrChanged) {
 				t.Fatalf("Run error = %v, want *ChangedError", err)
 			}
 			if ce.Name != "0002_b" || ce.Recorded != recorded || ce.Current != current {
@@ -102,15 +102,15 @@ func TestMissingSeed(t *testing.T) {
 				setEnv, a, b = config.Production, "PROD_0001_a", "PROD_0002_b"
 			}
 			db := newTxDB(t, newTestDB(t))
-			if _, err := newRunner(t, db, env, set(setEnv, "", []string{a, b}, nil)).Run(ctx, seed.RunOptions{}); err != nil {
+			if _, err := newRunner(t, db, env, set(setEnv, "", []string{a, b}, nil)).Run(ctx, seedengine.RunOptions{}); err != nil {
 				t.Fatal(err)
 			}
 			// The binary lost b.
 			r := newRunner(t, db, env, set(setEnv, "", []string{a}, nil))
-			rep, err := r.Run(ctx, seed.RunOptions{})
+			rep, err := r.Run(ctx, seedengine.RunOptions{})
 			if env == config.Production {
-				var me *seed.MissingError
-				if !errors.As(err, &me) || !errors.Is(err, seed.ErrMissing) || fmt.Sprint(me.Names) != "["+b+"]" {
+				var me *seedengine.MissingError
+				if !errors.As(err, &me) || !errors.Is(err, seedengine.ErrMissing) || fmt.Sprint(me.Names) != "["+b+"]" {
 					t.Fatalf("Run error = %v, want *MissingError naming %s", err, b)
 				}
 			} else {
@@ -135,14 +135,14 @@ func TestMissingSeed(t *testing.T) {
 func TestOutOfOrder(t *testing.T) {
 	ctx := context.Background()
 	db := newTxDB(t, newTestDB(t))
-	if _, err := newRunner(t, db, config.Development, set(config.Development, "", []string{"0002_b"}, nil)).Run(ctx, seed.RunOptions{}); err != nil {
+	if _, err := newRunner(t, db, config.Development, set(config.Development, "", []string{"0002_b"}, nil)).Run(ctx, seedengine.RunOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	s := set(config.Development, "", []string{"0001_a", "0002_b", "0003_c"}, nil)
 
-	_, err := newRunner(t, db, config.Development, s).Run(ctx, seed.RunOptions{})
-	var oe *seed.OutOfOrderError
-	if !errors.As(err, &oe) || !errors.Is(err, seed.ErrOutOfOrder) || fmt.Sprint(oe.Names) != "[0001_a]" || oe.LastApplied != "0002_b" {
+	_, err := newRunner(t, db, config.Development, s).Run(ctx, seedengine.RunOptions{})
+	var oe *seedengine.OutOfOrderError
+	if !errors.As(err, &oe) || !errors.Is(err, seedengine.ErrOutOfOrder) || fmt.Sprint(oe.Names) != "[0001_a]" || oe.LastApplied != "0002_b" {
 		t.Fatalf("Run error = %v, want *OutOfOrderError for 0001_a before 0002_b", err)
 	}
 	if !strings.Contains(err.Error(), "SEED_ALLOW_OUT_OF_ORDER") {
@@ -152,7 +152,7 @@ func TestOutOfOrder(t *testing.T) {
 		t.Errorf("ledger = %v after a refused run", got)
 	}
 
-	rep, err := newRunner(t, db, config.Development, s, seed.WithOutOfOrder(true)).Run(ctx, seed.RunOptions{})
+	rep, err := newRunner(t, db, config.Development, s, seedengine.WithOutOfOrder(true)).Run(ctx, seedengine.RunOptions{})
 	if err != nil {
 		t.Fatalf("Run with out-of-order allowed: %v", err)
 	}
@@ -167,7 +167,7 @@ func TestFailingSeedLeavesNothing(t *testing.T) {
 	halfWay := mkTenant("half-way")
 	tests := []struct {
 		name string
-		fn   seed.Func[deps]
+		fn   seedengine.Func[deps]
 		want string
 	}{
 		{"error after writes", func(ctx context.Context, d deps) error {
@@ -201,10 +201,10 @@ func TestFailingSeedLeavesNothing(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			db := newTxDB(t, newTestDB(t))
 			names := []string{"0001_a", "0002_fails", "0003_c"}
-			s := set(config.Development, "", names, map[string]seed.Func[deps]{"0002_fails": tt.fn})
+			s := set(config.Development, "", names, map[string]seedengine.Func[deps]{"0002_fails": tt.fn})
 			var out bytes.Buffer
-			rep, err := newRunner(t, db, config.Development, s, seed.WithProgress(&out)).Run(ctx, seed.RunOptions{})
-			var se *seed.SeedError
+			rep, err := newRunner(t, db, config.Development, s, seedengine.WithProgress(&out)).Run(ctx, seedengine.RunOptions{})
+			var se *seedengine.SeedError
 			if !errors.As(err, &se) || se.Name != "0002_fails" || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("Run error = %v, want *SeedError for 0002_fails containing %q", err, tt.want)
 			}
@@ -221,7 +221,7 @@ func TestFailingSeedLeavesNothing(t *testing.T) {
 				t.Errorf("progress lacks the failure line:\n%s", out.String())
 			}
 			// Fixed, the next run applies the rest.
-			rep, err = newRunner(t, db, config.Development, set(config.Development, "", names, nil)).Run(ctx, seed.RunOptions{})
+			rep, err = newRunner(t, db, config.Development, set(config.Development, "", names, nil)).Run(ctx, seedengine.RunOptions{})
 			if err != nil || len(rep.Applied) != 2 {
 				t.Fatalf("retry: %+v, %v", rep, err)
 			}
@@ -236,7 +236,7 @@ func TestConcurrentBootsApplyEachSeedOnce(t *testing.T) {
 	names := []string{"0001_a", "0002_b", "0003_c", "0004_d", "0005_e"}
 	var mu sync.Mutex
 	calls := map[string]int{}
-	funcs := map[string]seed.Func[deps]{}
+	funcs := map[string]seedengine.Func[deps]{}
 	for i, n := range names {
 		funcs[n] = func(ctx context.Context, d deps) error {
 			mu.Lock()
@@ -248,20 +248,20 @@ func TestConcurrentBootsApplyEachSeedOnce(t *testing.T) {
 			return d.db.Writer(ctx).Tenant.Create().SetSlug(fmt.Sprintf("seed-%d-run-%d", i, k)).SetDisplayName(n).Exec(ctx)
 		}
 	}
-	runners := make([]*seed.Runner[deps], boots)
+	runners := make([]*seedengine.Runner[deps], boots)
 	dbs := make([]*txDB, boots)
 	for i := range boots {
 		dbs[i] = newTxDB(t, tdb) // a separate pool per boot
 		runners[i] = newRunner(t, dbs[i], config.Development, set(config.Development, "", names, funcs))
 	}
 	start := make(chan struct{})
-	reps := make([]seed.Report, boots)
+	reps := make([]seedengine.Report, boots)
 	errs := make([]error, boots)
 	var wg sync.WaitGroup
 	for i := range boots {
 		wg.Go(func() {
 			<-start
-			reps[i], errs[i] = runners[i].Run(ctx, seed.RunOptions{})
+			reps[i], errs[i] = runners[i].Run(ctx, seedengine.RunOptions{})
 		})
 	}
 	close(start)
@@ -293,7 +293,7 @@ func TestEnvironmentMismatch(t *testing.T) {
 	ctx := context.Background()
 	devSet := set(config.Development, "", []string{"0001_a"}, nil)
 	prodSet := set(config.Production, "", []string{"PROD_0001_a"}, nil)
-	sets := map[config.Env]seed.Set[deps]{config.Development: devSet, config.Test: devSet, config.Production: prodSet}
+	sets := map[config.Env]seedengine.Set[deps]{config.Development: devSet, config.Test: devSet, config.Production: prodSet}
 	tests := []struct{ seededFor, runAs config.Env }{
 		{config.Production, config.Development},
 		{config.Development, config.Production},
@@ -303,7 +303,7 @@ func TestEnvironmentMismatch(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("seeded for %s, run as %s", tt.seededFor, tt.runAs), func(t *testing.T) {
 			db := newTxDB(t, newTestDB(t))
-			if _, err := newRunner(t, db, tt.seededFor, sets[tt.seededFor]).Run(ctx, seed.RunOptions{}); err != nil {
+			if _, err := newRunner(t, db, tt.seededFor, sets[tt.seededFor]).Run(ctx, seedengine.RunOptions{}); err != nil {
 				t.Fatal(err)
 			}
 			r := newRunner(t, db, tt.runAs, sets[tt.runAs])
@@ -311,13 +311,13 @@ func TestEnvironmentMismatch(t *testing.T) {
 				what string
 				run  func() error
 			}{
-				{"Run", func() error { _, err := r.Run(ctx, seed.RunOptions{}); return err }},
+				{"Run", func() error { _, err := r.Run(ctx, seedengine.RunOptions{}); return err }},
 				{"DryRun", func() error { _, err := r.DryRun(ctx); return err }},
 				{"Status", func() error { _, err := r.Status(ctx); return err }},
 			} {
 				err := c.run()
-				var me *seed.EnvironmentMismatchError
-				if !errors.As(err, &me) || !errors.Is(err, seed.ErrEnvironmentMismatch) || me.Stamped != tt.seededFor || me.Current != tt.runAs {
+				var me *seedengine.EnvironmentMismatchError
+				if !errors.As(err, &me) || !errors.Is(err, seedengine.ErrEnvironmentMismatch) || me.Stamped != tt.seededFor || me.Current != tt.runAs {
 					t.Fatalf("%s error = %v, want *EnvironmentMismatchError %s vs %s", c.what, err, tt.seededFor, tt.runAs)
 				}
 				if !strings.Contains(err.Error(), "seeded for "+string(tt.seededFor)) {
@@ -332,14 +332,14 @@ func TestEnvironmentMismatch(t *testing.T) {
 
 	t.Run("unstamped ledger of another environment", func(t *testing.T) {
 		db := newTxDB(t, newTestDB(t))
-		if _, err := newRunner(t, db, config.Production, prodSet).Run(ctx, seed.RunOptions{}); err != nil {
+		if _, err := newRunner(t, db, config.Production, prodSet).Run(ctx, seedengine.RunOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := db.pool.ExecContext(ctx, `DELETE FROM app_meta`); err != nil {
 			t.Fatal(err)
 		}
-		_, err := newRunner(t, db, config.Development, devSet).Run(ctx, seed.RunOptions{})
-		if !errors.Is(err, seed.ErrEnvironmentMismatch) {
+		_, err := newRunner(t, db, config.Development, devSet).Run(ctx, seedengine.RunOptions{})
+		if !errors.Is(err, seedengine.ErrEnvironmentMismatch) {
 			t.Fatalf("Run error = %v, want ErrEnvironmentMismatch from the ledger rows", err)
 		}
 	})
@@ -348,7 +348,7 @@ func TestEnvironmentMismatch(t *testing.T) {
 func TestDryRunWritesNothing(t *testing.T) {
 	ctx := context.Background()
 	db := newTxDB(t, newTestDB(t))
-	if _, err := newRunner(t, db, config.Development, set(config.Development, "", []string{"0001_a"}, nil)).Run(ctx, seed.RunOptions{}); err != nil {
+	if _, err := newRunner(t, db, config.Development, set(config.Development, "", []string{"0001_a"}, nil)).Run(ctx, seedengine.RunOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	r := newRunner(t, db, config.Development, set(config.Development, "", []string{"0001_a", "0002_b", "0003_c"}, nil))
@@ -372,7 +372,7 @@ func TestStatus(t *testing.T) {
 	db := newTxDB(t, newTestDB(t))
 	at := time.Date(2026, 11, 27, 3, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return at }
-	if _, err := newRunner(t, db, config.Development, set(config.Development, "", []string{"0001_a"}, nil), seed.WithClock(clock)).Run(ctx, seed.RunOptions{}); err != nil {
+	if _, err := newRunner(t, db, config.Development, set(config.Development, "", []string{"0001_a"}, nil), seedengine.WithClock(clock)).Run(ctx, seedengine.RunOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	r := newRunner(t, db, config.Development, set(config.Development, "", []string{"0001_a", "0002_b"}, nil))
@@ -397,19 +397,19 @@ func TestLockTimeout(t *testing.T) {
 	tdb := newTestDB(t)
 	db := newTxDB(t, tdb)
 	var waiterErr error
-	holder := newRunner(t, db, config.Development, set(config.Development, "", []string{"0001_a"}, map[string]seed.Func[deps]{
+	holder := newRunner(t, db, config.Development, set(config.Development, "", []string{"0001_a"}, map[string]seedengine.Func[deps]{
 		"0001_a": func(ctx context.Context, d deps) error {
 			// While this seed runs under the lock, a second boot gives up.
 			waiter := newRunner(t, newTxDB(t, tdb), config.Development, set(config.Development, "", []string{"0001_a"}, nil),
-				seed.WithLockTimeout(50*time.Millisecond))
-			_, waiterErr = waiter.Run(ctx, seed.RunOptions{})
+				seedengine.WithLockTimeout(50*time.Millisecond))
+			_, waiterErr = waiter.Run(ctx, seedengine.RunOptions{})
 			return nil
 		},
 	}))
-	if _, err := holder.Run(ctx, seed.RunOptions{}); err != nil {
+	if _, err := holder.Run(ctx, seedengine.RunOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if !errors.Is(waiterErr, seed.ErrLockTimeout) {
+	if !errors.Is(waiterErr, seedengine.ErrLockTimeout) {
 		t.Fatalf("waiter error = %v, want ErrLockTimeout", waiterErr)
 	}
 }
@@ -417,7 +417,7 @@ func TestLockTimeout(t *testing.T) {
 func TestUnmigratedDatabase(t *testing.T) {
 	tdb := dbtest.New(t, dbtest.Empty())
 	db := newTxDB(t, tdb)
-	_, err := newRunner(t, db, config.Development, set(config.Development, "", []string{"0001_a"}, nil)).Run(context.Background(), seed.RunOptions{})
+	_, err := newRunner(t, db, config.Development, set(config.Development, "", []string{"0001_a"}, nil)).Run(context.Background(), seedengine.RunOptions{})
 	if err == nil || !strings.Contains(err.Error(), "run the migrations before the seeds") {
 		t.Fatalf("Run on an unmigrated database: %v, want a hint to migrate first", err)
 	}

@@ -1,4 +1,4 @@
-package seed_test
+package seedengine_test
 
 import (
 	"context"
@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/central/central/internal/config"
-	"github.com/central/central/internal/seed"
+	"github.com/central/central/internal/seedengine"
 )
 
 // BenchmarkBootCheck is what every boot pays when nothing is pending: read
@@ -20,11 +20,11 @@ func BenchmarkBootCheck(b *testing.B) {
 		names[i] = fmt.Sprintf("%04d_seed", i+1)
 	}
 	r := newRunner(b, db, config.Development, set(config.Development, "", names, nil))
-	if rep, err := r.Run(ctx, seed.RunOptions{}); err != nil || len(rep.Applied) != 50 {
+	if rep, err := r.Run(ctx, seedengine.RunOptions{}); err != nil || len(rep.Applied) != 50 {
 		b.Fatalf("setup: %+v, %v", rep, err)
 	}
 	for b.Loop() {
-		rep, err := r.Run(ctx, seed.RunOptions{})
+		rep, err := r.Run(ctx, seedengine.RunOptions{})
 		if err != nil || rep.Locked {
 			b.Fatalf("boot check: %+v, %v", rep, err)
 		}
@@ -45,8 +45,8 @@ func BenchmarkCopyFromUsers(b *testing.B) {
 	for b.Loop() {
 		i++
 		name := fmt.Sprintf("%04d_bulk", i)
-		s := set(config.Development, "", []string{name}, map[string]seed.Func[deps]{name: bulkUsers(fmt.Sprintf("bulk-%d", i), rows, false)})
-		if _, err := newRunner(b, db, config.Development, s).Run(ctx, seed.RunOptions{}); err != nil {
+		s := set(config.Development, "", []string{name}, map[string]seedengine.Func[deps]{name: bulkUsers(fmt.Sprintf("bulk-%d", i), rows, false)})
+		if _, err := newRunner(b, db, config.Development, s).Run(ctx, seedengine.RunOptions{}); err != nil {
 			b.Fatal(err)
 		}
 	}

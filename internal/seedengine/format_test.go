@@ -1,4 +1,4 @@
-package seed_test
+package seedengine_test
 
 import (
 	"bytes"
@@ -12,12 +12,12 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/central/central/internal/config"
-	"github.com/central/central/internal/seed"
+	"github.com/central/central/internal/seedengine"
 )
 
 func ExampleWriteStatus() {
 	at := time.Date(2026, 11, 27, 3, 0, 0, 0, time.UTC)
-	_ = seed.WriteStatus(os.Stdout, []seed.StatusRow{
+	_ = seedengine.WriteStatus(os.Stdout, []seedengine.StatusRow{
 		{Name: "0001_technova", Environment: config.Development, AppliedAt: at, HashOK: true},
 		{Name: "0002_more", Environment: config.Development, AppliedAt: at},
 		{Name: "0003_gone", Environment: config.Development, AppliedAt: at, Missing: true},
@@ -32,10 +32,10 @@ func ExampleWriteStatus() {
 }
 
 func ExampleReport_String() {
-	fmt.Println(seed.Report{Env: config.Development,
-		Applied: []seed.Applied{{Name: "0001_technova", Duration: 12 * time.Millisecond}},
+	fmt.Println(seedengine.Report{Env: config.Development,
+		Applied: []seedengine.Applied{{Name: "0001_technova", Duration: 12 * time.Millisecond}},
 		Pending: []string{"0002_fails", "0003_more"}})
-	fmt.Println(seed.Report{Env: config.Production})
+	fmt.Println(seedengine.Report{Env: config.Production})
 	// Output:
 	// development: applied 0001_technova (12ms); pending: 0002_fails, 0003_more
 	// production: applied nothing; nothing pending
@@ -43,7 +43,7 @@ func ExampleReport_String() {
 
 func TestLogWriter(t *testing.T) {
 	core, logs := observer.New(zapcore.DebugLevel)
-	w := &seed.LogWriter{Log: zap.New(core)}
+	w := &seedengine.LogWriter{Log: zap.New(core)}
 	for _, chunk := range []string{"seed 0001_a: st", "art\nwarning: something off\nseed 0001_a: done", " in 3ms\npartial"} {
 		if _, err := w.Write([]byte(chunk)); err != nil {
 			t.Fatal(err)

@@ -1,4 +1,4 @@
-package seed_test
+package seedengine_test
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 	"testing/fstest"
 
 	"github.com/central/central/internal/config"
-	"github.com/central/central/internal/seed"
+	"github.com/central/central/internal/seedengine"
 )
 
 func noop(context.Context, deps) error { return nil }
@@ -87,7 +87,7 @@ func TestLoad(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := seed.Set[deps]{Env: tt.env, Funcs: map[string]seed.Func[deps]{}}
+			s := seedengine.Set[deps]{Env: tt.env, Funcs: map[string]seedengine.Func[deps]{}}
 			if tt.files != nil {
 				s.Sources = tt.files
 			}
@@ -96,7 +96,7 @@ func TestLoad(t *testing.T) {
 			}
 			got, err := s.Load()
 			if tt.wantErr != nil {
-				if !errors.Is(err, seed.ErrInvalidSet) {
+				if !errors.Is(err, seedengine.ErrInvalidSet) {
 					t.Fatalf("Load error = %v, want ErrInvalidSet", err)
 				}
 				for _, w := range tt.wantErr {
@@ -124,8 +124,8 @@ func TestLoad(t *testing.T) {
 }
 
 func TestLoadHashIsTheFileSHA256(t *testing.T) {
-	s := seed.Set[deps]{Env: config.Development, Sources: fstest.MapFS{"0001_a.go": {Data: []byte("hello")}},
-		Funcs: map[string]seed.Func[deps]{"0001_a": noop}}
+	s := seedengine.Set[deps]{Env: config.Development, Sources: fstest.MapFS{"0001_a.go": {Data: []byte("hello")}},
+		Funcs: map[string]seedengine.Func[deps]{"0001_a": noop}}
 	got, err := s.Load()
 	if err != nil {
 		t.Fatal(err)
@@ -146,21 +146,21 @@ func TestIsSeedFile(t *testing.T) {
 		"0001_technova_test.go": false,
 		"notes.md":              false,
 	} {
-		if got := seed.IsSeedFile(name); got != want {
+		if got := seedengine.IsSeedFile(name); got != want {
 			t.Errorf("IsSeedFile(%q) = %v, want %v", name, got, want)
 		}
 	}
 }
 
 func ExampleSet_Load() {
-	s := seed.Set[struct{}]{
+	s := seedengine.Set[struct{}]{
 		Env: config.Production,
 		Sources: fstest.MapFS{
 			"doc.go":                 {Data: []byte("package production")},
 			"PROD_0001_base_data.go": {Data: []byte("package production // ...")},
 			"0002_forgot_prefix.go":  {Data: []byte("package production // ...")},
 		},
-		Funcs: map[string]seed.Func[struct{}]{
+		Funcs: map[string]seedengine.Func[struct{}]{
 			"PROD_0001_base_data": func(context.Context, struct{}) error { return nil },
 			"0002_forgot_prefix":  func(context.Context, struct{}) error { return nil },
 		},

@@ -1,4 +1,4 @@
-package seed_test
+package seedengine_test
 
 import (
 	"context"
@@ -17,7 +17,7 @@ import (
 	"github.com/central/central/ent"
 	"github.com/central/central/internal/config"
 	"github.com/central/central/internal/dbtest"
-	"github.com/central/central/internal/seed"
+	"github.com/central/central/internal/seedengine"
 )
 
 func TestMain(m *testing.M) { dbtest.Main(m) }
@@ -101,15 +101,15 @@ func (d *txDB) WithTxConn(ctx context.Context, fn func(*pgx.Conn) error) error {
 }
 
 var (
-	_ seed.Database     = (*txDB)(nil)
-	_ seed.TxConnLender = (*txDB)(nil)
+	_ seedengine.Database     = (*txDB)(nil)
+	_ seedengine.TxConnLender = (*txDB)(nil)
 )
 
 // deps is what test seeds get.
 type deps struct{ db *txDB }
 
 // mkTenant is a seed creating a tenant with slug.
-func mkTenant(slug string) seed.Func[deps] {
+func mkTenant(slug string) seedengine.Func[deps] {
 	return func(ctx context.Context, d deps) error {
 		return d.db.Writer(ctx).Tenant.Create().SetSlug(slug).SetDisplayName(slug).Exec(ctx)
 	}
@@ -118,9 +118,9 @@ func mkTenant(slug string) seed.Func[deps] {
 // set builds a test seed set: each name gets a file (its content the name
 // plus rev, so changing rev changes the hash) and the function in funcs, or
 // mkTenant(slug-of-name) when funcs lacks it.
-func set(env config.Env, rev string, names []string, funcs map[string]seed.Func[deps]) seed.Set[deps] {
+func set(env config.Env, rev string, names []string, funcs map[string]seedengine.Func[deps]) seedengine.Set[deps] {
 	files := fstest.MapFS{"doc.go": {Data: []byte("package x")}, "seeds.go": {Data: []byte("package x")}}
-	fns := map[string]seed.Func[deps]{}
+	fns := map[string]seedengine.Func[deps]{}
 	for _, n := range names {
 		files[n+".go"] = &fstest.MapFile{Data: []byte("package x // " + n + rev)}
 		if f, ok := funcs[n]; ok {
@@ -129,18 +129,18 @@ func set(env config.Env, rev string, names []string, funcs map[string]seed.Func[
 			fns[n] = mkTenant(slugOf(n))
 		}
 	}
-	return seed.Set[deps]{Env: env, Sources: files, Funcs: fns}
+	return seedengine.Set[deps]{Env: env, Sources: files, Funcs: fns}
 }
 
 func slugOf(name string) string {
 	return strings.Trim(strings.ReplaceAll(strings.ToLower(name), "_", "-"), "-")
 }
 
-func newRunner(t testing.TB, db *txDB, env config.Env, s seed.Set[deps], opts ...seed.Option) *seed.Runner[deps] {
+func newRunner(t testing.TB, db *txDB, env config.Env, s seedengine.Set[deps], opts ...seedengine.Option) *seedengine.Runner[deps] {
 	t.Helper()
-	r, err := seed.New(db, env, s, deps{db}, opts...)
+	r, err := seedengine.New(db, env, s, deps{db}, opts...)
 	if err != nil {
-		t.Fatalf("seed.New: %v", err)
+		t.Fatalf("seedengine.New: %v", err)
 	}
 	return r
 }

@@ -1,4 +1,4 @@
-package seed
+package seedengine
 
 import (
 	"context"

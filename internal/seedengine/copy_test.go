@@ -1,4 +1,4 @@
-package seed_test
+package seedengine_test
 
 import (
 	"bytes"
@@ -15,19 +15,19 @@ import (
 	"github.com/central/central/ent"
 	"github.com/central/central/internal/config"
 	"github.com/central/central/internal/entityid"
-	"github.com/central/central/internal/seed"
+	"github.com/central/central/internal/seedengine"
 )
 
 // bulkUsers is a seed creating a tenant and COPYing n users into it,
 // reporting progress as it goes; fail makes it fail after the copy.
-func bulkUsers(slug string, n int, fail bool) seed.Func[deps] {
+func bulkUsers(slug string, n int, fail bool) seedengine.Func[deps] {
 	return func(ctx context.Context, d deps) error {
 		tid := entityid.NewTenantID()
 		if err := d.db.Writer(ctx).Tenant.Create().SetID(tid).SetSlug(slug).SetDisplayName(slug).Exec(ctx); err != nil {
 			return err
 		}
 		tenant := tid.UUID()
-		p := seed.Progress(ctx)
+		p := seedengine.Progress(ctx)
 		i := 0
 		src := pgx.CopyFromFunc(func() ([]any, error) {
 			if i == n {
@@ -37,7 +37,7 @@ func bulkUsers(slug string, n int, fail bool) seed.Func[deps] {
 			p.Count("rows", int64(i), int64(n))
 			return []any{entityid.NewUserID().UUID(), tenant, fmt.Sprintf("user%d@%s.example", i, slug), "Bulk User"}, nil
 		})
-		copied, err := seed.CopyFrom(ctx, pgx.Identifier{"users"}, []string{"id", "tenant_id", "email", "display_name"}, src)
+		copied, err := seedengine.CopyFrom(ctx, pgx.Identifier{"users"}, []string{"id", "tenant_id", "email", "display_name"}, src)
 		if err != nil {
 			return err
 		}
@@ -58,9 +58,9 @@ func TestCopyFrom(t *testing.T) {
 	clock := time.Unix(0, 0)
 	now := func() time.Time { clock = clock.Add(time.Millisecond); return clock }
 
-	s := set(config.Development, "", []string{"0001_bulk"}, map[string]seed.Func[deps]{"0001_bulk": bulkUsers("bulk", 5000, false)})
-	r := newRunner(t, db, config.Development, s, seed.WithProgress(&out), seed.WithClock(now), seed.WithProgressInterval(time.Second))
-	if _, err := r.Run(ctx, seed.RunOptions{}); err != nil {
+	s := set(config.Development, "", []string{"0001_bulk"}, map[string]seedengine.Func[deps]{"0001_bulk": bulkUsers("bulk", 5000, false)})
+	r := newRunner(t, db, config.Development, s, seedengine.WithProgress(&out), seedengine.WithClock(now), seedengine.WithProgressInterval(time.Second))
+	if _, err := r.Run(ctx, seedengine.RunOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if n := count(t, db, `SELECT count(*) FROM users`); n != 5000 {
@@ -73,10 +73,10 @@ func TestCopyFrom(t *testing.T) {
 	}
 
 	t.Run("rolled back with its seed", func(t *testing.T) {
-		s := set(config.Development, "", []string{"0001_bulk", "0002_fails"}, map[string]seed.Func[deps]{
+		s := set(config.Development, "", []string{"0001_bulk", "0002_fails"}, map[string]seedengine.Func[deps]{
 			"0001_bulk": bulkUsers("bulk", 5000, false), "0002_fails": bulkUsers("fails", 1000, true)})
-		_, err := newRunner(t, db, config.Development, s).Run(ctx, seed.RunOptions{})
-		var se *seed.SeedError
+		_, err := newRunner(t, db, config.Development, s).Run(ctx, seedengine.RunOptions{})
+		var se *seedengine.SeedError
 		if !errors.As(err, &se) || se.Name != "0002_fails" || !strings.Contains(err.Error(), "failing after the copy") {
 			t.Fatalf("Run error = %v, want 0002_fails' failure", err)
 		}
@@ -86,20 +86,20 @@ func TestCopyFrom(t *testing.T) {
 	})
 
 	t.Run("outside a seed", func(t *testing.T) {
-		_, err := seed.CopyFrom(ctx, pgx.Identifier{"users"}, []string{"id"}, pgx.CopyFromRows(nil))
-		if !errors.Is(err, seed.ErrNotInSeed) {
+		_, err := seedengine.CopyFrom(ctx, pgx.Identifier{"users"}, []string{"id"}, pgx.CopyFromRows(nil))
+		if !errors.Is(err, seedengine.ErrNotInSeed) {
 			t.Errorf("CopyFrom outside a seed: %v, want ErrNotInSeed", err)
 		}
 	})
 
 	t.Run("database that cannot lend its connection", func(t *testing.T) {
-		s := set(config.Development, "", []string{"0003_bulk"}, map[string]seed.Func[deps]{"0003_bulk": bulkUsers("nolend", 10, false)})
-		r, err := seed.New(noLend{db}, config.Development, s, deps{db})
+		s := set(config.Development, "", []string{"0003_bulk"}, map[string]seedengine.Func[deps]{"0003_bulk": bulkUsers("nolend", 10, false)})
+		r, err := seedengine.New(noLend{db}, config.Development, s, deps{db})
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = r.Run(ctx, seed.RunOptions{})
-		if !errors.Is(err, seed.ErrCopyUnsupported) {
+		_, err = r.Run(ctx, seedengine.RunOptions{})
+		if !errors.Is(err, seedengine.ErrCopyUnsupported) {
 			t.Errorf("Run error = %v, want ErrCopyUnsupported", err)
 		}
 	})

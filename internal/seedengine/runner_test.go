@@ -1,4 +1,4 @@
-package seed_test
+package seedengine_test
 
 import (
 	"bytes"
@@ -9,7 +9,7 @@ import (
 
 	"github.com/central/central/ent"
 	"github.com/central/central/internal/config"
-	"github.com/central/central/internal/seed"
+	"github.com/central/central/internal/seedengine"
 )
 
 func TestNewRejects(t *testing.T) {
@@ -18,10 +18,10 @@ func TestNewRejects(t *testing.T) {
 	prod := set(config.Production, "", []string{"PROD_0001_a"}, nil)
 	tests := []struct {
 		name string
-		db   seed.Database
+		db   seedengine.Database
 		env  config.Env
-		set  seed.Set[deps]
-		opts []seed.Option
+		set  seedengine.Set[deps]
+		opts []seedengine.Option
 		want string
 	}{
 		{"nil database", nil, config.Development, dev, nil, "database is nil"},
@@ -29,17 +29,17 @@ func TestNewRejects(t *testing.T) {
 		{"development with production set", db, config.Development, prod, nil, "APP_ENV=development runs the development seed set"},
 		{"test with production set", db, config.Test, prod, nil, "APP_ENV=test runs the development seed set"},
 		{"unknown environment", db, "staging", dev, nil, `unknown environment "staging"`},
-		{"warn on change outside development", db, config.Test, dev, []seed.Option{seed.WithChanged(config.SeedChangedWarn)}, "allowed only in development"},
-		{"warn on change in production", db, config.Production, prod, []seed.Option{seed.WithChanged(config.SeedChangedWarn)}, "allowed only in development"},
-		{"bad changed mode", db, config.Development, dev, []seed.Option{seed.WithChanged("ignore")}, `unknown mode "ignore"`},
-		{"nil logger", db, config.Development, dev, []seed.Option{seed.WithLogger(nil)}, "logger is nil"},
-		{"nil progress", db, config.Development, dev, []seed.Option{seed.WithProgress(nil)}, "writer is nil"},
-		{"nil clock", db, config.Development, dev, []seed.Option{seed.WithClock(nil)}, "clock is nil"},
+		{"warn on change outside development", db, config.Test, dev, []seedengine.Option{seedengine.WithChanged(config.SeedChangedWarn)}, "allowed only in development"},
+		{"warn on change in production", db, config.Production, prod, []seedengine.Option{seedengine.WithChanged(config.SeedChangedWarn)}, "allowed only in development"},
+		{"bad changed mode", db, config.Development, dev, []seedengine.Option{seedengine.WithChanged("ignore")}, `unknown mode "ignore"`},
+		{"nil logger", db, config.Development, dev, []seedengine.Option{seedengine.WithLogger(nil)}, "logger is nil"},
+		{"nil progress", db, config.Development, dev, []seedengine.Option{seedengine.WithProgress(nil)}, "writer is nil"},
+		{"nil clock", db, config.Development, dev, []seedengine.Option{seedengine.WithClock(nil)}, "clock is nil"},
 		{"invalid set", db, config.Production, set(config.Production, "", []string{"0001_a"}, nil), nil, "must start with \"PROD\""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := seed.New(tt.db, tt.env, tt.set, deps{db}, tt.opts...)
+			_, err := seedengine.New(tt.db, tt.env, tt.set, deps{db}, tt.opts...)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("New error = %v, want one containing %q", err, tt.want)
 			}
@@ -51,25 +51,25 @@ func TestRunAppliesInOrderAndIsIdempotent(t *testing.T) {
 	ctx := context.Background()
 	db := newTxDB(t, newTestDB(t))
 	var order []string
-	rec := func(name string) seed.Func[deps] {
+	rec := func(name string) seedengine.Func[deps] {
 		return func(ctx context.Context, d deps) error {
 			order = append(order, name)
-			if seed.Name(ctx) != name {
-				return fmt.Errorf("seed.Name(ctx) = %q, want %q", seed.Name(ctx), name)
+			if seedengine.Name(ctx) != name {
+				return fmt.Errorf("seedengine.Name(ctx) = %q, want %q", seedengine.Name(ctx), name)
 			}
 			return mkTenant(slugOf(name))(ctx, d)
 		}
 	}
 	names := []string{"0003_c", "0001_a", "0002_b"}
-	funcs := map[string]seed.Func[deps]{}
+	funcs := map[string]seedengine.Func[deps]{}
 	for _, n := range names {
 		funcs[n] = rec(n)
 	}
 	var out bytes.Buffer
 	r := newRunner(t, db, config.Development, set(config.Development, "", names, funcs),
-		seed.WithProgress(&out), seed.WithAppVersion("v1.2.3"))
+		seedengine.WithProgress(&out), seedengine.WithAppVersion("v1.2.3"))
 
-	rep, err := r.Run(ctx, seed.RunOptions{})
+	rep, err := r.Run(ctx, seedengine.RunOptions{})
 	if err != nil {
 		t.Fatalf("first Run: %v", err)
 	}
@@ -102,7 +102,7 @@ func TestRunAppliesInOrderAndIsIdempotent(t *testing.T) {
 
 	// Second and third runs: nothing runs, no lock taken, nothing changes.
 	for i := range 2 {
-		rep, err = r.Run(ctx, seed.RunOptions{})
+		rep, err = r.Run(ctx, seedengine.RunOptions{})
 		if err != nil {
 			t.Fatalf("Run %d: %v", i+2, err)
 		}

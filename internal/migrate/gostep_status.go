@@ -1,0 +1,118 @@
+package migrate
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// GoStepStatus is one Go step of the binary or the ledger.
+type GoStepStatus struct {
+	Version, Name string
+	// State is "applied", "pending", "in progress" (a batched step with
+	// committed batches) or "missing" (recorded, not in this binary).
+	State      string
+	Batches    int64
+	Rows       int64
+	Cursor     string
+	FinishedAt time.Time // zero unless applied
+	Duration   time.Duration
+}
+
+// stepStatus lists the binary's steps and the ledger's rows by version; a
+// problem Up would refuse is returned beside them.
+func (m *Migrator) stepStatus(ctx context.Context, files []string) ([]GoStepStatus, error, error) {
+	if m.stepTx == nil {
+		return nil, nil, nil
+	}
+	rows, err := m.readSteps(ctx, m.db)
+	if err != nil {
+		return nil, nil, err
+	}
+	_, problem := m.planSteps(files, rows)
+	byVersion := map[string]*stepRow{}
+	for _, r := range rows {
+		byVersion[r.Version] = r
+	}
+	var out []GoStepStatus
+	inBinary := map[string]bool{}
+	for _, s := range m.steps {
+		inBinary[s.Version] = true
+		st := GoStepStatus{Version: s.Version, Name: s.Name, State: "pending"}
+		if r := byVersion[s.Version]; r != nil {
+			st.Batches, st.Rows, st.Cursor, st.Duration = r.Batches, r.Rows, r.Cursor, r.Duration
+			switch {
+			case r.Done:
+				st.State, st.FinishedAt = "applied", r.FinishedAt
+			case r.Batches > 0:
+				st.State = "in progress"
+			}
+		}
+		out = append(out, st)
+	}
+	for _, r := range rows {
+		if !inBinary[r.Version] {
+			out = append(out, GoStepStatus{Version: r.Version, Name: r.Name, State: "missing", Batches: r.Batches, Rows: r.Rows, FinishedAt: r.FinishedAt})
+		}
+	}
+	return out, problem, nil
+}
+
+// WouldRun lists, in the order Up runs them, the pending SQL files and Go
+// steps (`app db migrate --dry-run`).
+func (r *Report) WouldRun() []string {
+	var out []string
+	steps := r.pendingSteps()
+	for _, f := range r.Pending {
+		for len(steps) > 0 && steps[0].Version < f.Version {
+			out = append(out, steps[0].line())
+			steps = steps[1:]
+		}
+		out = append(out, f.Name)
+	}
+	for _, s := range steps {
+		out = append(out, s.line())
+	}
+	return out
+}
+
+func (r *Report) pendingSteps() []GoStepStatus {
+	var out []GoStepStatus
+	for _, s := range r.GoSteps {
+		if s.State == "pending" || s.State == "in progress" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (s GoStepStatus) line() string {
+	if s.State == "in progress" {
+		return fmt.Sprintf("go step %s_%s (resume after %d batch(es), cursor %q)", s.Version, s.Name, s.Batches, s.Cursor)
+	}
+	return fmt.Sprintf("go step %s_%s", s.Version, s.Name)
+}
+
+// goStepsString renders the Go steps for Report.String.
+func (r *Report) goStepsString() string {
+	if len(r.GoSteps) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("go data migrations:\n")
+	for _, s := range r.GoSteps {
+		switch s.State {
+		case "applied":
+			fmt.Fprintf(&b, "  %s_%s  applied  %s  %s  %d batch(es), %d row(s)\n", s.Version, s.Name,
+				s.FinishedAt.UTC().Format(time.RFC3339), s.Duration.Round(time.Millisecond), s.Batches, s.Rows)
+		case "in progress":
+			fmt.Fprintf(&b, "  %s_%s  IN PROGRESS: %d batch(es), %d row(s), resumes after cursor %q\n", s.Version, s.Name, s.Batches, s.Rows, s.Cursor)
+		case "missing":
+			fmt.Fprintf(&b, "  %s_%s  applied, NOT IN THIS BINARY\n", s.Version, s.Name)
+		default:
+			fmt.Fprintf(&b, "  %s_%s  pending\n", s.Version, s.Name)
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,237 @@
+package service_test
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/central/central/ent"
+	"github.com/central/central/internal/db"
+	"github.com/central/central/internal/entityid"
+	"github.com/central/central/internal/service"
+)
+
+// recordingStore is the real store, except that reads go through a driver
+// that records each statement, so a test can EXPLAIN exactly what the
+// service sent.
+type recordingStore struct {
+	*db.DB
+	reader *ent.ReadOnlyClient
+	rec    *recorder
+}
+
+func (s recordingStore) Reader(context.Context) *ent.ReadOnlyClient { return s.reader }
+
+type recorded struct {
+	query string
+	args  []any
+}
+
+type recorder struct {
+	dialect.Driver
+	mu   sync.Mutex
+	seen []recorded
+}
+
+func (r *recorder) Query(ctx context.Context, query string, args, v any) error {
+	r.mu.Lock()
+	a, _ := args.([]any)
+	r.seen = append(r.seen, recorded{query, a})
+	r.mu.Unlock()
+	return r.Driver.Query(ctx, query, args, v)
+}
+
+func newRecordingStore(t testing.TB, d *db.DB, raw *sql.DB) recordingStore {
+	rec := &recorder{Driver: entsql.OpenDB(dialect.Postgres, raw)}
+	return recordingStore{DB: d, reader: ent.NewReadOnlyClient(ent.Driver(rec)), rec: rec}
+}
+
+// profileLoad describes the synthetic users: one big tenant and many small
+// ones; a rare team ("compilers", 1 user in 499) and common ones.
+type profileLoad struct {
+	users, smallTenants int
+}
+
+var teams = []string{"compilers", "kernel", "web", "data", "infra"}
+
+// loadProfiles COPYs the users (with the index dropped and re-created from
+// its own definition, as a bulk load should) and ANALYZEs. It returns the
+// tenants, the big one first.
+func loadProfiles(t testing.TB, pool *pgxpool.Pool, l profileLoad) []entityid.TenantID {
+	t.Helper()
+	ctx := ctxT(t)
+	tenants := make([]entityid.TenantID, 1+l.smallTenants)
+	rows := make([][]any, len(tenants))
+	for i := range tenants {
+		tenants[i] = entityid.NewTenantID()
+		rows[i] = []any{tenants[i], fmt.Sprintf("t%06d", i), fmt.Sprintf("Tenant %d", i)}
+	}
+	if _, err := pool.CopyFrom(ctx, pgx.Identifier{"tenants"}, []string{"id", "slug", "display_name"}, pgx.CopyFromRows(rows)); err != nil {
+		t.Fatal(err)
+	}
+	var indexDef string
+	if err := pool.QueryRow(ctx, `SELECT pg_get_indexdef('user_profile'::regclass)`).Scan(&indexDef); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, `DROP INDEX user_profile`); err != nil {
+		t.Fatal(err)
+	}
+	locales := []string{"en-GB", "en-US", "fr-FR", "de-DE", "fi-FI", "ja-JP", "pt-BR"}
+	i := 0
+	src := pgx.CopyFromFunc(func() ([]any, error) {
+		if i == l.users {
+			return nil, nil
+		}
+		tn := tenants[0]
+		if i%5 != 0 { // a fifth of the users in the big tenant, the rest spread
+			tn = tenants[1+i%l.smallTenants]
+		}
+		team := teams[1+i%(len(teams)-1)]
+		if i%499 == 0 {
+			team = "compilers"
+		}
+		p, _ := json.Marshal(map[string]any{"locale": locales[i%len(locales)], "time_zone": "UTC",
+			"attributes": map[string]string{"team": team, "n": fmt.Sprint(i % 97)}})
+		i++
+		return []any{entityid.NewUserID(), tn, fmt.Sprintf("u%d@example.com", i), p}, nil
+	})
+	if _, err := pool.CopyFrom(ctx, pgx.Identifier{"users"}, []string{"id", "tenant_id", "email", "profile"}, src); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, indexDef); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, `ANALYZE tenants; ANALYZE users`); err != nil {
+		t.Fatal(err)
+	}
+	return tenants
+}
+
+// planNode is the part of EXPLAIN (FORMAT JSON) the assertions read.
+type planNode struct {
+	NodeType    string     `json:"Node Type"`
+	Relation    string     `json:"Relation Name,omitempty"`
+	IndexName   string     `json:"Index Name,omitempty"`
+	IndexCond   string     `json:"Index Cond,omitempty"`
+	RecheckCond string     `json:"Recheck Cond,omitempty"`
+	Filter      string     `json:"Filter,omitempty"`
+	Plans       []planNode `json:"Plans,omitempty"`
+}
+
+// usesGINWithTenant reports a scan of users that reads the user_profile
+// GIN index (below it) and applies the tenant predicate itself (filter or
+// recheck) or through a tenant index in the same bitmap, and no sequential
+// scan of users anywhere.
+func usesGINWithTenant(plan planNode) bool {
+	ok, seq := false, false
+	plan.walk(func(n planNode) {
+		if n.Relation != "users" {
+			return
+		}
+		if n.NodeType == "Seq Scan" {
+			seq = true
+		}
+		var gin, tenant bool
+		tenant = strings.Contains(n.Filter, "tenant_id") || strings.Contains(n.RecheckCond, "tenant_id")
+		n.walk(func(c planNode) {
+			gin = gin || (c.IndexName == "user_profile" && strings.Contains(c.IndexCond, "profile @>"))
+			tenant = tenant || (strings.HasPrefix(c.IndexName, "user_tenant_id") && strings.Contains(c.IndexCond, "tenant_id"))
+		})
+		ok = ok || (gin && tenant)
+	})
+	return ok && !seq
+}
+
+func (n planNode) walk(fn func(planNode)) {
+	fn(n)
+	for _, c := range n.Plans {
+		c.walk(fn)
+	}
+}
+
+// explain runs EXPLAIN (FORMAT JSON) on a recorded statement with its
+// recorded arguments (a custom plan for these values, as the unnamed
+// statement the driver sends gets).
+func explain(t testing.TB, raw *sql.DB, r recorded) planNode {
+	t.Helper()
+	var js []byte
+	if err := raw.QueryRowContext(ctxT(t), "EXPLAIN (FORMAT JSON) "+r.query, r.args...).Scan(&js); err != nil {
+		t.Fatalf("explain %s: %v", r.query, err)
+	}
+	var out []struct {
+		Plan planNode `json:"Plan"`
+	}
+	if err := json.Unmarshal(js, &out); err != nil || len(out) != 1 {
+		t.Fatalf("decode plan %s: %v", js, err)
+	}
+	return out[0].Plan
+}
+
+// TestProfileFilterUsesGINIndex loads 100k users over 1001 tenants and
+// asserts, on the plan of the very statement ListByProfile sends, that the
+// containment filter is answered by the GIN index on profile and the
+// tenant predicate is applied to the same scan, with no sequential scan.
+// Dropping the index (or building the filter in a way the index cannot
+// serve, e.g. profile->'attributes'->>'team' = $1) fails it.
+func TestProfileFilterUsesGINIndex(t *testing.T) {
+	if testing.Short() {
+		t.Skip("loads 100k users; run without -short")
+	}
+	e := newEnv(t)
+	ctx := ctxT(t)
+	const users = 100_000
+	tenants := loadProfiles(t, e.tdb.Pool(t), profileLoad{users: users, smallTenants: 1000})
+	st := newRecordingStore(t, e.db, e.tdb.OpenDB(t))
+	svc := newServices(t, st, e.keys)
+
+	tests := []struct {
+		name   string
+		filter service.ProfileFilter
+	}{
+		{"rare attribute", service.ProfileFilter{Attributes: map[string]string{"team": "compilers"}}},
+		{"rare attribute and locale", service.ProfileFilter{Locale: "en-GB", Attributes: map[string]string{"team": "compilers"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			doc, _ := json.Marshal(tt.filter)
+			var want int
+			if err := e.raw.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE tenant_id = $1 AND profile @> $2::jsonb`, tenants[0], string(doc)).Scan(&want); err != nil {
+				t.Fatal(err)
+			}
+			if want == 0 {
+				t.Fatal("the load put no matching user in the big tenant; the test would prove nothing")
+			}
+			st.rec.seen = nil
+			p, err := svc.Users.ListByProfile(ctx, tenants[0], tt.filter, entityid.UserID{}, service.MaxLimit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(p.Items) != min(want, service.MaxLimit) {
+				t.Fatalf("listed %d users, the table holds %d matches", len(p.Items), want)
+			}
+			if len(st.rec.seen) == 0 || !strings.Contains(st.rec.seen[0].query, `"profile" @> $`) {
+				t.Fatalf("the users query is not a bound containment: %+v", st.rec.seen)
+			}
+			for _, a := range st.rec.seen[0].args {
+				if s, ok := a.(string); ok && strings.Contains(st.rec.seen[0].query, s) {
+					t.Fatalf("argument %q also appears in the SQL text", s)
+				}
+			}
+			plan := explain(t, e.raw, st.rec.seen[0])
+			js, _ := json.MarshalIndent(plan, "", " ")
+			if !usesGINWithTenant(plan) {
+				t.Fatalf("plan does not combine the GIN index with the tenant predicate on one scan of users (or scans users sequentially):\n%s", js)
+			}
+			t.Logf("%d users, %d tenants, %d matches in the big tenant; plan:\n%s", users, len(tenants), want, js)
+		})
+	}
+}
