@@ -180,6 +180,7 @@ func newResources(getenv func(string) string) *resources {
 		if err != nil {
 			return nil, err
 		}
+		h.keepFailed = getenv(KeepFailedEnv) == "1"
 		r.onClose(h.Close)
 		return h, nil
 	})

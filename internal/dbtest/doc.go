@@ -35,6 +35,11 @@
 // its test ends; on a TEST_DATABASE_URL server, databases abandoned by
 // killed test binaries are dropped a day later by the next Connect.
 //
+// With DBTEST_KEEP_FAILED=1, a failed test's database is kept instead and
+// its URL logged, to inspect with psql (as pgtestdb does). An embedded
+// cluster ends with its test binary, so to inspect after the run, point
+// TEST_DATABASE_URL at a server of your own.
+//
 // DB.URL connects as the owner role central, DB.ReadOnlyURL as central_ro
 // (reads everything, writes nothing), DB.AdminURL as the superuser. OpenDB
 // and Pool open handles closed at cleanup.

@@ -62,7 +62,17 @@ type Harness struct {
 	templates map[string]func() error // by template name
 
 	migrations atomic.Int64 // template migrations run by this Harness
+
+	// keepFailed keeps a failed test's database instead of dropping it
+	// (DBTEST_KEEP_FAILED=1); embedded says the server ends with the binary.
+	keepFailed bool
+	embedded   bool
 }
+
+// KeepFailedEnv is the environment variable that, set to 1, keeps the
+// database of each failed test and logs its URL, so the failure can be
+// inspected with psql.
+const KeepFailedEnv = "DBTEST_KEEP_FAILED"
 
 // urlMaker builds connection URLs for a database.
 type urlMaker interface {
@@ -192,6 +202,7 @@ func StartEmbedded(ctx context.Context, logger *zap.Logger) (*Harness, error) {
 		return nil, err
 	}
 	h.strategy = "FILE_COPY"
+	h.embedded = true
 	h.close = func(ctx context.Context) error {
 		h.admin.Close()
 		err := srv.Stop(ctx)
@@ -383,6 +394,14 @@ func (h *Harness) create(t cleanupT, o options) (*DB, error) {
 		return nil, fmt.Errorf("create database %s from %s: %w", name, tmpl, err)
 	}
 	t.Cleanup(func() {
+		if h.keepFailed && t.Failed() {
+			note := "it stays until dropped (a later run drops it after a day untouched)"
+			if h.embedded {
+				note = "the embedded cluster stops when this test binary exits: to inspect it afterwards, run the tests with TEST_DATABASE_URL pointing at a server of your own"
+			}
+			t.Logf("dbtest: %s=1: kept the failed test's database %s: psql '%s' (%s)", KeepFailedEnv, name, h.urls.url(roleReadWrite, name), note)
+			return
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
 		defer cancel()
 		if _, err := h.admin.Exec(ctx, "DROP DATABASE IF EXISTS "+ident(name)+" WITH (FORCE)"); err != nil {
@@ -402,6 +421,8 @@ type cleanupT interface {
 	Name() string
 	Cleanup(func())
 	Errorf(format string, args ...any)
+	Logf(format string, args ...any)
+	Failed() bool
 }
 
 var unsafeChars = regexp.MustCompile(`[^a-z0-9]+`)
