@@ -67,6 +67,8 @@ type Harness struct {
 	// (DBTEST_KEEP_FAILED=1); embedded says the server ends with the binary.
 	keepFailed bool
 	embedded   bool
+	// durability is the server's fsync settings, stated by benchmarks.
+	durability Durability
 }
 
 // KeepFailedEnv is the environment variable that, set to 1, keeps the
@@ -174,6 +176,10 @@ func newHarness(ctx context.Context, adminURL string, urls urlMaker) (*Harness, 
 		pool.Close()
 		return nil, fmt.Errorf("dbtest: %s does not log in as a superuser; the harness needs one to create roles and databases", redact(adminURL))
 	}
+	if h.durability, err = queryDurability(ctx, pool); err != nil {
+		pool.Close()
+		return nil, err
+	}
 	h.close = func(context.Context) error { pool.Close(); return nil }
 	return h, nil
 }
@@ -181,7 +187,12 @@ func newHarness(ctx context.Context, adminURL string, urls urlMaker) (*Harness, 
 // StartEmbedded starts a throwaway cluster in a new temporary directory and
 // returns a Harness on it. Close stops the cluster and removes the directory.
 func StartEmbedded(ctx context.Context, logger *zap.Logger) (*Harness, error) {
-	dir, err := newTempDir()
+	return startEmbedded(ctx, logger, false)
+}
+
+// startEmbedded is StartEmbedded; durable turns fsync back on (DurableEnv).
+func startEmbedded(ctx context.Context, logger *zap.Logger, durable bool) (*Harness, error) {
+	dir, err := newTempDir(durable)
 	if err != nil {
 		return nil, err
 	}
@@ -189,7 +200,7 @@ func StartEmbedded(ctx context.Context, logger *zap.Logger) (*Harness, error) {
 		DataDir:   filepath.Join(dir, "primary"),
 		Ephemeral: true,
 		Logger:    logger,
-		Settings:  clusterSettings,
+		Settings:  embeddedSettings(durable),
 	})
 	if err != nil {
 		os.RemoveAll(dir)
@@ -201,8 +212,11 @@ func StartEmbedded(ctx context.Context, logger *zap.Logger) (*Harness, error) {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	h.strategy = "FILE_COPY"
+	if !durable {
+		h.strategy = "FILE_COPY"
+	}
 	h.embedded = true
+	h.durability.Tmpfs = onTmpfs(dir)
 	h.close = func(ctx context.Context) error {
 		h.admin.Close()
 		err := srv.Stop(ctx)
@@ -453,8 +467,11 @@ func redact(s string) string {
 
 // newTempDir makes a directory the postgres user can traverse (when we run
 // as root), after removing those left by test binaries that were killed.
-func newTempDir() (string, error) {
+func newTempDir(durable bool) (string, error) {
 	base := tempBase()
+	if durable {
+		base = os.TempDir() // fsync on tmpfs does nothing
+	}
 	removeStaleDirs(base)
 	dir, err := os.MkdirTemp(base, tempPrefix)
 	if err != nil {
