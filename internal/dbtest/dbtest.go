@@ -128,6 +128,9 @@ func (h *Harness) New(t testing.TB, opts ...Option) *DB {
 	if err != nil {
 		t.Fatalf("dbtest: %v", err)
 	}
+	if b, ok := t.(*testing.B); ok {
+		h.durability.report(b)
+	}
 	return db
 }
 
@@ -151,6 +154,7 @@ func Main(m *testing.M) {
 // first use and stopped by Main.
 type resources struct {
 	mainCalled atomic.Bool
+	durable    bool // DurableEnv
 	harness    func() (*Harness, error)
 	pair       func() (*pairEnv, error)
 
@@ -163,7 +167,7 @@ type resources struct {
 var shared = newResources(os.Getenv)
 
 func newResources(getenv func(string) string) *resources {
-	r := &resources{}
+	r := &resources{durable: getenv(DurableEnv) == "1"}
 	r.harness = sync.OnceValues(func() (*Harness, error) {
 		if err := r.checkMain(); err != nil {
 			return nil, err
@@ -175,11 +179,12 @@ func newResources(getenv func(string) string) *resources {
 		if u := getenv("TEST_DATABASE_URL"); u != "" {
 			h, err = Connect(ctx, u)
 		} else {
-			h, err = StartEmbedded(ctx, zap.NewNop())
+			h, err = startEmbedded(ctx, zap.NewNop(), r.durable)
 		}
 		if err != nil {
 			return nil, err
 		}
+		h.keepFailed = getenv(KeepFailedEnv) == "1"
 		r.onClose(h.Close)
 		return h, nil
 	})
@@ -189,7 +194,7 @@ func newResources(getenv func(string) string) *resources {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
 		defer cancel()
-		p, err := startPair(ctx, zap.NewNop())
+		p, err := startPair(ctx, zap.NewNop(), r.durable)
 		if err != nil {
 			return nil, err
 		}

@@ -444,7 +444,7 @@ func TestConnectExternal(t *testing.T) {
 // pg_hba to trust on TCP, returning a password-less superuser URL.
 func trustingServer(t *testing.T) string {
 	t.Helper()
-	dir, err := newTempDir()
+	dir, err := newTempDir(false)
 	if err != nil {
 		t.Fatal(err)
 	}

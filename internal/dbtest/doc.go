@@ -35,6 +35,21 @@
 // its test ends; on a TEST_DATABASE_URL server, databases abandoned by
 // killed test binaries are dropped a day later by the next Connect.
 //
+// With DBTEST_KEEP_FAILED=1, a failed test's database is kept instead and
+// its URL logged, to inspect with psql (as pgtestdb does). An embedded
+// cluster ends with its test binary, so to inspect after the run, point
+// TEST_DATABASE_URL at a server of your own.
+//
+// # Benchmarks and fsync
+//
+// Embedded clusters run with fsync and full_page_writes off, in /dev/shm
+// when roomy: right for tests, flattering for write benchmarks. Every
+// benchmark that takes a database from New states the cluster's settings in
+// its log and a "durable" metric (1 or 0) in its result line. With
+// DBTEST_DURABLE=1 the embedded clusters run durable (fsync,
+// full_page_writes, synchronous_commit on, on disk): figures worth quoting
+// come from such runs.
+//
 // DB.URL connects as the owner role central, DB.ReadOnlyURL as central_ro
 // (reads everything, writes nothing), DB.AdminURL as the superuser. OpenDB
 // and Pool open handles closed at cleanup.

@@ -63,7 +63,19 @@ type Harness struct {
 	templates map[string]func() error // by template name
 
 	migrations atomic.Int64 // template migrations run by this Harness
+
+	// keepFailed keeps a failed test's database instead of dropping it
+	// (DBTEST_KEEP_FAILED=1); embedded says the server ends with the binary.
+	keepFailed bool
+	embedded   bool
+	// durability is the server's fsync settings, stated by benchmarks.
+	durability Durability
 }
+
+// KeepFailedEnv is the environment variable that, set to 1, keeps the
+// database of each failed test and logs its URL, so the failure can be
+// inspected with psql.
+const KeepFailedEnv = "DBTEST_KEEP_FAILED"
 
 // urlMaker builds connection URLs for a database.
 type urlMaker interface {
@@ -165,6 +177,10 @@ func newHarness(ctx context.Context, adminURL string, urls urlMaker) (*Harness, 
 		pool.Close()
 		return nil, fmt.Errorf("dbtest: %s does not log in as a superuser; the harness needs one to create roles and databases", redact(adminURL))
 	}
+	if h.durability, err = queryDurability(ctx, pool); err != nil {
+		pool.Close()
+		return nil, err
+	}
 	h.close = func(context.Context) error { pool.Close(); return nil }
 	return h, nil
 }
@@ -181,19 +197,26 @@ func StartEmbedded(ctx context.Context, logger *zap.Logger) (*Harness, error) {
 type EmbeddedOptions struct {
 	// Durable keeps PostgreSQL's crash-safe defaults (fsync,
 	// full_page_writes and synchronous_commit on) instead of the test
-	// shortcuts: for benchmarks whose figures must hold in production.
+	// shortcuts, and puts the cluster on disk rather than tmpfs (where
+	// fsync does nothing): for benchmarks whose figures must hold in
+	// production.
 	Durable bool
 	// Settings are extra server settings (-c name=value), applied last.
 	Settings map[string]string
 }
 
+// startEmbedded is StartEmbedded; durable turns fsync back on (DurableEnv).
+func startEmbedded(ctx context.Context, logger *zap.Logger, durable bool) (*Harness, error) {
+	return StartEmbeddedWith(ctx, logger, EmbeddedOptions{Durable: durable})
+}
+
 // StartEmbeddedWith is StartEmbedded with options.
 func StartEmbeddedWith(ctx context.Context, logger *zap.Logger, o EmbeddedOptions) (*Harness, error) {
-	dir, err := newTempDir()
+	dir, err := newTempDir(o.Durable)
 	if err != nil {
 		return nil, err
 	}
-	settings := maps.Clone(clusterSettings)
+	settings := embeddedSettings(o.Durable)
 	maps.Copy(settings, o.Settings)
 	srv, err := pgserver.Start(ctx, pgserver.Config{
 		DataDir:   filepath.Join(dir, "primary"),
@@ -214,6 +237,8 @@ func StartEmbeddedWith(ctx context.Context, logger *zap.Logger, o EmbeddedOption
 	if !o.Durable {
 		h.strategy = "FILE_COPY"
 	}
+	h.embedded = true
+	h.durability.Tmpfs = onTmpfs(dir)
 	h.close = func(ctx context.Context) error {
 		h.admin.Close()
 		err := srv.Stop(ctx)
@@ -405,6 +430,14 @@ func (h *Harness) create(t cleanupT, o options) (*DB, error) {
 		return nil, fmt.Errorf("create database %s from %s: %w", name, tmpl, err)
 	}
 	t.Cleanup(func() {
+		if h.keepFailed && t.Failed() {
+			note := "it stays until dropped (a later run drops it after a day untouched)"
+			if h.embedded {
+				note = "the embedded cluster stops when this test binary exits: to inspect it afterwards, run the tests with TEST_DATABASE_URL pointing at a server of your own"
+			}
+			t.Logf("dbtest: %s=1: kept the failed test's database %s: psql '%s' (%s)", KeepFailedEnv, name, h.urls.url(roleReadWrite, name), note)
+			return
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
 		defer cancel()
 		if _, err := h.admin.Exec(ctx, "DROP DATABASE IF EXISTS "+ident(name)+" WITH (FORCE)"); err != nil {
@@ -424,6 +457,8 @@ type cleanupT interface {
 	Name() string
 	Cleanup(func())
 	Errorf(format string, args ...any)
+	Logf(format string, args ...any)
+	Failed() bool
 }
 
 var unsafeChars = regexp.MustCompile(`[^a-z0-9]+`)
@@ -454,8 +489,11 @@ func redact(s string) string {
 
 // newTempDir makes a directory the postgres user can traverse (when we run
 // as root), after removing those left by test binaries that were killed.
-func newTempDir() (string, error) {
+func newTempDir(durable bool) (string, error) {
 	base := tempBase()
+	if durable {
+		base = os.TempDir() // fsync on tmpfs does nothing
+	}
 	removeStaleDirs(base)
 	dir, err := os.MkdirTemp(base, tempPrefix)
 	if err != nil {

@@ -63,7 +63,7 @@ func NewDedicatedPair(t testing.TB, opts ...Option) *Pair {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
 	defer cancel()
-	env, err := startPair(ctx, zap.NewNop())
+	env, err := startPair(ctx, zap.NewNop(), shared.durable)
 	if err != nil {
 		t.Fatalf("dbtest: %v", err)
 	}
@@ -82,8 +82,8 @@ type pairEnv struct {
 	close   func(context.Context) error
 }
 
-func startPair(ctx context.Context, logger *zap.Logger) (_ *pairEnv, err error) {
-	dir, err := newTempDir()
+func startPair(ctx context.Context, logger *zap.Logger, durable bool) (_ *pairEnv, err error) {
+	dir, err := newTempDir(durable)
 	if err != nil {
 		return nil, err
 	}
@@ -110,13 +110,13 @@ func startPair(ctx context.Context, logger *zap.Logger) (_ *pairEnv, err error) 
 		}
 	}()
 	env.primary, err = pgserver.Start(ctx, pgserver.Config{
-		DataDir: filepath.Join(dir, "primary"), Ephemeral: true, Logger: logger, Settings: clusterSettings,
+		DataDir: filepath.Join(dir, "primary"), Ephemeral: true, Logger: logger, Settings: embeddedSettings(durable),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("start embedded primary: %w", err)
 	}
 	env.replica, err = env.primary.StartReplica(ctx, pgserver.ReplicaConfig{
-		DataDir: filepath.Join(dir, "replica"), Settings: clusterSettings,
+		DataDir: filepath.Join(dir, "replica"), Settings: embeddedSettings(durable),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("start embedded replica: %w", err)
@@ -125,6 +125,8 @@ func startPair(ctx context.Context, logger *zap.Logger) (_ *pairEnv, err error) 
 	if err != nil {
 		return nil, err
 	}
+	env.harness.embedded = true
+	env.harness.durability.Tmpfs = onTmpfs(dir)
 	return env, nil
 }
 

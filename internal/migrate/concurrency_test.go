@@ -2,12 +2,15 @@ package migrate_test
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"sync"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/central/central/internal/migrate"
@@ -59,8 +62,8 @@ func TestUpConcurrentProcesses(t *testing.T) {
 	_, dsn := newDB(t)
 	cmds := make([]*exec.Cmd, migrators)
 	for i := range cmds {
-		cmds[i] = exec.Command(os.Args[0], "-test.run=^TestHelperMigratorProcess$", "-test.count=1")
-		cmds[i].Env = append(os.Environ(), "MIGRATE_HELPER_DSN="+dsn)
+		cmds[i] = exec.Command(os.Args[0]) // TestMain runs helperMigrator instead of the tests
+		cmds[i].Env = append(os.Environ(), helperDSNEnv+"="+dsn)
 	}
 	outs := make([][]byte, migrators)
 	errs := make([]error, migrators)
@@ -92,18 +95,45 @@ func TestUpConcurrentProcesses(t *testing.T) {
 
 type helperResult struct{ Applied int }
 
-// TestHelperMigratorProcess is the child of TestUpConcurrentProcesses.
-func TestHelperMigratorProcess(t *testing.T) {
-	dsn := os.Getenv("MIGRATE_HELPER_DSN")
-	if dsn == "" {
-		return // only meaningful as a child process
-	}
-	res, err := migrate.Up(context.Background(), openDB(t, dsn), loadFS(t, "testdata/basic"), migrate.WithLockTimeout(time.Minute))
+// helperDSNEnv, when set, makes the test binary a migrator process of
+// TestUpConcurrentProcesses (see TestMain): it migrates that database and
+// prints a helperResult. It is not a test, so it cannot pass vacuously when
+// run without its parent.
+const helperDSNEnv = "MIGRATE_HELPER_DSN"
+
+func helperMigrator(dsn string) int {
+	db, err := sql.Open("pgx", dsn)
 	if err != nil {
-		t.Fatal(err)
+		fmt.Fprintln(os.Stderr, err)
+		return 1
 	}
-	b, _ := json.Marshal(helperResult{Applied: len(res.Applied)})
+	defer db.Close()
+	m := fstest.MapFS{}
+	ents, err := os.ReadDir("testdata/basic")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	for _, e := range ents {
+		b, err := os.ReadFile(filepath.Join("testdata/basic", e.Name()))
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		m[e.Name()] = &fstest.MapFile{Data: b}
+	}
+	res, err := migrate.Up(context.Background(), db, m, migrate.WithLockTimeout(time.Minute))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	b, err := json.Marshal(helperResult{Applied: len(res.Applied)})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
 	fmt.Printf("\n%s\n", b)
+	return 0
 }
 
 func assertAppliedOnce(t *testing.T, dsn string) {

@@ -17,7 +17,12 @@ import (
 	"github.com/central/central/internal/dbtest"
 )
 
-func TestMain(m *testing.M) { dbtest.Main(m) }
+func TestMain(m *testing.M) {
+	if dsn := os.Getenv(helperDSNEnv); dsn != "" {
+		os.Exit(helperMigrator(dsn))
+	}
+	dbtest.Main(m)
+}
 
 // newDB returns a connection to a fresh, empty database and its URL.
 func newDB(t testing.TB) (*sql.DB, string) {

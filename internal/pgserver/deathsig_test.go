@@ -18,8 +18,8 @@ import (
 // chance to call Stop) and checks that its postgres goes away too.
 func TestPostgresDiesWithLauncher(t *testing.T) {
 	dir := filepath.Join(tempDir(t), "pg")
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperLauncher$")
-	cmd.Env = append(os.Environ(), "PGSERVER_HELPER_DIR="+dir)
+	cmd := exec.Command(os.Args[0]) // TestMain runs helperLauncher instead of the tests
+	cmd.Env = append(os.Environ(), helperDirEnv+"="+dir)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -64,17 +64,19 @@ func TestPostgresDiesWithLauncher(t *testing.T) {
 	}
 }
 
-// TestHelperLauncher is the launcher process of TestPostgresDiesWithLauncher.
-func TestHelperLauncher(t *testing.T) {
-	dir := os.Getenv("PGSERVER_HELPER_DIR")
-	if dir == "" {
-		return // only meaningful as a child of TestPostgresDiesWithLauncher
-	}
+// helperDirEnv, when set, makes the test binary the launcher process of
+// TestPostgresDiesWithLauncher (see TestMain): it starts a cluster there,
+// prints its postmaster PID and sleeps until killed. It is not a test, so it
+// cannot pass vacuously when run without its parent.
+const helperDirEnv = "PGSERVER_HELPER_DIR"
+
+func helperLauncher(dir string) int {
 	s, err := Start(context.Background(), Config{DataDir: dir, Ephemeral: true})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+		return 1
 	}
 	fmt.Printf("postmaster %d\n", s.PID())
 	time.Sleep(time.Hour) // until killed
+	return 1
 }

@@ -98,11 +98,17 @@ func TestPostgresJSONB(t *testing.T) {
 		t.Fatalf("NULL via pgx: %v zero=%v", err, null.IsZero())
 	}
 
-	// A wrong or missing key fails clearly and changes nothing.
+	// A wrong or missing key fails clearly and changes nothing. Every read
+	// is checked: an ignored error would leave before and after both empty
+	// and the comparison below vacuous.
 	var before string
-	_ = db.QueryRowContext(ctx, `SELECT info::text FROM `+table+` WHERE id = 1`).Scan(&before)
+	if err := db.QueryRowContext(ctx, `SELECT info::text FROM `+table+` WHERE id = 1`).Scan(&before); err != nil || before == "" {
+		t.Fatalf("stored value before: %q, %v", before, err)
+	}
 	var stored sensitive.Sealed[secretDoc]
-	_ = db.QueryRowContext(ctx, `SELECT info FROM `+table+` WHERE id = 1`).Scan(&stored)
+	if err := db.QueryRowContext(ctx, `SELECT info FROM `+table+` WHERE id = 1`).Scan(&stored); err != nil || stored.IsZero() {
+		t.Fatalf("stored sealed value: zero=%v, %v", stored.IsZero(), err)
+	}
 	wrong := newKeyring(t, ref("local", 1), map[sensitive.KeyRef][]byte{ref("local", 1): randomKey(t)})
 	if _, err := sensitive.Open(ctx, wrong, stored); !errors.Is(err, sensitive.ErrDecrypt) {
 		t.Fatalf("wrong key: %v", err)
@@ -112,7 +118,9 @@ func TestPostgresJSONB(t *testing.T) {
 		t.Fatalf("missing key: %v", err)
 	}
 	var after string
-	_ = db.QueryRowContext(ctx, `SELECT info::text FROM `+table+` WHERE id = 1`).Scan(&after)
+	if err := db.QueryRowContext(ctx, `SELECT info::text FROM `+table+` WHERE id = 1`).Scan(&after); err != nil {
+		t.Fatalf("stored value after: %v", err)
+	}
 	if before != after {
 		t.Fatal("a failed open changed the stored value")
 	}

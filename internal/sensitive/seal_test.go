@@ -84,7 +84,9 @@ func TestEnvelopeShapeAndNoPlaintext(t *testing.T) {
 
 	// Same value twice: fresh data key and nonce each time.
 	var m2 map[string]any
-	_ = json.Unmarshal(b2, &m2)
+	if err := json.Unmarshal(b2, &m2); err != nil || len(m2) == 0 {
+		t.Fatalf("second seal %s: %v", b2, err) // else the comparison below is vacuous
+	}
 	for _, f := range []string{"wdk", "n", "ct"} {
 		if m[f] == m2[f] {
 			t.Errorf("field %s repeats across two seals of the same value", f)
