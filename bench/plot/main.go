@@ -182,7 +182,7 @@ func scaleCharts(p parsed) (map[string]chart, error) {
 	if len(ops) == 0 {
 		return nil, errors.New("no BenchmarkScale results")
 	}
-	sub := "durable cluster: " + p.settings
+	sub := "cluster: " + durability(p.settings)
 	med := chart{title: "Latency against data size (median)", subtitle: sub,
 		xLabel: "users in the table (1,000 tenants)", yLabel: "ms per operation"}
 	tail := chart{title: "Latency against data size (99th percentile)", subtitle: sub,
@@ -196,6 +196,22 @@ func scaleCharts(p parsed) (map[string]chart, error) {
 		tail.series = append(tail.series, series{name: op, color: c, pts: p99[op]})
 	}
 	return map[string]chart{"scale-p50.svg": med, "scale-p99.svg": tail}, nil
+}
+
+// durability keeps the settings a reader needs next to the curves.
+func durability(settings string) string {
+	var keep []string
+	for _, f := range strings.Fields(settings) {
+		for _, k := range []string{"fsync=", "full_page_writes=", "synchronous_commit=", "shared_buffers="} {
+			if strings.HasPrefix(f, k) {
+				keep = append(keep, f)
+			}
+		}
+	}
+	if len(keep) == 0 {
+		return "settings not recorded"
+	}
+	return strings.Join(keep, " ")
 }
 
 var bootName = regexp.MustCompile(`^BenchmarkBootCheckScale/(\d+)$`)
@@ -223,7 +239,7 @@ func bootChart(p parsed) (chart, error) {
 	if len(pkgs) == 0 {
 		return chart{}, errors.New("no BenchmarkBootCheckScale results")
 	}
-	c := chart{title: "Boot check with nothing pending", subtitle: "goal: migrations + seeds ≤ 20 ms at 1,000 of each",
+	c := chart{title: "Boot check with nothing pending", subtitle: "goal: migrations + seeds ≤ 20 ms at 1,000 of each (median of the runs)",
 		xLabel: "applied migrations / seeds", yLabel: "ms per boot check"}
 	for i, name := range pkgs {
 		c.series = append(c.series, series{name: name, color: palette[i%len(palette)], pts: by[name]})
@@ -248,7 +264,30 @@ func writeChart(path string, c chart) error {
 	return os.WriteFile(path, []byte(b.String()), 0o644)
 }
 
+// medians merges points that share an x (several -count runs) into their
+// median, so a line goes through each size once.
+func medians(pts []point) []point {
+	byX := map[float64][]float64{}
+	for _, p := range pts {
+		byX[p.x] = append(byX[p.x], p.y)
+	}
+	out := make([]point, 0, len(byX))
+	for x, ys := range byX {
+		slices.Sort(ys)
+		m := ys[len(ys)/2]
+		if len(ys)%2 == 0 {
+			m = (ys[len(ys)/2-1] + ys[len(ys)/2]) / 2
+		}
+		out = append(out, point{x, m})
+	}
+	slices.SortFunc(out, func(a, b point) int { return cmpFloat(a.x, b.x) })
+	return out
+}
+
 func render(w *strings.Builder, c chart) error {
+	for i := range c.series {
+		c.series[i].pts = medians(c.series[i].pts)
+	}
 	xmin, xmax := math.Inf(1), math.Inf(-1)
 	ymax := 0.0
 	for _, s := range c.series {

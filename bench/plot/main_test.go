@@ -63,3 +63,11 @@ func TestRejects(t *testing.T) {
 		t.Error("x = 0 accepted on a log axis")
 	}
 }
+
+func TestMediansMergeRuns(t *testing.T) {
+	got := medians([]point{{10, 3}, {100, 5}, {10, 1}, {10, 2}, {100, 7}})
+	want := []point{{10, 2}, {100, 6}}
+	if len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
+		t.Errorf("medians = %v, want %v", got, want)
+	}
+}

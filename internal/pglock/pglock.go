@@ -9,6 +9,7 @@ import (
 	"hash/fnv"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
@@ -99,8 +100,19 @@ func isUndefinedSetting(err error) bool {
 	return errors.As(err, &pe) && pe.Code == "42704"
 }
 
-// discard closes conn's session instead of pooling it.
+// discard closes conn's session instead of pooling it. ErrBadConn makes
+// database/sql drop its connection, but when the *sql.DB lends connections
+// of a pgxpool (stdlib.OpenDBFromPool, as the app's pools do) dropping only
+// hands the session back to that pool, lock and all; so the pgx session is
+// closed first, which the pool then discards.
 func discard(conn *sql.Conn) {
-	_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+	_ = conn.Raw(func(dc any) error {
+		if c, ok := dc.(interface{ Conn() *pgx.Conn }); ok {
+			ctx, cancel := context.WithTimeout(context.Background(), releaseTimeout)
+			defer cancel()
+			_ = c.Conn().Close(ctx)
+		}
+		return driver.ErrBadConn
+	})
 	_ = conn.Close()
 }

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib"
+	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/central/central/internal/dbtest"
 	"github.com/central/central/internal/pglock"
@@ -132,5 +132,58 @@ func TestLockOutlivesIdleSessionTimeout(t *testing.T) {
 	}
 	if err := l.Release(); err != nil {
 		t.Fatalf("release after idling: %v", err)
+	}
+}
+
+// TestDiscardEndsTheSessionOfAPoolBackedDB: when Release cannot unlock, the
+// session must end (and its lock with it) even when the *sql.DB borrows
+// connections from a pgxpool, as the app's pools do; returning ErrBadConn
+// to database/sql alone would hand the session back to the pgxpool.
+func TestDiscardEndsTheSessionOfAPoolBackedDB(t *testing.T) {
+	ctx := context.Background()
+	tdb := dbtest.New(t, dbtest.Empty())
+	pool := tdb.Pool(t)
+	db := stdlib.OpenDBFromPool(pool)
+	t.Cleanup(func() { db.Close() })
+	key := pglock.Key("pglock-discard")
+
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := pglock.Acquire(ctx, conn, key, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pid int
+	if err := l.Conn.QueryRowContext(ctx, "SELECT pg_backend_pid()").Scan(&pid); err != nil {
+		t.Fatal(err)
+	}
+	// Unlock behind Release's back: Release then finds the lock not held
+	// and must discard the session.
+	if _, err := l.Conn.ExecContext(ctx, "SELECT pg_advisory_unlock($1)", key); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Release(); err == nil {
+		t.Fatal("Release succeeded on a lock that was not held")
+	}
+	admin, err := sql.Open("pgx", tdb.AdminURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		var alive bool
+		if err := admin.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = $1)", pid).Scan(&alive); err != nil {
+			t.Fatal(err)
+		}
+		if !alive {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("session %d still alive after Release discarded it: it went back to the pgxpool", pid)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
