@@ -332,31 +332,55 @@ func TestAddEntityLoop(t *testing.T) {
 // BenchmarkAddEntityLoop measures the warm loop from the saved schema to
 // the migration written and applied: go generate ./... and go run
 // ./cmd/dbdiff --apply (with DEV_DATABASE_URL, the test cluster). Each
-// iteration adds a differently named entity, so ent really recompiles.
-// Besides wall time it reports the CPU time of the commands (cpu-s/op),
-// which a loaded machine does not inflate: on 2 idle cores the wall time is
-// at least cpu-s/2.
+// iteration adds a differently named entity, so ent really recompiles, and
+// also runs, interleaved in another copy, the old loop (go generate ./...
+// then go run ./cmd/app db diff, which links the server; without the
+// apply) so the two compare under the same load. Besides wall time it
+// reports the CPU time of the commands (cpu-s/op), which a loaded machine
+// does not inflate: on 2 idle cores the wall time is at least cpu-s/2.
 func BenchmarkAddEntityLoop(b *testing.B) {
 	admin := dbtest.New(b, dbtest.Empty())
-	var cpu time.Duration
-	defer func() { b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op") }()
+	var cpu, appWall, appCPU time.Duration
 	for i := 0; b.Loop(); i++ {
 		b.StopTimer()
+		name := fmt.Sprintf("Project%d%d", time.Now().UnixNano()%1e6, i)
 		target := dbtest.New(b, dbtest.Empty())
 		m := newModule(b, admin.AdminURL)
-		name := fmt.Sprintf("Project%d%d", time.Now().UnixNano()%1e6, i)
-		schema := strings.NewReplacer("Project", name, `"project"`, fmt.Sprintf("%q", strings.ToLower(name)),
-			"NewProjectID", "New"+name+"ID", `Ref("projects")`, fmt.Sprintf(`Ref("%ss")`, strings.ToLower(name))).Replace(projectSchema)
-		m.write("ent/schema/"+strings.ToLower(name)+".go", schema)
-		tenant := filepath.Join(m.dir, "ent/schema/tenant.go")
-		tb, _ := os.ReadFile(tenant)
-		m.write("ent/schema/tenant.go", strings.Replace(string(tb), tenantEdgeAnchor,
-			tenantEdgeAnchor+fmt.Sprintf("\t\tedge.To(%q, %s.Type).Annotations(entsql.OnDelete(entsql.Cascade)),\n", strings.ToLower(name)+"s", name), 1))
+		m.addNamedEntity(name)
 		b.StartTimer()
 		m.must("go", "generate", "./...")
 		m.must("go", "run", "./cmd/dbdiff", "--apply", target.URL, "add_"+strings.ToLower(name))
+		b.StopTimer()
 		cpu += m.cpu
+
+		old := newModule(b, admin.AdminURL)
+		old.addNamedEntity(name + "x")
+		start := time.Now()
+		old.must("go", "generate", "./...")
+		old.must("go", "run", "./cmd/app", "db", "diff", "add_"+strings.ToLower(name)+"x")
+		appWall += time.Since(start)
+		appCPU += old.cpu
+		b.StartTimer()
 	}
+	b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
+	b.ReportMetric(appWall.Seconds()/float64(b.N), "app-diff-loop-s/op")
+	b.ReportMetric(appCPU.Seconds()/float64(b.N), "app-diff-loop-cpu-s/op")
+}
+
+// addNamedEntity adds the Project schema renamed to name, and its edge.
+func (m *module) addNamedEntity(name string) {
+	m.t.Helper()
+	lower := strings.ToLower(name)
+	schema := strings.NewReplacer("Project", name, `"project"`, fmt.Sprintf("%q", lower),
+		`Ref("projects")`, fmt.Sprintf(`Ref("%ss")`, lower)).Replace(projectSchema)
+	m.write("ent/schema/"+lower+".go", schema)
+	tenant := filepath.Join(m.dir, "ent/schema/tenant.go")
+	tb, err := os.ReadFile(tenant)
+	if err != nil {
+		m.t.Fatal(err)
+	}
+	m.write("ent/schema/tenant.go", strings.Replace(string(tb), tenantEdgeAnchor,
+		tenantEdgeAnchor+fmt.Sprintf("\t\tedge.To(%q, %s.Type).Annotations(entsql.OnDelete(entsql.Cascade)),\n", lower+"s", name), 1))
 }
 
 // synthEntity is a tenant-owned entity with a few fields and an index, for
