@@ -4,18 +4,22 @@
 //
 // # Conventions
 //
-//   - Every entity's primary key is a typed ULID-as-UUID from package entityid,
-//     declared with mixin.NewID; foreign keys use the parent's ID type, so the
+//   - Every entity's primary key is a typed ULID-as-UUID declared with
+//     mixin.NewID("prefix", entityid.New<Name>ID); the ID type itself is
+//     generated from that line. Foreign keys use the parent's ID type, so the
 //     generated API does not accept a UserID where a TenantID belongs.
+//   - Tenancy is declared with mixin.TenantOwned{} (adds tenant_id) or
+//     mixin.TenantOwnedVia{Edge: ...}; the generator derives the tenant
+//     scope (client.ForTenant(tid)) that services use, and ent.Entities().
+//   - A sealed JSONB field has a Go type embedding sensitive.Sealed[T] and is
+//     Sensitive(); it is listed in ent.SealedColumns() for the rekey job.
 //   - Enums are real PostgreSQL enum types, named in SchemaType (the migration
 //     diff creates and extends them).
 //   - Children that cannot outlive their parent use ON DELETE CASCADE.
 //   - CHECK constraints mirror the Go validators, so rows written outside ent
 //     obey the same rules.
-//   - Sensitive JSONB documents (users.idp_user_info, oidc_connectors.state)
-//     are stored envelope-encrypted and never appear in public views.
 //
 // # Workflow
 //
-//	edit ent/schema → go generate ./ent → go run ./cmd/app db diff <name> → go run ./cmd/app
+//	edit ent/schema → go generate ./ent → go run ./cmd/dbdiff <name> → go run ./cmd/app
 package schema

@@ -1,26 +1,67 @@
-// Package entgen is Central's entc extension: the part of `go generate ./ent`
-// that is ours rather than ent's.
+// Package entgen is Central's code generator around ent: everything
+// `go generate ./ent` does. ent/schema is the single source of truth; each
+// entity declares, in its own file and nowhere else:
 //
-// # What it adds
+//   - its rich-ID prefix and ID type: mixin.NewID("project", entityid.NewProjectID)
+//   - its tenancy: mixin.TenantOwned{} (adds tenant_id), mixin.TenantOwnedVia{Edge: "user"}
+//     (owned through a parent), or nothing (global)
+//   - its sealed (envelope-encrypted) JSONB fields: a field whose Go type embeds
+//     sensitive.Sealed[T] (e.g. jsonb.SealedOIDCConnectorState), marked Sensitive()
 //
-//   - A ReadOnlyClient (ent/readonly.go) exposing only reads: Query, Get,
-//     GetX, Count, Exist and the edge queries. Writing through it does not
-//     compile. Entities loaded through it carry a mutation hook that refuses
-//     to save them, because entity.Update() exists on every entity type.
-//   - The rich-ID table (ent/richid.go): every entity's prefix, as declared by
-//     mixin.NewID, with a lookup from prefix to entity.
+// # What it generates from those declarations
+//
+//   - internal/entityid/entityid_gen.go: one typed ID per entity (New, Parse,
+//     String, Scan/Value, pgx, JSON), with the declared prefix.
+//   - ent/ (ent's own code) plus: ent.ReadOnlyClient (reads only; writing
+//     through it does not compile, and its driver refuses Exec and Tx);
+//     ent/richid.go (prefix ↔ entity); ent.Entities() and ent.SealedColumns()
+//     (ent/entmeta.go, types in internal/entmeta); and the tenant scopes
+//     (ent/tenantscope.go): client.ForTenant(tid).Project.Query()/Get/Create/
+//     Update/UpdateOneID/Delete/DeleteOneID, filtered by tenant, with a guard
+//     hook for what ent's builders leave open, and the read-only
+//     counterpart ro.ForTenant(tid).
+//
+// # Why the ID types are generated first, from the syntax tree
+//
+// The schema refers to entityid.NewProjectID and entityid.TenantID, so it
+// cannot compile — and ent cannot load it — before the ID types exist; a
+// second generator run first (the old `go generate ./internal/entityid`
+// with its own table) made `go generate ./...` fail on every new entity,
+// depending on package order. [Run] therefore parses ent/schema with
+// go/parser, without type-checking ([ScanIDs]): the declaration is a call
+// with a string literal and a constructor name, which the syntax tree holds
+// completely. It renders the ID file and hands it to ent's schema loader
+// through a go build -overlay, so nothing is written yet. The alternatives
+// were worse: deriving the prefix from the type name makes a rename change
+// a public prefix; a separate ID list is the second list this package
+// removes; generic ID types (richid.ID[K]) do not scan through ent's
+// reflection (see internal/entityid).
+//
+// # Why generation is atomic
+//
+// ent's entc.Generate writes into the target directory and, while loading
+// the schema, rewrites ent/runtime.go behind "// +build tools", undoing it
+// only on some paths. A failed run could leave a tree that compiles with the
+// runtime init compiled out (every Create then panics). [Run] points ent at
+// a staging directory inside ent/ (a dot-directory, ignored by ./...), and
+// only when everything succeeded moves each file into place with a rename
+// (unchanged files are left alone, so the build cache stays warm) and
+// deletes the generated files the new output lacks. A failure leaves the
+// tree byte-for-byte as it was; internal/entgen/loop tests that, and
+// TestNoGeneratedFileBehindBuildConstraint checks the committed tree.
 //
 // # What it checks
 //
-// Code generation fails, naming the schemas involved, when a prefix is
-// malformed, when two schemas share a prefix, when a schema has no rich ID,
-// or when a foreign-key field's Go type is not the ID type of the entity its
-// edge points to (so a users.tenant_id declared as entityid.UserID is caught at
-// generation time instead of at the first query).
+// Generation fails, naming the schemas involved, when a prefix is
+// malformed or shared, when mixin.NewID's prefix and constructor disagree,
+// when a schema has a uuid key but no rich ID, when a foreign-key field's
+// Go type is not the ID type of the entity its edge points to, when an
+// entity has a tenant_id but no tenancy declaration (it would silently get
+// no scoping), when TenantOwnedVia names an edge that is not a unique,
+// required edge to a TenantOwned entity, and when a sealed field is not
+// Sensitive.
 //
 // # Usage
 //
-// In ent/entc.go (behind //go:build ignore):
-//
-//	err := entc.Generate("./schema", &gen.Config{...}, entc.Extensions(entgen.New()))
+// ent/entc.go (behind //go:build ignore) calls [Run]; see its Options.
 package entgen

@@ -3,10 +3,13 @@
 //
 // # Mixins
 //
-//   - [ID]: a ULID-as-UUID primary key typed per entity (entityid.TenantID, ...),
-//     generated in Go so rows land in time order in the primary-key index. It
-//     annotates the schema with the entity's rich-ID prefix ([RichIDAnnotation]),
-//     which the code generator (internal/entgen) validates across schemas.
+//   - [ID] (via [NewID]): a ULID-as-UUID primary key typed per entity
+//     (entityid.TenantID, ...), generated in Go so rows land in time order in
+//     the primary-key index. mixin.NewID("tenant", entityid.NewTenantID) is
+//     also the declaration internal/entgen reads to generate the ID type.
+//   - [TenantOwned], [TenantOwnedVia]: the entity's tenancy. TenantOwned adds
+//     tenant_id; both mark the schema ([TenancyAnnotation]) so the generator
+//     derives the tenant scope (ent.Client.ForTenant) and ent.Entities().
 //   - [Timestamps]: created_at (immutable) and updated_at (set on every update),
 //     both timestamptz NOT NULL DEFAULT now().
 //   - [S3Locator]: bucket and object_name, with CHECK constraints that enforce
@@ -14,10 +17,11 @@
 //
 // # Usage
 //
-//	func (Tenant) Mixin() []ent.Mixin {
+//	func (User) Mixin() []ent.Mixin {
 //		return []ent.Mixin{
-//			mixin.NewID(entityid.NewTenantID),
+//			mixin.NewID("user", entityid.NewUserID),
 //			mixin.Timestamps{},
+//			mixin.TenantOwned{},
 //		}
 //	}
 package mixin

@@ -50,9 +50,13 @@
 //
 // # Tenant scoping
 //
-// Every user, tag, connector and object method takes the tenant ID and
-// filters by it: an ID of another tenant's entity is [ErrNotFound], exactly
-// like a missing one.
+// Every user, tag, connector, object and audit method takes the tenant ID
+// and reaches tenant-owned rows only through the generated scope,
+// client.ForTenant(tid).<Entity> (derived from mixin.TenantOwned in
+// ent/schema), never with a hand-written tenant predicate: an ID of another
+// tenant's entity is [ErrNotFound], exactly like a missing one. A test reads
+// this package's source and fails on an unscoped operation on a tenant-owned
+// entity; the two deliberate exceptions carry a "central:unscoped" comment.
 //
 // # Audit
 //

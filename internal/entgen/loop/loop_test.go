@@ -181,6 +181,7 @@ type module struct {
 	t   testing.TB
 	dir string
 	env []string
+	cpu time.Duration // user+system time of the commands run so far (children included)
 }
 
 func newModule(t testing.TB, devURL string) *module {
@@ -199,6 +200,11 @@ func (m *module) run(name string, args ...string) (string, error) {
 	cmd := exec.Command(name, args...)
 	cmd.Dir, cmd.Env = m.dir, m.env
 	out, err := cmd.CombinedOutput()
+	if cmd.ProcessState != nil {
+		// go's children (compiler, linker, the program run) are waited
+		// for by go, so their time is included in its rusage.
+		m.cpu += cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	}
 	return string(out), err
 }
 
@@ -209,7 +215,7 @@ func (m *module) must(name string, args ...string) string {
 	if err != nil {
 		m.t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
 	}
-	m.t.Logf("%s %s: %v", name, strings.Join(args, " "), time.Since(start).Round(10*time.Millisecond))
+	m.t.Logf("%s %s: %v", name, strings.Join(args, " ")[:min(60, len(strings.Join(args, " ")))], time.Since(start).Round(10*time.Millisecond))
 	return out
 }
 
@@ -326,23 +332,118 @@ func TestAddEntityLoop(t *testing.T) {
 // BenchmarkAddEntityLoop measures the warm loop from the saved schema to
 // the migration written and applied: go generate ./... and go run
 // ./cmd/dbdiff --apply (with DEV_DATABASE_URL, the test cluster). Each
-// iteration adds a differently named entity, so ent really recompiles.
+// iteration adds a differently named entity, so ent really recompiles, and
+// also runs, interleaved in another copy, the old loop (go generate ./...
+// then go run ./cmd/app db diff, which links the server; without the
+// apply) so the two compare under the same load. Besides wall time it
+// reports the CPU time of the commands (cpu-s/op), which a loaded machine
+// does not inflate: on 2 idle cores the wall time is at least cpu-s/2.
 func BenchmarkAddEntityLoop(b *testing.B) {
 	admin := dbtest.New(b, dbtest.Empty())
+	var cpu, appWall, appCPU time.Duration
 	for i := 0; b.Loop(); i++ {
 		b.StopTimer()
+		name := fmt.Sprintf("Project%d%d", time.Now().UnixNano()%1e6, i)
 		target := dbtest.New(b, dbtest.Empty())
 		m := newModule(b, admin.AdminURL)
-		name := fmt.Sprintf("Project%d%d", time.Now().UnixNano()%1e6, i)
-		schema := strings.NewReplacer("Project", name, `"project"`, fmt.Sprintf("%q", strings.ToLower(name)),
-			"NewProjectID", "New"+name+"ID", `Ref("projects")`, fmt.Sprintf(`Ref("%ss")`, strings.ToLower(name))).Replace(projectSchema)
-		m.write("ent/schema/"+strings.ToLower(name)+".go", schema)
-		tenant := filepath.Join(m.dir, "ent/schema/tenant.go")
-		tb, _ := os.ReadFile(tenant)
-		m.write("ent/schema/tenant.go", strings.Replace(string(tb), tenantEdgeAnchor,
-			tenantEdgeAnchor+fmt.Sprintf("\t\tedge.To(%q, %s.Type).Annotations(entsql.OnDelete(entsql.Cascade)),\n", strings.ToLower(name)+"s", name), 1))
+		m.addNamedEntity(name)
 		b.StartTimer()
 		m.must("go", "generate", "./...")
 		m.must("go", "run", "./cmd/dbdiff", "--apply", target.URL, "add_"+strings.ToLower(name))
+		b.StopTimer()
+		cpu += m.cpu
+
+		old := newModule(b, admin.AdminURL)
+		old.addNamedEntity(name + "x")
+		start := time.Now()
+		old.must("go", "generate", "./...")
+		old.must("go", "run", "./cmd/app", "db", "diff", "add_"+strings.ToLower(name)+"x")
+		appWall += time.Since(start)
+		appCPU += old.cpu
+		b.StartTimer()
+	}
+	b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
+	b.ReportMetric(appWall.Seconds()/float64(b.N), "app-diff-loop-s/op")
+	b.ReportMetric(appCPU.Seconds()/float64(b.N), "app-diff-loop-cpu-s/op")
+}
+
+// addNamedEntity adds the Project schema renamed to name, and its edge.
+func (m *module) addNamedEntity(name string) {
+	m.t.Helper()
+	lower := strings.ToLower(name)
+	schema := strings.NewReplacer("Project", name, `"project"`, fmt.Sprintf("%q", lower),
+		`Ref("projects")`, fmt.Sprintf(`Ref("%ss")`, lower)).Replace(projectSchema)
+	m.write("ent/schema/"+lower+".go", schema)
+	tenant := filepath.Join(m.dir, "ent/schema/tenant.go")
+	tb, err := os.ReadFile(tenant)
+	if err != nil {
+		m.t.Fatal(err)
+	}
+	m.write("ent/schema/tenant.go", strings.Replace(string(tb), tenantEdgeAnchor,
+		tenantEdgeAnchor+fmt.Sprintf("\t\tedge.To(%q, %s.Type).Annotations(entsql.OnDelete(entsql.Cascade)),\n", lower+"s", name), 1))
+}
+
+// synthEntity is a tenant-owned entity with a few fields and an index, for
+// the generation scale benchmark.
+const synthEntity = `package schema
+
+import (
+	"entgo.io/ent"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+
+	"github.com/central/central/internal/entityid"
+	"github.com/central/central/internal/mixin"
+)
+
+type Synth%[1]d struct{ ent.Schema }
+
+func (Synth%[1]d) Mixin() []ent.Mixin {
+	return []ent.Mixin{mixin.NewID("synth%[1]d", entityid.NewSynth%[1]dID), mixin.Timestamps{}, mixin.TenantOwned{}}
+}
+
+func (Synth%[1]d) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("name").NotEmpty().MaxLen(100),
+		field.Int64("size").NonNegative(),
+		field.Bool("enabled").Default(true),
+	}
+}
+
+func (Synth%[1]d) Indexes() []ent.Index { return []ent.Index{index.Fields("tenant_id", "name").Unique()} }
+`
+
+// BenchmarkGenerateScale measures go generate ./ent and the diff command
+// (go run ./cmd/dbdiff, replaying on DEV_DATABASE_URL) with 10, 50 and 100
+// synthetic tenant-owned entities added to the schema, in a temporary copy
+// of the module (issue 17's goal: at most 30 s each at 100 entities).
+// Run: go test ./internal/entgen/loop -run '^$' -bench GenerateScale -benchtime=1x
+func BenchmarkGenerateScale(b *testing.B) {
+	admin := dbtest.New(b, dbtest.Empty())
+	for _, n := range []int{10, 50, 100} {
+		b.Run(fmt.Sprintf("entities=%d", n), func(b *testing.B) {
+			var gen, diff, genCPU, diffCPU time.Duration
+			for b.Loop() {
+				b.StopTimer()
+				m := newModule(b, admin.AdminURL)
+				for i := range n {
+					m.write(fmt.Sprintf("ent/schema/synth%d.go", i), fmt.Sprintf(synthEntity, i))
+				}
+				b.StartTimer()
+				start := time.Now()
+				m.must("go", "generate", "./ent")
+				gen += time.Since(start)
+				g := m.cpu
+				genCPU += g
+				start = time.Now()
+				m.must("go", "run", "./cmd/dbdiff", "synth")
+				diff += time.Since(start)
+				diffCPU += m.cpu - g
+			}
+			b.ReportMetric(gen.Seconds()/float64(b.N), "generate-s/op")
+			b.ReportMetric(diff.Seconds()/float64(b.N), "diff-s/op")
+			b.ReportMetric(genCPU.Seconds()/float64(b.N), "generate-cpu-s/op")
+			b.ReportMetric(diffCPU.Seconds()/float64(b.N), "diff-cpu-s/op")
+		})
 	}
 }
