@@ -259,30 +259,51 @@ func (j *Job) runColumn(ctx context.Context, w io.Writer, c column, batchSize in
 	if err := j.checkCopies(ctx, c); err != nil {
 		return cs, err
 	}
-	var (
-		cursor pgtype.UUID
-		rows   []row
-		ids    = make([]pgtype.UUID, 0, batchSize)
-		olds   = make([]string, 0, batchSize)
-		news   = make([]string, 0, batchSize)
-		ups    = make([]bool, 0, batchSize)
-	)
+	// Two stages: a reader loads and re-encrypts the next batch while the
+	// writer's UPDATE of the previous one runs (the crypto and the
+	// database then use both cores). The reader's cursor runs at most one
+	// batch ahead; a batch read but not written is still pending, so
+	// stopping anywhere loses nothing.
+	ctx, cancel := context.WithCancel(ctx)
+	batches := make(chan batch, 1)
+	readerDone := make(chan struct{})
+	go func() {
+		defer close(readerDone)
+		defer close(batches)
+		j.read(ctx, c, cur, batchSize, batches)
+	}()
+	defer func() {
+		cancel()
+		for range batches { // unblock and wait for the reader
+		}
+		<-readerDone
+	}()
+
+	ids := make([]pgtype.UUID, 0, batchSize)
+	olds := make([]string, 0, batchSize)
+	news := make([]string, 0, batchSize)
+	ups := make([]bool, 0, batchSize)
+	var last pgtype.UUID // last row of the last batch written
 	for {
 		if err := ctx.Err(); err != nil {
 			return cs, err
 		}
-		var err error
-		rows, err = j.load(ctx, c, cur, cursor, batchSize, rows[:0])
-		if err != nil {
-			return cs, fmt.Errorf("load batch: %w", err)
+		var b batch
+		select {
+		case <-ctx.Done():
+			return cs, ctx.Err()
+		case got, ok := <-batches:
+			if !ok {
+				return cs, ctx.Err() // reader finished: nil unless cancelled
+			}
+			b = got
 		}
-		if len(rows) == 0 {
-			return cs, nil
+		if b.err != nil {
+			return cs, b.err
 		}
-		j.reseal(ctx, c, rows)
 		ids, olds, news, ups = ids[:0], olds[:0], news[:0], ups[:0]
-		for i := range rows {
-			r := &rows[i]
+		for i := range b.rows {
+			r := &b.rows[i]
 			if r.err != nil {
 				return cs, fmt.Errorf("%s row %s: %w", c.Table, uuidText(r.id), r.err)
 			}
@@ -292,9 +313,9 @@ func (j *Job) runColumn(ctx context.Context, w io.Writer, c column, batchSize in
 		}
 		n, upgraded, err := j.update(ctx, c, ids, olds, news, ups)
 		if err != nil {
-			return cs, fmt.Errorf("update batch after %s: %w", uuidText(cursor), err)
+			return cs, fmt.Errorf("update batch after %s: %w", uuidText(last), err)
 		}
-		cursor = rows[len(rows)-1].id
+		last = b.rows[len(b.rows)-1].id
 		cs.Batches++
 		cs.Rekeyed += n
 		cs.Upgraded += upgraded
@@ -304,6 +325,45 @@ func (j *Job) runColumn(ctx context.Context, w io.Writer, c column, batchSize in
 			fmt.Fprintf(w, "rekey: %s: batch %d: %d value(s) changed by another writer since read; left as written\n", c.SealedColumn, cs.Batches, skipped)
 		}
 		j.log.Debug("rekey batch committed", zap.Stringer("column", c.SealedColumn), zap.Int("batch", cs.Batches), zap.Int("rekeyed", n))
+	}
+}
+
+// batch is what the reader hands the writer: rows re-encrypted (or with
+// their errors), or the error that stopped reading.
+type batch struct {
+	rows []row
+	err  error
+}
+
+// read loads and re-encrypts batches after one another until the column is
+// done, ctx ends or a load fails (sent as a batch error). It stops after a
+// batch with a row error: the writer stops there.
+func (j *Job) read(ctx context.Context, c column, cur string, batchSize int, out chan<- batch) {
+	var cursor pgtype.UUID
+	for ctx.Err() == nil {
+		rows, err := j.load(ctx, c, cur, cursor, batchSize, make([]row, 0, batchSize))
+		if err != nil {
+			err = fmt.Errorf("load batch after %s: %w", uuidText(cursor), err)
+		}
+		if err == nil && len(rows) == 0 {
+			return
+		}
+		failed := err != nil
+		if !failed {
+			j.reseal(ctx, c, rows)
+			cursor = rows[len(rows)-1].id
+			for i := range rows {
+				failed = failed || rows[i].err != nil
+			}
+		}
+		select {
+		case out <- batch{rows: rows, err: err}:
+		case <-ctx.Done():
+			return
+		}
+		if failed {
+			return
+		}
 	}
 }
 
