@@ -173,7 +173,7 @@ func perRowBaseline(b *testing.B, ctx context.Context, db *sql.DB, kr *sensitive
 		}
 		type r struct {
 			id, v string
-			at  time.Time
+			at    time.Time
 		}
 		var batch []r
 		for rs.Next() {

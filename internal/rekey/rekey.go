@@ -156,17 +156,19 @@ func New(logger *zap.Logger, conn Conn, keys *sensitive.Keyring, columns []entme
 func statements(c entmeta.SealedColumn) column {
 	t, v, id := pgx.Identifier{c.Table}.Sanitize(), pgx.Identifier{c.Column}.Sanitize(), pgx.Identifier{c.IDColumn}.Sanitize()
 	pending := fmt.Sprintf("%[1]s->>'kid' IS NOT NULL AND NOT (%[1]s @> $1::jsonb)", v)
-	sel := fmt.Sprintf("SELECT %s, %s::text FROM %s WHERE ", id, v, t)
+	sel := fmt.Sprintf("SELECT %s, %s::text, xmin::text FROM %s WHERE ", id, v, t)
 	return column{
 		SealedColumn: c,
 		count:        fmt.Sprintf("SELECT count(*) FROM %s WHERE %s", t, pending),
 		first:        sel + pending + fmt.Sprintf(" ORDER BY %s LIMIT $2", id),
 		next:         sel + fmt.Sprintf("%s > $3 AND ", id) + pending + fmt.Sprintf(" ORDER BY %s LIMIT $2", id),
-		// One statement per batch; the old value in the WHERE clause leaves
-		// alone a row that a concurrent write changed after it was read.
+		// One statement per batch. The row version read (xmin) in the WHERE
+		// clause leaves alone a row that a concurrent write changed after
+		// it was read (any write changes xmin; row locks do not). It costs
+		// less than sending the old values back to compare them.
 		update: fmt.Sprintf("UPDATE %[1]s AS t SET %[2]s = v.new::jsonb "+
-			"FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bool[]) AS v(id, old, new, upgraded) "+
-			"WHERE t.%[3]s = v.id AND t.%[2]s = v.old::jsonb RETURNING v.upgraded", t, v, id),
+			"FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bool[]) AS v(id, xmin, new, upgraded) "+
+			"WHERE t.%[3]s = v.id AND t.xmin = v.xmin::xid RETURNING v.upgraded", t, v, id),
 		// Copies of one envelope share its wrapped key and ciphertext.
 		copies: fmt.Sprintf("SELECT count(*) OVER (), sum(n) OVER (), ids FROM ("+
 			"SELECT count(*) AS n, array_to_string((array_agg(%[3]s::text ORDER BY %[3]s))[1:10], ', ') AS ids "+
@@ -238,7 +240,8 @@ func (j *Job) currentJSON() string {
 // row is one stored value of a batch.
 type row struct {
 	id       pgtype.UUID
-	old, new string
+	old, new string // stored envelope, re-encrypted one ("" when unchanged)
+	xmin     string // row version read
 	upgraded bool
 	err      error
 }
@@ -280,7 +283,7 @@ func (j *Job) runColumn(ctx context.Context, w io.Writer, c column, batchSize in
 	}()
 
 	ids := make([]pgtype.UUID, 0, batchSize)
-	olds := make([]string, 0, batchSize)
+	xmins := make([]string, 0, batchSize)
 	news := make([]string, 0, batchSize)
 	ups := make([]bool, 0, batchSize)
 	var last pgtype.UUID // last row of the last batch written
@@ -301,17 +304,17 @@ func (j *Job) runColumn(ctx context.Context, w io.Writer, c column, batchSize in
 		if b.err != nil {
 			return cs, b.err
 		}
-		ids, olds, news, ups = ids[:0], olds[:0], news[:0], ups[:0]
+		ids, xmins, news, ups = ids[:0], xmins[:0], news[:0], ups[:0]
 		for i := range b.rows {
 			r := &b.rows[i]
 			if r.err != nil {
 				return cs, fmt.Errorf("%s row %s: %w", c.Table, uuidText(r.id), r.err)
 			}
 			if r.new != "" {
-				ids, olds, news, ups = append(ids, r.id), append(olds, r.old), append(news, r.new), append(ups, r.upgraded)
+				ids, xmins, news, ups = append(ids, r.id), append(xmins, r.xmin), append(news, r.new), append(ups, r.upgraded)
 			}
 		}
-		n, upgraded, err := j.update(ctx, c, ids, olds, news, ups)
+		n, upgraded, err := j.update(ctx, c, ids, xmins, news, ups)
 		if err != nil {
 			return cs, fmt.Errorf("update batch after %s: %w", uuidText(last), err)
 		}
@@ -387,13 +390,13 @@ func queryRow(ctx context.Context, conn Conn, q string, args []any, dst ...any) 
 }
 
 // update writes a batch in one statement and reports how many rows it
-// wrote and how many of those were version 1 upgrades. Rows whose value
-// changed since they were read are not written.
-func (j *Job) update(ctx context.Context, c column, ids []pgtype.UUID, olds, news []string, ups []bool) (n, upgraded int, err error) {
+// wrote and how many of those were version 1 upgrades. Rows written by
+// anyone since they were read (another xmin) are not written.
+func (j *Job) update(ctx context.Context, c column, ids []pgtype.UUID, xmins, news []string, ups []bool) (n, upgraded int, err error) {
 	if len(ids) == 0 {
 		return 0, 0, nil
 	}
-	rs, err := j.conn.QueryContext(ctx, c.update, ids, olds, news, ups)
+	rs, err := j.conn.QueryContext(ctx, c.update, ids, xmins, news, ups)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -429,7 +432,7 @@ func (j *Job) load(ctx context.Context, c column, cur string, cursor pgtype.UUID
 	defer rs.Close()
 	for rs.Next() {
 		var r row
-		if err := rs.Scan(&r.id, &r.old); err != nil {
+		if err := rs.Scan(&r.id, &r.old, &r.xmin); err != nil {
 			return into, err
 		}
 		into = append(into, r)
