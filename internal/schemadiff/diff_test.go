@@ -66,11 +66,11 @@ func (s *widgetSpec) nameType() field.Type {
 	return field.TypeString
 }
 
-func statuses(v ...string) func(*widgetSpec) { return func(s *widgetSpec) { s.statuses = v } }
-func withColor(s *widgetSpec)                { s.color = true }
-func withKind(s *widgetSpec)                 { s.kind = true }
-func noIndex(s *widgetSpec)                  { s.withIndex = false }
-func nameIsInt(s *widgetSpec)                { s.nameIsInt = true }
+func statuses(v ...string) func(*widgetSpec)  { return func(s *widgetSpec) { s.statuses = v } }
+func withColor(s *widgetSpec)                 { s.color = true }
+func withKind(s *widgetSpec)                  { s.kind = true }
+func noIndex(s *widgetSpec)                   { s.withIndex = false }
+func nameIsInt(s *widgetSpec)                 { s.nameIsInt = true }
 func withCheck(expr string) func(*widgetSpec) { return func(s *widgetSpec) { s.check = expr } }
 
 func TestMain(m *testing.M) { dbtest.Main(m) }
