@@ -271,7 +271,7 @@ func init() {
 	StoredObjectsTable.ForeignKeys[0].RefTable = TenantsTable
 	StoredObjectsTable.Annotation = &entsql.Annotation{}
 	StoredObjectsTable.Annotation.Checks = map[string]string{
-		"bucket_name_valid": "char_length(bucket) BETWEEN 3 AND 63 AND bucket ~ '^[a-z0-9][a-z0-9.-]*[a-z0-9]$' AND bucket !~ '\\.\\.' AND bucket !~ '^[0-9]+\\.[0-9]+\\.[0-9]+\\.[0-9]+$' AND bucket !~ '^(xn--|sthree-|amzn-s3-demo-)' AND bucket !~ '(-s3alias|--ol-s3|--x-s3|\\.mrap)$'",
+		"bucket_name_valid": "char_length(bucket) >= 3 AND char_length(bucket) <= 63 AND bucket ~ '^[a-z0-9][a-z0-9.-]*[a-z0-9]$' AND bucket !~ '\\.\\.' AND bucket !~ '^[0-9]+\\.[0-9]+\\.[0-9]+\\.[0-9]+$' AND bucket !~ '^(xn--|sthree-|amzn-s3-demo-)' AND bucket !~ '(-s3alias|--ol-s3|--x-s3|\\.mrap)$'",
 		"object_name_valid": "octet_length(object_name) BETWEEN 1 AND 1024",
 		"size_nonnegative":  "size_bytes >= 0",
 	}

@@ -35,8 +35,12 @@ func (S3Locator) Annotations() []schema.Annotation {
 		entsql.Checks(map[string]string{
 			// 3–63 characters of a-z, 0-9, '.', '-', starting and ending with
 			// a letter or digit; no "..", not shaped like an IPv4 address, and
-			// none of the prefixes and suffixes AWS reserves.
-			"bucket_name_valid": `char_length(bucket) BETWEEN 3 AND 63 ` +
+			// none of the prefixes and suffixes AWS reserves. Written as two
+			// comparisons, not BETWEEN: PostgreSQL turns a BETWEEN inside an
+			// AND into a nested AND that it flattens when the migration is
+			// applied, so the stored form would never match the schema's and
+			// every diff (ours and atlas's) would plan it again.
+			"bucket_name_valid": `char_length(bucket) >= 3 AND char_length(bucket) <= 63 ` +
 				`AND bucket ~ '^[a-z0-9][a-z0-9.-]*[a-z0-9]$' ` +
 				`AND bucket !~ '\.\.' ` +
 				`AND bucket !~ '^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$' ` +

@@ -17,10 +17,11 @@
 // kver are JSONB fields), walked by primary key (keyset pagination) in
 // batches. Each batch is read with one SELECT, re-encrypted in parallel
 // without decoding (sensitive.RekeyAt, Sealed[json.RawMessage]) and written
-// with one set-based UPDATE ... FROM unnest(ids, old values, new values),
-// which writes a row only if its value is still the one read: a concurrent
-// write (sealed under the current key already) is left as written and
-// counted as skipped. No transaction or lock is held while encrypting;
+// with one set-based UPDATE ... FROM unnest(ids, row versions, new
+// values), which writes a row only if it is still the version read (its
+// xmin): a concurrent write (sealed under the current key already) is left
+// as written and counted as skipped. While one batch is written the next is
+// read and re-encrypted. No transaction or lock is held while encrypting;
 // updated_at and every other column are untouched. Identifiers come from
 // the list and are quoted. A progress line is written per batch.
 //

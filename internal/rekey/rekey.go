@@ -156,17 +156,19 @@ func New(logger *zap.Logger, conn Conn, keys *sensitive.Keyring, columns []entme
 func statements(c entmeta.SealedColumn) column {
 	t, v, id := pgx.Identifier{c.Table}.Sanitize(), pgx.Identifier{c.Column}.Sanitize(), pgx.Identifier{c.IDColumn}.Sanitize()
 	pending := fmt.Sprintf("%[1]s->>'kid' IS NOT NULL AND NOT (%[1]s @> $1::jsonb)", v)
-	sel := fmt.Sprintf("SELECT %s, %s::text FROM %s WHERE ", id, v, t)
+	sel := fmt.Sprintf("SELECT %s, %s::text, xmin::text FROM %s WHERE ", id, v, t)
 	return column{
 		SealedColumn: c,
 		count:        fmt.Sprintf("SELECT count(*) FROM %s WHERE %s", t, pending),
 		first:        sel + pending + fmt.Sprintf(" ORDER BY %s LIMIT $2", id),
 		next:         sel + fmt.Sprintf("%s > $3 AND ", id) + pending + fmt.Sprintf(" ORDER BY %s LIMIT $2", id),
-		// One statement per batch; the old value in the WHERE clause leaves
-		// alone a row that a concurrent write changed after it was read.
+		// One statement per batch. The row version read (xmin) in the WHERE
+		// clause leaves alone a row that a concurrent write changed after
+		// it was read (any write changes xmin; row locks do not). It costs
+		// less than sending the old values back to compare them.
 		update: fmt.Sprintf("UPDATE %[1]s AS t SET %[2]s = v.new::jsonb "+
-			"FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bool[]) AS v(id, old, new, upgraded) "+
-			"WHERE t.%[3]s = v.id AND t.%[2]s = v.old::jsonb RETURNING v.upgraded", t, v, id),
+			"FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bool[]) AS v(id, xmin, new, upgraded) "+
+			"WHERE t.%[3]s = v.id AND t.xmin = v.xmin::xid RETURNING v.upgraded", t, v, id),
 		// Copies of one envelope share its wrapped key and ciphertext.
 		copies: fmt.Sprintf("SELECT count(*) OVER (), sum(n) OVER (), ids FROM ("+
 			"SELECT count(*) AS n, array_to_string((array_agg(%[3]s::text ORDER BY %[3]s))[1:10], ', ') AS ids "+
@@ -238,7 +240,8 @@ func (j *Job) currentJSON() string {
 // row is one stored value of a batch.
 type row struct {
 	id       pgtype.UUID
-	old, new string
+	old, new string // stored envelope, re-encrypted one ("" when unchanged)
+	xmin     string // row version read
 	upgraded bool
 	err      error
 }
@@ -259,42 +262,63 @@ func (j *Job) runColumn(ctx context.Context, w io.Writer, c column, batchSize in
 	if err := j.checkCopies(ctx, c); err != nil {
 		return cs, err
 	}
-	var (
-		cursor pgtype.UUID
-		rows   []row
-		ids    = make([]pgtype.UUID, 0, batchSize)
-		olds   = make([]string, 0, batchSize)
-		news   = make([]string, 0, batchSize)
-		ups    = make([]bool, 0, batchSize)
-	)
+	// Two stages: a reader loads and re-encrypts the next batch while the
+	// writer's UPDATE of the previous one runs (the crypto and the
+	// database then use both cores). The reader's cursor runs at most one
+	// batch ahead; a batch read but not written is still pending, so
+	// stopping anywhere loses nothing.
+	ctx, cancel := context.WithCancel(ctx)
+	batches := make(chan batch, 1)
+	readerDone := make(chan struct{})
+	go func() {
+		defer close(readerDone)
+		defer close(batches)
+		j.read(ctx, c, cur, batchSize, batches)
+	}()
+	defer func() {
+		cancel()
+		for range batches { // unblock and wait for the reader
+		}
+		<-readerDone
+	}()
+
+	ids := make([]pgtype.UUID, 0, batchSize)
+	xmins := make([]string, 0, batchSize)
+	news := make([]string, 0, batchSize)
+	ups := make([]bool, 0, batchSize)
+	var last pgtype.UUID // last row of the last batch written
 	for {
 		if err := ctx.Err(); err != nil {
 			return cs, err
 		}
-		var err error
-		rows, err = j.load(ctx, c, cur, cursor, batchSize, rows[:0])
-		if err != nil {
-			return cs, fmt.Errorf("load batch: %w", err)
+		var b batch
+		select {
+		case <-ctx.Done():
+			return cs, ctx.Err()
+		case got, ok := <-batches:
+			if !ok {
+				return cs, ctx.Err() // reader finished: nil unless cancelled
+			}
+			b = got
 		}
-		if len(rows) == 0 {
-			return cs, nil
+		if b.err != nil {
+			return cs, b.err
 		}
-		j.reseal(ctx, c, rows)
-		ids, olds, news, ups = ids[:0], olds[:0], news[:0], ups[:0]
-		for i := range rows {
-			r := &rows[i]
+		ids, xmins, news, ups = ids[:0], xmins[:0], news[:0], ups[:0]
+		for i := range b.rows {
+			r := &b.rows[i]
 			if r.err != nil {
 				return cs, fmt.Errorf("%s row %s: %w", c.Table, uuidText(r.id), r.err)
 			}
 			if r.new != "" {
-				ids, olds, news, ups = append(ids, r.id), append(olds, r.old), append(news, r.new), append(ups, r.upgraded)
+				ids, xmins, news, ups = append(ids, r.id), append(xmins, r.xmin), append(news, r.new), append(ups, r.upgraded)
 			}
 		}
-		n, upgraded, err := j.update(ctx, c, ids, olds, news, ups)
+		n, upgraded, err := j.update(ctx, c, ids, xmins, news, ups)
 		if err != nil {
-			return cs, fmt.Errorf("update batch after %s: %w", uuidText(cursor), err)
+			return cs, fmt.Errorf("update batch after %s: %w", uuidText(last), err)
 		}
-		cursor = rows[len(rows)-1].id
+		last = b.rows[len(b.rows)-1].id
 		cs.Batches++
 		cs.Rekeyed += n
 		cs.Upgraded += upgraded
@@ -304,6 +328,45 @@ func (j *Job) runColumn(ctx context.Context, w io.Writer, c column, batchSize in
 			fmt.Fprintf(w, "rekey: %s: batch %d: %d value(s) changed by another writer since read; left as written\n", c.SealedColumn, cs.Batches, skipped)
 		}
 		j.log.Debug("rekey batch committed", zap.Stringer("column", c.SealedColumn), zap.Int("batch", cs.Batches), zap.Int("rekeyed", n))
+	}
+}
+
+// batch is what the reader hands the writer: rows re-encrypted (or with
+// their errors), or the error that stopped reading.
+type batch struct {
+	rows []row
+	err  error
+}
+
+// read loads and re-encrypts batches after one another until the column is
+// done, ctx ends or a load fails (sent as a batch error). It stops after a
+// batch with a row error: the writer stops there.
+func (j *Job) read(ctx context.Context, c column, cur string, batchSize int, out chan<- batch) {
+	var cursor pgtype.UUID
+	for ctx.Err() == nil {
+		rows, err := j.load(ctx, c, cur, cursor, batchSize, make([]row, 0, batchSize))
+		if err != nil {
+			err = fmt.Errorf("load batch after %s: %w", uuidText(cursor), err)
+		}
+		if err == nil && len(rows) == 0 {
+			return
+		}
+		failed := err != nil
+		if !failed {
+			j.reseal(ctx, c, rows)
+			cursor = rows[len(rows)-1].id
+			for i := range rows {
+				failed = failed || rows[i].err != nil
+			}
+		}
+		select {
+		case out <- batch{rows: rows, err: err}:
+		case <-ctx.Done():
+			return
+		}
+		if failed {
+			return
+		}
 	}
 }
 
@@ -327,13 +390,13 @@ func queryRow(ctx context.Context, conn Conn, q string, args []any, dst ...any) 
 }
 
 // update writes a batch in one statement and reports how many rows it
-// wrote and how many of those were version 1 upgrades. Rows whose value
-// changed since they were read are not written.
-func (j *Job) update(ctx context.Context, c column, ids []pgtype.UUID, olds, news []string, ups []bool) (n, upgraded int, err error) {
+// wrote and how many of those were version 1 upgrades. Rows written by
+// anyone since they were read (another xmin) are not written.
+func (j *Job) update(ctx context.Context, c column, ids []pgtype.UUID, xmins, news []string, ups []bool) (n, upgraded int, err error) {
 	if len(ids) == 0 {
 		return 0, 0, nil
 	}
-	rs, err := j.conn.QueryContext(ctx, c.update, ids, olds, news, ups)
+	rs, err := j.conn.QueryContext(ctx, c.update, ids, xmins, news, ups)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -369,7 +432,7 @@ func (j *Job) load(ctx context.Context, c column, cur string, cursor pgtype.UUID
 	defer rs.Close()
 	for rs.Next() {
 		var r row
-		if err := rs.Scan(&r.id, &r.old); err != nil {
+		if err := rs.Scan(&r.id, &r.old, &r.xmin); err != nil {
 			return into, err
 		}
 		into = append(into, r)

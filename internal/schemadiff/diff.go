@@ -138,7 +138,7 @@ func Compute(ctx context.Context, devURL string, fsys fs.FS, tables []*entschema
 	if err != nil {
 		return nil, fmt.Errorf("plan enum values: %w", err)
 	}
-	entChanges, err := entDiff(ctx, s, dir, tables, name)
+	entChanges, desiredSchema, err := entDiff(ctx, s, dir, tables, name)
 	if err != nil {
 		return nil, err
 	}
@@ -183,6 +183,11 @@ func Compute(ctx context.Context, devURL string, fsys fs.FS, tables []*entschema
 			return nil, fmt.Errorf("format migration: %w", err)
 		}
 		out.Files = append(out.Files, File{Name: f.Name(), Content: f.Bytes()})
+	}
+	if desiredSchema != nil {
+		if err := verifyConverges(ctx, admin, devURL, dir, out.Files, desiredSchema); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }
@@ -298,9 +303,27 @@ func replayedEnums(ctx context.Context, admin *sql.DB, devURL string, dir migrat
 }
 
 // entDiff runs ent's replay-mode diff on the scratch database and returns
-// the changes of its plan (captured by a formatter instead of written).
-func entDiff(ctx context.Context, s *scratch, dir *migrate.MemDir, tables []*entschema.Table, name string) ([]*migrate.Change, error) {
-	var captured *migrate.Plan
+// the changes of its plan (captured by a formatter instead of written) and
+// the desired schema in PostgreSQL's normal form (captured by a diff hook;
+// nil when ent did not diff).
+//
+// The diff runs in atlas's normalized mode (schema.DiffNormalized), as
+// `atlas migrate diff` with a dev database does: both sides have been
+// through PostgreSQL (the directory replayed, the ent tables created on the
+// dev database and inspected), so CHECK expressions are compared as
+// PostgreSQL prints them. Without it atlas matches CHECKs by name only and
+// an edited expression goes unnoticed.
+func entDiff(ctx context.Context, s *scratch, dir *migrate.MemDir, tables []*entschema.Table, name string) ([]*migrate.Change, *schema.Schema, error) {
+	var (
+		captured *migrate.Plan
+		desired  *schema.Schema
+	)
+	captureDesired := func(next entschema.Differ) entschema.Differ {
+		return entschema.DiffFunc(func(current, want *schema.Schema) ([]schema.Change, error) {
+			desired = want
+			return next.Diff(current, want)
+		})
+	}
 	capture := formatterFunc(func(p *migrate.Plan) ([]migrate.File, error) {
 		captured = p
 		return nil, nil
@@ -309,10 +332,10 @@ func entDiff(ctx context.Context, s *scratch, dir *migrate.MemDir, tables []*ent
 	work := &migrate.MemDir{}
 	files, err := dir.Files()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := work.CopyFiles(files); err != nil {
-		return nil, fmt.Errorf("copy migration directory: %w", err)
+		return nil, nil, fmt.Errorf("copy migration directory: %w", err)
 	}
 	m, err := entschema.NewMigrate(entsql.OpenDB(dialect.Postgres, s.db),
 		entschema.WithDir(work),
@@ -321,17 +344,99 @@ func entDiff(ctx context.Context, s *scratch, dir *migrate.MemDir, tables []*ent
 		entschema.WithDialect(dialect.Postgres),
 		entschema.WithDropColumn(true),
 		entschema.WithDropIndex(true),
+		entschema.WithDiffOptions(schema.DiffNormalized()),
+		entschema.WithDiffHook(captureDesired),
 	)
 	if err != nil {
-		return nil, fmt.Errorf("create ent migrate: %w", err)
+		return nil, nil, fmt.Errorf("create ent migrate: %w", err)
 	}
 	if err := m.NamedDiff(ctx, name, tables...); err != nil {
-		return nil, fmt.Errorf("ent diff: %w", err)
+		return nil, nil, fmt.Errorf("ent diff: %w", err)
 	}
 	if captured == nil {
-		return nil, nil
+		return nil, desired, nil
 	}
-	return captured.Changes, nil
+	return captured.Changes, desired, nil
+}
+
+// verifyConverges replays the directory plus the planned files on a
+// scratch database and diffs the result against the desired schema again.
+// A change that is still there is one PostgreSQL does not store as written
+// (e.g. a CHECK whose printed form is not its own normal form: BETWEEN
+// inside AND prints as a nested AND that PostgreSQL flattens when the
+// migration is applied). Writing it would make every later diff, ours and
+// `atlas migrate diff`, plan it again, so it is refused with an
+// *UnstableError naming the form to write instead.
+func verifyConverges(ctx context.Context, admin *sql.DB, devURL string, dir *migrate.MemDir, planned []File, desired *schema.Schema) error {
+	work := &migrate.MemDir{}
+	files, err := dir.Files()
+	if err != nil {
+		return err
+	}
+	if err := work.CopyFiles(files); err != nil {
+		return fmt.Errorf("copy migration directory: %w", err)
+	}
+	for _, f := range planned {
+		if err := work.WriteFile(f.Name, f.Content); err != nil {
+			return fmt.Errorf("stage planned migration: %w", err)
+		}
+	}
+	sum, err := work.Checksum()
+	if err != nil {
+		return fmt.Errorf("hash staged directory: %w", err)
+	}
+	if err := migrate.WriteSumFile(work, sum); err != nil {
+		return fmt.Errorf("hash staged directory: %w", err)
+	}
+	s, err := newScratch(ctx, admin, devURL)
+	if err != nil {
+		return err
+	}
+	defer s.drop()
+	drv, err := postgres.Open(s.db)
+	if err != nil {
+		return fmt.Errorf("open atlas driver on scratch database: %w", err)
+	}
+	ex, err := migrate.NewExecutor(drv, work, migrate.NopRevisionReadWriter{})
+	if err != nil {
+		return fmt.Errorf("create executor: %w", err)
+	}
+	if err := ex.ExecuteN(ctx, 0); err != nil && !errors.Is(err, migrate.ErrNoPendingFiles) {
+		return fmt.Errorf("replay the directory with the planned migration: %w", err)
+	}
+	after, err := drv.InspectSchema(ctx, desired.Name, nil)
+	if err != nil {
+		return fmt.Errorf("inspect replayed schema: %w", err)
+	}
+	changes, err := drv.SchemaDiff(after, desired, schema.DiffNormalized())
+	if err != nil {
+		return fmt.Errorf("diff replayed schema: %w", err)
+	}
+	ue := &UnstableError{}
+	for _, c := range changes {
+		switch c := c.(type) {
+		case *schema.AddTable: // ent plans only table additions and modifications
+			ue.Changes = append(ue.Changes, "table "+c.T.Name+" is still missing")
+		case *schema.ModifyTable:
+			for _, tc := range c.Changes {
+				ue.Changes = append(ue.Changes, describeUnstable(c.T.Name, tc))
+			}
+		}
+	}
+	if len(ue.Changes) > 0 {
+		return ue
+	}
+	return nil
+}
+
+// describeUnstable says what did not converge, and for a CHECK the form to
+// write in ent/schema instead.
+func describeUnstable(table string, c schema.Change) string {
+	if mc, ok := c.(*schema.ModifyCheck); ok {
+		return fmt.Sprintf("table %s, CHECK %s: the schema's expression normalizes to\n      %s\n    but PostgreSQL stores that, once applied, as\n      %s\n    write the CHECK in ent/schema in that stored form (for example without BETWEEN inside AND)",
+			table, mc.To.Name, mc.To.Expr, mc.From.Expr)
+	}
+	return fmt.Sprintf("table %s: %T", table, c)
 }
 
 func planChanges(ctx context.Context, drv migrate.Driver, name string, changes []schema.Change) ([]*migrate.Change, error) {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	entsql "entgo.io/ent/dialect/entsql"
 	entschema "entgo.io/ent/dialect/sql/schema"
 	"entgo.io/ent/schema/field"
 	_ "github.com/jackc/pgx/v5/stdlib"
@@ -42,6 +43,9 @@ func widgets(opts ...func(*widgetSpec)) []*entschema.Table {
 		cols = append(cols, &entschema.Column{Name: "kind", Type: field.TypeEnum, Enums: []string{"small", "large"}, Default: "small", SchemaType: map[string]string{"postgres": "widget_kind"}})
 	}
 	t := &entschema.Table{Name: "widgets", Columns: cols, PrimaryKey: cols[:1]}
+	if s.check != "" {
+		t.Annotation = &entsql.Annotation{Checks: map[string]string{"name_valid": s.check}}
+	}
 	if s.withIndex {
 		t.Indexes = []*entschema.Index{{Name: "widget_name", Columns: cols[1:2]}}
 	}
@@ -52,6 +56,7 @@ type widgetSpec struct {
 	statuses             []string
 	color, kind          bool
 	withIndex, nameIsInt bool
+	check                string // CHECK "name_valid", if set
 }
 
 func (s *widgetSpec) nameType() field.Type {
@@ -61,11 +66,12 @@ func (s *widgetSpec) nameType() field.Type {
 	return field.TypeString
 }
 
-func statuses(v ...string) func(*widgetSpec) { return func(s *widgetSpec) { s.statuses = v } }
-func withColor(s *widgetSpec)                { s.color = true }
-func withKind(s *widgetSpec)                 { s.kind = true }
-func noIndex(s *widgetSpec)                  { s.withIndex = false }
-func nameIsInt(s *widgetSpec)                { s.nameIsInt = true }
+func statuses(v ...string) func(*widgetSpec)  { return func(s *widgetSpec) { s.statuses = v } }
+func withColor(s *widgetSpec)                 { s.color = true }
+func withKind(s *widgetSpec)                  { s.kind = true }
+func noIndex(s *widgetSpec)                   { s.withIndex = false }
+func nameIsInt(s *widgetSpec)                 { s.nameIsInt = true }
+func withCheck(expr string) func(*widgetSpec) { return func(s *widgetSpec) { s.check = expr } }
 
 func TestMain(m *testing.M) { dbtest.Main(m) }
 
@@ -287,3 +293,77 @@ func sqlFiles(t *testing.T, dir string) []string {
 
 // scratchDB returns an empty database.
 func scratchDB(t *testing.T) *sql.DB { return dbtest.New(t, dbtest.Empty()).OpenDB(t) }
+
+// TestDiffComparesChecksInNormalForm: CHECKs are compared as PostgreSQL
+// stores them, as `atlas migrate diff` does. The same CHECK written another
+// equivalent way plans nothing; an edited CHECK is planned; a CHECK whose
+// printed form PostgreSQL changes again on apply (a perpetual diff for
+// atlas) is refused with the form to write instead.
+func TestDiffComparesChecksInNormalForm(t *testing.T) {
+	ctx := context.Background()
+	dev := devURL(t)
+	dir := t.TempDir()
+	between := `char_length(name) BETWEEN 1 AND 100`
+	if _, err := schemadiff.Diff(ctx, dev, dir, widgets(withCheck(between)), "init", clock("20260301120000")); err != nil {
+		t.Fatal(err)
+	}
+	sumBefore := read(t, filepath.Join(dir, "atlas.sum"))
+
+	// Equivalent spellings: no change, in either direction, ever.
+	for _, same := range []string{
+		between,
+		`char_length(name) >= 1 AND char_length(name) <= 100`,
+		`(char_length((name)::text) >= 1) AND (char_length((name)::text) <= 100)`,
+		`((char_length(name) >= 1 and char_length(name) <= 100))`,
+	} {
+		plan, err := schemadiff.Compute(ctx, dev, os.DirFS(dir), widgets(withCheck(same)), "same")
+		if err != nil || !plan.Empty() {
+			t.Fatalf("CHECK %q: plan %+v, err %v; want no change", same, plan, err)
+		}
+	}
+
+	// A real change is planned (matched by name, compared by expression).
+	res, err := schemadiff.Diff(ctx, dev, dir, widgets(withCheck(`char_length(name) BETWEEN 1 AND 50`)), "shorter", clock("20260301120100"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertWritten(t, dir, res, "20260301120100_shorter.sql")
+	got := read(t, res.Written[0])
+	for _, want := range []string{`DROP CONSTRAINT "name_valid"`, `ADD CONSTRAINT "name_valid" CHECK`, "<= 50"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("migration for an edited CHECK lacks %q:\n%s", want, got)
+		}
+	}
+	// ...once: after it, nothing more.
+	if plan, err := schemadiff.Compute(ctx, dev, os.DirFS(dir), widgets(withCheck(`char_length(name) BETWEEN 1 AND 50`)), "again"); err != nil || !plan.Empty() {
+		t.Fatalf("after the CHECK migration: plan %+v, err %v", plan, err)
+	}
+
+	// BETWEEN inside AND: PostgreSQL prints a nested AND and flattens it
+	// when that is applied, so the migration would never settle.
+	sumBefore = read(t, filepath.Join(dir, "atlas.sum"))
+	unstable := `char_length(name) BETWEEN 1 AND 50 AND name <> 'x'`
+	_, err = schemadiff.Diff(ctx, dev, dir, widgets(withCheck(unstable)), "unstable", clock("20260301120200"))
+	var ue *schemadiff.UnstableError
+	if !errors.Is(err, schemadiff.ErrUnstable) || !errors.As(err, &ue) || len(ue.Changes) != 1 {
+		t.Fatalf("err = %v, want an UnstableError with one change", err)
+	}
+	stored := `((char_length((name)::text) >= 1) AND (char_length((name)::text) <= 50) AND ((name)::text <> 'x'::text))`
+	for _, want := range []string{"CHECK name_valid", stored, "write the CHECK in ent/schema in that stored form"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+	if n := len(sqlFiles(t, dir)); n != 2 || read(t, filepath.Join(dir, "atlas.sum")) != sumBefore {
+		t.Fatalf("a refused diff touched the directory (%d files)", n)
+	}
+	// Written as suggested, it is planned once and then settles.
+	if _, err := schemadiff.Diff(ctx, dev, dir, widgets(withCheck(stored)), "stable", clock("20260301120300")); err != nil {
+		t.Fatal(err)
+	}
+	for _, spelled := range []string{stored, `char_length(name) >= 1 AND char_length(name) <= 50 AND name <> 'x'`} {
+		if plan, err := schemadiff.Compute(ctx, dev, os.DirFS(dir), widgets(withCheck(spelled)), "again"); err != nil || !plan.Empty() {
+			t.Fatalf("CHECK %q after its migration: plan %+v, err %v", spelled, plan, err)
+		}
+	}
+}

@@ -11,6 +11,26 @@
 // <version>_<name>.sql, and atlas.sum is rewritten: the atlas CLI's own
 // formats. Scratch databases are dropped afterwards.
 //
+// # Normal form and CHECK constraints
+//
+// Both sides are compared as PostgreSQL stores them, as `atlas migrate
+// diff` with a dev database does: the directory is replayed and inspected,
+// the ent tables are created on the dev database and inspected (ent's
+// replay mode), and the diff runs in atlas's normalized mode
+// (schema.DiffNormalized), so a CHECK is compared by its
+// pg_get_constraintdef text. The same CHECK spelled another way plans
+// nothing; an edited CHECK is planned (without normalized mode atlas
+// matches CHECKs by name only and misses the edit).
+//
+// PostgreSQL's printed form is not always its own normal form: a BETWEEN
+// inside an AND prints as a nested AND, which PostgreSQL flattens when that
+// text is applied. Such a CHECK would be planned again after every apply
+// (a perpetual diff, which the atlas CLI reports too). So a non-empty plan
+// is verified: the directory plus the new files are replayed on another
+// scratch database and diffed again; anything still planned fails the diff
+// with an *UnstableError (ErrUnstable) that shows the stored form to write
+// in ent/schema instead. Nothing is written.
+//
 // # Enum types
 //
 // ent keeps enum columns with a postgres SchemaType typed but never emits

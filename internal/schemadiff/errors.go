@@ -31,3 +31,25 @@ func (e *DestructiveError) Error() string {
 
 // Is reports ErrDestructive.
 func (e *DestructiveError) Is(target error) bool { return target == ErrDestructive }
+
+// ErrUnstable is matched by *UnstableError.
+var ErrUnstable = errors.New("schemadiff: planned change does not converge")
+
+// UnstableError reports changes that would still be planned after the
+// migration that makes them is applied: a perpetual diff, which `atlas
+// migrate diff` would report too. Nothing is written.
+type UnstableError struct {
+	Changes []string
+}
+
+func (e *UnstableError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "schemadiff: %d change(s) would be planned again after their own migration is applied (PostgreSQL stores them in another form); nothing was written:", len(e.Changes))
+	for _, c := range e.Changes {
+		fmt.Fprintf(&b, "\n  %s", c)
+	}
+	return b.String()
+}
+
+// Is reports ErrUnstable.
+func (e *UnstableError) Is(target error) bool { return target == ErrUnstable }

@@ -6,21 +6,35 @@
 // [Sensitive] holds a plaintext value in memory and prints, logs and
 // marshals as "[REDACTED]"; [Sensitive.Reveal] returns the value. [Sealed]
 // is the stored form: an envelope holding only ciphertext, which implements
-// driver.Valuer and sql.Scanner for a jsonb column. [Seal] and [Open] move
-// between the two explicitly, in the service layer, with a [Keyring]: no
-// global key state and no encryption hidden in a driver hook.
+// driver.Valuer and sql.Scanner for a jsonb column. [SealAt] and [OpenAt]
+// move between the two explicitly, in the service layer, with a [Keyring]
+// and the value's [Place] (table, column, row ID): no global key state and
+// no encryption hidden in a driver hook. [Seal] and [Open] do the same for a
+// value not stored in a row.
 //
 // # Envelope
 //
 // Each value is JSON-encoded and encrypted with AES-256-GCM under a fresh
 // random data key; the keeper of the keyring's current key wraps the data
-// key. The stored JSON names its key, so every row describes itself:
+// key. The stored JSON names its key and its place, so every row describes
+// itself (format version 2):
 //
-//	{"v":1,"kid":"local-2026","kver":3,"wdk":"<b64 wrapped data key>","n":"<b64 nonce>","ct":"<b64 ciphertext+tag>"}
+//	{"v":2,"kid":"local-2026","kver":3,"tbl":"oidc_connectors","col":"state","row":"<uuid>",
+//	 "wdk":"<b64 wrapped data key>","n":"<b64 nonce>","ct":"<b64 ciphertext+tag>"}
 //
-// The key id and version are the GCM additional data, so editing them makes
-// the envelope fail to open ([ErrDecrypt]) even when both names resolve to
-// the same keeper.
+// The version, key id and version, table, column and row ID are the GCM
+// additional data (length-prefixed). Editing the key makes the envelope fail
+// to open ([ErrDecrypt]) even when both names resolve to the same keeper.
+// An envelope copied into another row, column or table fails with
+// [ErrMisplaced] (*[MisplacedError], which names both places) before any
+// keeper call; if the recorded place was edited to match, with
+// [ErrDecrypt]. [Seal] writes no tbl/col/row and binds the empty place.
+//
+// Version 1 envelopes (written before places; no tbl/col/row, additional
+// data = key only) still open, anywhere. [NeedsRekey] reports them, and
+// [RekeyAt] (`app db rekey`) rewrites them as version 2 bound to the row
+// they are read from. Editing "v" to downgrade a version 2 envelope fails
+// with [ErrDecrypt].
 //
 // # ent
 //
@@ -53,13 +67,17 @@
 // [ErrUnknownKey] (*[UnknownKeyError]): the envelope names a key the keyring
 // lacks. [ErrDecrypt] (*[DecryptError]): wrong key or tampered envelope.
 // [ErrKeeperUnavailable]: the key service could not be reached. [ErrMalformed]:
-// the column does not hold an envelope. [ErrNull]: the column is NULL. No error
-// message holds plaintext.
+// the column does not hold an envelope. [ErrNull]: the column is NULL.
+// [ErrMisplaced] (*[MisplacedError]): the envelope was sealed for another
+// place. [ErrInvalidPlace]: the caller passed an incomplete [Place] (e.g. a
+// zero row ID: set the row's ID before sealing). No error message holds
+// plaintext.
 //
 // # Usage
 //
-//	sealed, err := sensitive.Seal(ctx, kr, info) // Sealed[jsonb.IdPUserInfo]
+//	at := sensitive.At(user.Table, user.FieldIdpUserInfo, id.UUID())
+//	sealed, err := sensitive.SealAt(ctx, kr, at, info) // Sealed[jsonb.IdPUserInfo]
 //	...
-//	info, err := sensitive.Open(ctx, kr, sealed)
+//	info, err := sensitive.OpenAt(ctx, kr, at, sealed)
 //	view.IdPUserInfo = sensitive.New(info) // prints as [REDACTED]
 package sensitive

@@ -94,3 +94,30 @@ func b64(key []byte) string {
 	u, _ := keyring.LocalKeyURL(key)
 	return u[len("base64key://"):]
 }
+
+func ExampleSealAt() {
+	ctx := context.Background()
+	kr, err := keyring.NewLocal("local-2026", 1, bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		panic(err)
+	}
+	defer kr.Close()
+
+	// The row's ID is known before the insert (IDs are generated in Go).
+	alice := [16]byte{0x01, 0x93, 15: 0xa}
+	bob := [16]byte{0x01, 0x93, 15: 0xb}
+	at := sensitive.At("users", "idp_user_info", alice)
+	sealed, err := sensitive.SealAt(ctx, kr, at, IdPUserInfo{Subject: "00u1"})
+	if err != nil {
+		panic(err)
+	}
+	info, err := sensitive.OpenAt(ctx, kr, at, sealed)
+	fmt.Println("alice's row:", info.Subject, err)
+
+	// The same envelope copied into Bob's row does not open there.
+	_, err = sensitive.OpenAt(ctx, kr, sensitive.At("users", "idp_user_info", bob), sealed)
+	fmt.Println("bob's row:", errors.Is(err, sensitive.ErrMisplaced))
+	// Output:
+	// alice's row: 00u1 <nil>
+	// bob's row: true
+}

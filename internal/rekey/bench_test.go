@@ -1,0 +1,366 @@
+package rekey_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	_ "github.com/jackc/pgx/v5/stdlib"
+	"go.uber.org/zap"
+	"gocloud.dev/secrets/localsecrets"
+
+	"github.com/central/central/internal/config"
+	"github.com/central/central/internal/db"
+	"github.com/central/central/internal/dbtest"
+	"github.com/central/central/internal/entityid"
+	"github.com/central/central/internal/jsonb"
+	"github.com/central/central/internal/migrate"
+	"github.com/central/central/internal/pgserver"
+	"github.com/central/central/internal/rekey"
+	"github.com/central/central/internal/sensitive"
+	"github.com/central/central/migrations"
+)
+
+// BenchmarkRekey measures `app db rekey` on N sealed connector states
+// (REKEY_BENCH_ROWS, default 10,000): each iteration moves every row to the
+// next key, so every iteration does the full work. It reports rows/s and
+// the Go process's peak RSS growth during the run (VmHWM after the run
+// minus VmRSS before it, peak reset through /proc/self/clear_refs).
+//
+// By default it starts its own durable cluster (fsync, full_page_writes
+// and synchronous_commit on, as in production); REKEY_BENCH_FSYNC=off uses
+// the test cluster (fsync off) instead. The settings in use are logged.
+//
+//	REKEY_BENCH_ROWS=1000000 go test ./internal/rekey -run '^$' -bench BenchmarkRekey -benchtime 1x -timeout 30m -v
+func BenchmarkRekey(b *testing.B) {
+	rows := 10_000
+	if s := os.Getenv("REKEY_BENCH_ROWS"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			b.Fatalf("REKEY_BENCH_ROWS=%q: want a positive integer", s)
+		}
+		rows = n
+	}
+	ctx := context.Background()
+	url := benchCluster(b)
+	sqlDB, err := sql.Open("pgx", url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sqlDB.Close()
+	var settings []string
+	for _, name := range []string{"fsync", "full_page_writes", "synchronous_commit", "shared_buffers"} {
+		var v string
+		if err := sqlDB.QueryRowContext(ctx, "SELECT current_setting($1)", name).Scan(&v); err != nil {
+			b.Fatal(err)
+		}
+		settings = append(settings, name+"="+v)
+	}
+	b.Logf("cluster: %s; load average: %s", strings.Join(settings, " "), loadAvg())
+
+	// Keys 1..2b.N+1: the data starts under key 1 (see the loop).
+	material := func(i int) [32]byte {
+		var k [32]byte
+		k[0], k[1] = byte(i), byte(i>>8)
+		return k
+	}
+	keepers := map[sensitive.KeyRef]sensitive.Keeper{}
+	for i := 1; i <= 2*b.N+1; i++ {
+		keepers[sensitive.KeyRef{ID: "bench", Version: i}] = localsecrets.NewKeeper(material(i))
+	}
+	start := time.Now()
+	fillConnectors(b, ctx, url, sensitive.KeyRef{ID: "bench", Version: 1}, localsecrets.NewKeeper(material(1)), rows)
+	b.Logf("filled %d sealed connector states in %s", rows, time.Since(start).Round(time.Millisecond))
+	if _, err := sqlDB.ExecContext(ctx, "VACUUM ANALYZE oidc_connectors"); err != nil {
+		b.Fatal(err)
+	}
+
+	client := benchClient(b, url)
+	baseRows := min(rows, 20_000)
+	if s := os.Getenv("REKEY_BENCH_BASELINE_ROWS"); s != "" {
+		if baseRows, err = strconv.Atoi(s); err != nil {
+			b.Fatalf("REKEY_BENCH_BASELINE_ROWS=%q: %v", s, err)
+		}
+	}
+	var elapsed, baseElapsed time.Duration
+	var peakGrowth, peak float64
+	b.ResetTimer()
+	for i := range b.N {
+		b.StopTimer()
+		// Keys: 1 at the start; iteration i's job moves everything to
+		// 2i+2, then the baseline moves its first baseRows rows to 2i+3.
+		kr, err := sensitive.NewKeyring(sensitive.KeyRef{ID: "bench", Version: 2*i + 2}, keepers)
+		if err != nil {
+			b.Fatal(err)
+		}
+		j, err := rekey.New(zap.NewNop(), client, kr, rekey.SealedColumns())
+		if err != nil {
+			b.Fatal(err)
+		}
+		runtime.GC()
+		debug.FreeOSMemory()
+		base := resetPeakRSS(b)
+		b.StartTimer()
+		t0 := time.Now()
+		st, err := j.Rekey(ctx, nil, 0)
+		elapsed += time.Since(t0)
+		b.StopTimer()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if st.Rekeyed() != rows {
+			b.Fatalf("rekeyed %d, want %d", st.Rekeyed(), rows)
+		}
+		hwm := statusKB(b, "VmHWM")
+		peakGrowth = max(peakGrowth, float64(hwm-base)/1024)
+		peak = max(peak, float64(hwm)/1024)
+
+		// The previous design, right after on the same data: a
+		// transaction per batch, rows locked FOR UPDATE, one UPDATE per row.
+		if baseRows > 0 {
+			kb, err := sensitive.NewKeyring(sensitive.KeyRef{ID: "bench", Version: 2*i + 3}, keepers)
+			if err != nil {
+				b.Fatal(err)
+			}
+			t0 = time.Now()
+			perRowBaseline(b, ctx, sqlDB, kb, baseRows)
+			baseElapsed += time.Since(t0)
+		}
+		b.StartTimer()
+	}
+	if baseRows > 0 {
+		jobRate, baseRate := float64(rows*b.N)/elapsed.Seconds(), float64(baseRows*b.N)/baseElapsed.Seconds()
+		b.ReportMetric(baseRate, "baseline-rows/s")
+		b.ReportMetric(jobRate/baseRate, "speedup")
+		b.Logf("per-row baseline on %d rows: %.0f rows/s; job/baseline = %.2fx", baseRows, baseRate, jobRate/baseRate)
+	}
+	b.ReportMetric(float64(rows*b.N)/elapsed.Seconds(), "rows/s")
+	b.ReportMetric(peakGrowth, "peak-RSS-growth-MB")
+	b.ReportMetric(peak, "peak-RSS-MB")
+	b.Logf("%d rows: %.0f rows/s, peak RSS growth %.1f MB (peak %.1f MB), %s", rows, float64(rows*b.N)/elapsed.Seconds(), peakGrowth, peak, strings.Join(settings, " "))
+}
+
+// perRowBaseline re-encrypts the first n connector states the way the job
+// did before batching its writes (a transaction per batch of 500, rows
+// locked FOR UPDATE, one UPDATE round trip per row, updated_at rewritten
+// as ent's UpdateOne did), with the same crypto.
+func perRowBaseline(b *testing.B, ctx context.Context, db *sql.DB, kr *sensitive.Keyring, n int) {
+	b.Helper()
+	var cursor string
+	for done := 0; done < n; {
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		rs, err := tx.QueryContext(ctx, `SELECT id::text, state::text, updated_at FROM oidc_connectors
+			WHERE ($1 = '' OR id > $1::uuid) ORDER BY id LIMIT $2 FOR UPDATE`, cursor, min(500, n-done))
+		if err != nil {
+			b.Fatal(err)
+		}
+		type r struct {
+			id, v string
+			at    time.Time
+		}
+		var batch []r
+		for rs.Next() {
+			var x r
+			if err := rs.Scan(&x.id, &x.v, &x.at); err != nil {
+				b.Fatal(err)
+			}
+			batch = append(batch, x)
+		}
+		if err := rs.Err(); err != nil {
+			b.Fatal(err)
+		}
+		if len(batch) == 0 {
+			_ = tx.Rollback()
+			return
+		}
+		for _, x := range batch {
+			var s sensitive.Sealed[[]byte]
+			_ = s.Scan(x.v)
+			var id [16]byte
+			copy(id[:], uuidBytes(b, x.id))
+			out, _, err := sensitive.RekeyAt(ctx, kr, sensitive.At("oidc_connectors", "state", id), s)
+			if err != nil {
+				b.Fatal(err)
+			}
+			v, _ := out.Value()
+			if _, err := tx.ExecContext(ctx, `UPDATE oidc_connectors SET state = $1, updated_at = $2 WHERE id = $3`, v, x.at, x.id); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := tx.Commit(); err != nil {
+			b.Fatal(err)
+		}
+		cursor = batch[len(batch)-1].id
+		done += len(batch)
+	}
+}
+
+func uuidBytes(b *testing.B, s string) []byte {
+	b.Helper()
+	out, err := hex.DecodeString(strings.ReplaceAll(s, "-", ""))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return out
+}
+
+// benchClient is what `app db rekey` uses: the read-write ent client of
+// db.DB (SQL log, write marking and all).
+func benchClient(b *testing.B, url string) rekey.Conn {
+	b.Helper()
+	d, err := db.Open(context.Background(), config.Postgres{
+		ReadWrite: config.Conn{URL: config.Secret(url), PoolSize: 4},
+		ReadOnly:  config.Conn{URL: config.Secret(url), PoolSize: 2},
+	}, zap.NewNop())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = d.Stop(context.Background()) })
+	return d.Client()
+}
+
+// benchCluster returns a superuser URL on a database with the migrations
+// applied: a durable cluster of its own unless REKEY_BENCH_FSYNC=off.
+func benchCluster(b *testing.B) string {
+	b.Helper()
+	ctx := context.Background()
+	if os.Getenv("REKEY_BENCH_FSYNC") == "off" {
+		return dbtest.New(b).URL
+	}
+	dir, err := os.MkdirTemp("", "rekey-bench-")
+	if err != nil {
+		b.Fatal(err)
+	}
+	// The server runs as the postgres user, which must traverse the path.
+	if err := os.Chmod(dir, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	srv, err := pgserver.Start(ctx, pgserver.Config{DataDir: filepath.Join(dir, "pg"), Logger: zap.NewNop(),
+		Settings: map[string]string{"synchronous_commit": "on"}})
+	if err != nil {
+		os.RemoveAll(dir)
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		_ = srv.Stop(context.Background())
+		os.RemoveAll(dir)
+	})
+	url := srv.URL(pgserver.RoleSuperuser, "central")
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := migrate.Up(ctx, db, migrations.FS); err != nil {
+		b.Fatal(err)
+	}
+	return url
+}
+
+// fillConnectors stores n connectors of one tenant with states sealed
+// under ref and bound to their rows, by COPY in chunks (sealing in
+// parallel), so the fill itself does not hold n rows in memory.
+func fillConnectors(b *testing.B, ctx context.Context, url string, ref sensitive.KeyRef, kp sensitive.Keeper, n int) {
+	b.Helper()
+	pool, err := pgxpool.New(ctx, url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer pool.Close()
+	kr, err := sensitive.NewKeyring(ref, map[sensitive.KeyRef]sensitive.Keeper{ref: kp})
+	if err != nil {
+		b.Fatal(err)
+	}
+	tenant := entityid.NewTenantID()
+	if _, err := pool.Exec(ctx, "INSERT INTO tenants (id, slug, display_name) VALUES ($1, 'bench', 'Bench')", tenant.UUID()); err != nil {
+		b.Fatal(err)
+	}
+	const chunk = 20_000
+	for lo := 0; lo < n; lo += chunk {
+		m := min(chunk, n-lo)
+		rows := make([][]any, m)
+		var wg sync.WaitGroup
+		workers := runtime.GOMAXPROCS(0)
+		errs := make([]error, workers)
+		for w := range workers {
+			wg.Go(func() {
+				for i := w; i < m; i += workers {
+					id := entityid.NewOIDCConnectorID()
+					s, err := sensitive.SealAt(ctx, kr, sensitive.At("oidc_connectors", "state", id.UUID()),
+						jsonb.OIDCConnectorState{ClientSecret: fmt.Sprintf("secret-%08d-%s", lo+i, strings.Repeat("x", 40)),
+							Scopes: []string{"openid", "email", "profile"}, JWKSURI: "https://idp.example/.well-known/jwks.json"})
+					if err != nil {
+						errs[w] = err
+						return
+					}
+					v, _ := s.Value()
+					rows[i] = []any{id.UUID(), tenant.UUID(), fmt.Sprintf("c%08d", lo+i), "https://idp.example", "client", v}
+				}
+			})
+		}
+		wg.Wait()
+		for _, err := range errs {
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+		if _, err := pool.CopyFrom(ctx, pgx.Identifier{"oidc_connectors"},
+			[]string{"id", "tenant_id", "name", "issuer", "client_id", "state"}, pgx.CopyFromRows(rows)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// resetPeakRSS resets VmHWM to the current RSS and returns that RSS in kB.
+func resetPeakRSS(b *testing.B) int {
+	b.Helper()
+	if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
+		b.Fatalf("reset peak RSS: %v", err)
+	}
+	return statusKB(b, "VmRSS")
+}
+
+func statusKB(b *testing.B, field string) int {
+	b.Helper()
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		b.Fatal(err)
+	}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), field+":"); ok {
+			n, err := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
+			if err != nil {
+				b.Fatal(err)
+			}
+			return n
+		}
+	}
+	b.Fatalf("no %s in /proc/self/status", field)
+	return 0
+}
+
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	return strings.Join(strings.Fields(string(b))[:3], " ")
+}
