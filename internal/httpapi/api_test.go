@@ -36,7 +36,7 @@ type fixture struct {
 }
 
 // newFixture serves the API over real HTTP on a fresh, migrated database.
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	tdb := dbtest.New(t)
@@ -76,14 +76,14 @@ type response struct {
 	body   []byte
 }
 
-func (r response) json(t *testing.T, v any) {
+func (r response) json(t testing.TB, v any) {
 	t.Helper()
 	if err := json.Unmarshal(r.body, v); err != nil {
 		t.Fatalf("decode %s: %v", r.body, err)
 	}
 }
 
-func (r response) problem(t *testing.T) httpapi.Problem {
+func (r response) problem(t testing.TB) httpapi.Problem {
 	t.Helper()
 	if ct := r.header.Get("Content-Type"); ct != "application/problem+json" {
 		t.Fatalf("Content-Type = %q, want application/problem+json (body %s)", ct, r.body)
@@ -96,7 +96,7 @@ func (r response) problem(t *testing.T) httpapi.Problem {
 	return p
 }
 
-func (f *fixture) do(t *testing.T, method, path, body string, header ...string) response {
+func (f *fixture) do(t testing.TB, method, path, body string, header ...string) response {
 	t.Helper()
 	var rd io.Reader
 	if body != "" {
@@ -131,7 +131,7 @@ type tenant struct {
 	Status      string `json:"status"`
 }
 
-func (f *fixture) createTenant(t *testing.T, slug string) tenant {
+func (f *fixture) createTenant(t testing.TB, slug string) tenant {
 	t.Helper()
 	r := f.do(t, "POST", "/v1/tenants", `{"slug":"`+slug+`","display_name":"Tenant `+slug+`"}`)
 	if r.status != http.StatusCreated {

@@ -73,6 +73,18 @@
 // failures wrap the sensitive package's errors (sensitive.ErrUnknownKey,
 // sensitive.ErrDecrypt).
 //
+// # Edge validation and limits
+//
+// Every write method validates its text before any SQL (validate.go):
+// valid UTF-8, no NUL, lengths in the unit of the column's rule (characters
+// for sizes and char_length CHECKs, bytes for octet_length ones, derived
+// from ent/migrate), and non-blank columns refuse every Unicode space. It
+// also enforces the declared limits [MaxTagsPerUser],
+// [MaxScopesPerConnector], [MaxScopeChars], [MaxClientSecretBytes] and
+// [MaxUserPageLimit]. A database error the checks missed that is about the
+// input's bytes or size (SQLSTATE 22021, 22P05, class 54) is an
+// *[InvalidError] too.
+//
 // # Pagination
 //
 // List methods page by ID: pass the zero ID for the first page and
