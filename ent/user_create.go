@@ -246,6 +246,11 @@ func (_c *UserCreate) check() error {
 			return &ValidationError{Name: "status", err: fmt.Errorf(`ent: validator failed for field "User.status": %w`, err)}
 		}
 	}
+	if v, ok := _c.mutation.Profile(); ok {
+		if err := v.Validate(); err != nil {
+			return &ValidationError{Name: "profile", err: fmt.Errorf(`ent: validator failed for field "User.profile": %w`, err)}
+		}
+	}
 	if len(_c.mutation.TenantIDs()) == 0 {
 		return &ValidationError{Name: "tenant", err: errors.New(`ent: missing required edge "User.tenant"`)}
 	}

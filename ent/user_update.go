@@ -213,6 +213,11 @@ func (_u *UserUpdate) check() error {
 			return &ValidationError{Name: "status", err: fmt.Errorf(`ent: validator failed for field "User.status": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.Profile(); ok {
+		if err := v.Validate(); err != nil {
+			return &ValidationError{Name: "profile", err: fmt.Errorf(`ent: validator failed for field "User.profile": %w`, err)}
+		}
+	}
 	if _u.mutation.TenantCleared() && len(_u.mutation.TenantIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "User.tenant"`)
 	}
@@ -513,6 +518,11 @@ func (_u *UserUpdateOne) check() error {
 	if v, ok := _u.mutation.Status(); ok {
 		if err := user.StatusValidator(v); err != nil {
 			return &ValidationError{Name: "status", err: fmt.Errorf(`ent: validator failed for field "User.status": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Profile(); ok {
+		if err := v.Validate(); err != nil {
+			return &ValidationError{Name: "profile", err: fmt.Errorf(`ent: validator failed for field "User.profile": %w`, err)}
 		}
 	}
 	if _u.mutation.TenantCleared() && len(_u.mutation.TenantIDs()) > 0 {

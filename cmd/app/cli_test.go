@@ -141,15 +141,27 @@ func TestCLIDatabase(t *testing.T) {
 	for _, m := range migrations {
 		contains(out, m+".sql  pending")
 	}
+	contains(out, "go data migrations:\n  20261201010516_backfill_profile_locale  pending")
 
-	step(0, "db", "migrate")
+	// --dry-run lists the SQL files and the Go steps in the order they run,
+	// and runs nothing.
+	out = step(0, "db", "migrate", "--dry-run")
+	contains(out, "would run, in order:\n")
+	if !regexp.MustCompile(`(?s)20261201010516_add_user_profile\.sql\n\s+go step 20261201010516_backfill_profile_locale`).MatchString(out) {
+		t.Errorf("dry run does not list the Go step after its SQL:\n%s", out)
+	}
+	requireCount(t, conn, 0, "SELECT count(*) FROM pg_tables WHERE tablename = 'users'")
+
+	contains(step(0, "db", "migrate"), "go step 20261201010516_backfill_profile_locale: ok")
 	out = step(0, "db", "status")
+	contains(out, "20261201010516_backfill_profile_locale  applied")
 	for _, m := range migrations {
 		if !regexp.MustCompile(`(?m)^\s+` + regexp.QuoteMeta(m) + `\s+applied\s+\d{4}-`).MatchString(out) {
 			t.Errorf("status does not list %s as applied:\n%s", m, out)
 		}
 	}
 	contains(step(0, "db", "migrate"), "the database is up to date: no pending migration")
+	contains(step(0, "db", "migrate", "--dry-run"), "the database is up to date: nothing would run")
 
 	contains(step(0, "db", "seed", "--dry-run"), "would apply 1 development seed(s):\n  0001_technova\n")
 	requireCount(t, conn, 0, "SELECT count(*) FROM seeds")

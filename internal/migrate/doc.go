@@ -33,6 +33,28 @@
 //     "-- atlas:txmode none" runs without a transaction (needed for e.g.
 //     CREATE INDEX CONCURRENTLY) and, like the CLI, records partial progress.
 //
+// # Go data migrations
+//
+// WithGoSteps adds Go steps: a GoStep names the version of the SQL file it
+// follows and does its work in a transaction the app opens (StepTx), so the
+// app's services join it. Up runs each pending step right after its
+// version's SQL and before the next file (a step left pending by a failed
+// run goes before any later SQL), under the same migration lock, exactly
+// once across concurrent boots, and records it in the ledger
+// <revisions schema>.central_go_steps in the step's transaction. The
+// runner creates the ledger when a step first runs; the directory stays
+// plain SQL, so the atlas CLI and atlas.sum never see Go steps.
+//
+//   - A step whose version has no SQL file is refused (ErrGoStepNoSQL), and
+//     so is a database recording a step the binary lacks (ErrGoStepMissing).
+//   - A failing or panicking Run step rolls back; nothing is recorded and
+//     the next Up retries it (*GoStepError).
+//   - A Batch step commits each batch with its cursor; an interruption
+//     loses the batch in flight only and the next Up resumes after the
+//     last committed cursor, printing progress as it goes.
+//   - Status reports the steps (Report.GoSteps) and Report.WouldRun lists
+//     the SQL files and steps Up would run, in order.
+//
 // # Revisions
 //
 // Revisions live in atlas_schema_revisions.atlas_schema_revisions, the table
