@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"regexp"
+	"syscall"
 	"time"
 )
 
@@ -19,7 +20,7 @@ var defaultPackages = []string{
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "mutate:", err)
@@ -35,6 +36,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	minTimeout := fs.Duration("timeout", 30*time.Second, "least time a mutant's test run may take (3x the clean run when longer)")
 	noNamed := fs.Bool("no-named", false, "skip the named mutants (each needs its own compile)")
 	list := fs.Bool("list", false, "list the mutants without running any test")
+	newTests := fs.String("new", "", "regexp of the tests written since the last summary: each mutant also gets its outcome without them (the score before)")
 	carry := fs.String("carry", "", "a log of an earlier run: the mutants it killed count as killed without running (new tests only add kills)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: mutate [flags] [package dirs]   (default: %v)\n", defaultPackages)
@@ -55,6 +57,12 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		pkgs = defaultPackages
 	}
 	cfg := config{match: re, minTimeout: *minTimeout, named: !*noNamed, list: *list, log: stdout, dir: *chdir}
+	if *newTests != "" {
+		var err error
+		if cfg.newTests, err = regexp.Compile(*newTests); err != nil {
+			return fmt.Errorf("-new: %w", err)
+		}
+	}
 	if *carry != "" {
 		var err error
 		if cfg.carried, err = readCarried(*carry); err != nil {

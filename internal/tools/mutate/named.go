@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -56,7 +57,8 @@ func namedFor(pkg string) []named {
 }
 
 // runNamed compiles the package with the one replacement and runs its tests.
-func (c *config) runNamed(ctx context.Context, pkg *goPackage, sources map[string][]byte, n named, work string, timeout time.Duration) string {
+// With skip, the tests it matches are left out.
+func (c *config) runNamed(ctx context.Context, pkg *goPackage, sources map[string][]byte, n named, work string, timeout time.Duration, skip *regexp.Regexp) string {
 	src, ok := sources[n.File]
 	if !ok || bytes.Count(src, []byte(n.Old)) != 1 {
 		fmt.Fprintf(c.log, "  named mutant %q: %q no longer occurs exactly once in %s; update internal/tools/mutate/named.go\n", n.Name, n.Old, n.File)
@@ -75,7 +77,11 @@ func (c *config) runNamed(ctx context.Context, pkg *goPackage, sources map[strin
 		fmt.Fprintf(c.log, "  named mutant %q does not compile:\n%s", n.Name, out)
 		return NotViable
 	}
-	return outcome(runTests(ctx, pkg.Dir, bin, -1, "", "", timeout))
+	var extra []string
+	if skip != nil {
+		extra = []string{"-test.skip=" + skip.String()}
+	}
+	return outcome(runTests(ctx, pkg.Dir, bin, -1, "", "", timeout, extra...))
 }
 
 func slicesSort(s []string) { slices.Sort(s) }

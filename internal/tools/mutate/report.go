@@ -9,13 +9,17 @@ import (
 // summary renders the results as the Markdown of docs/mutation.md.
 func summary(results []*pkgResult) string {
 	var b strings.Builder
-	b.WriteString("| package | mutants | killed | timed out | lived | not covered | not viable | score | clean run | total |\n")
-	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	b.WriteString("| package | mutants | killed | timed out | lived | not covered | not viable | score | score before the new tests | clean run | total |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, p := range results {
 		c := p.count()
-		fmt.Fprintf(&b, "| %s | %d | %d | %d | %d | %d | %d | %.1f %% | %s | %s |\n",
+		before := "–"
+		if s, ok := p.ScoreBefore(); ok {
+			before = fmt.Sprintf("%.1f %%", 100*s)
+		}
+		fmt.Fprintf(&b, "| %s | %d | %d | %d | %d | %d | %d | %.1f %% | %s | %s | %s |\n",
 			strings.TrimPrefix(p.Pkg, "github.com/central/central/"), len(p.Results)-c[NotViable],
-			c[Killed], c[TimedOut], c[Lived], c[NotCovered], c[NotViable], 100*p.Score(),
+			c[Killed], c[TimedOut], c[Lived], c[NotCovered], c[NotViable], 100*p.Score(), before,
 			p.Clean.Round(time.Second), p.Duration.Round(time.Second))
 	}
 	b.WriteString("\nscore = (killed + timed out) ÷ (killed + timed out + lived + not covered)\n")

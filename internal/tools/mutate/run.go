@@ -30,6 +30,7 @@ const (
 type config struct {
 	match      *regexp.Regexp
 	carried    map[string]map[string]bool // package → mutants killed in an earlier run
+	newTests   *regexp.Regexp             // tests written after the "before" score
 	minTimeout time.Duration
 	named      bool
 	list       bool
@@ -40,6 +41,9 @@ type config struct {
 type result struct {
 	Mutant
 	Outcome string
+	// Before is the outcome with the tests matching -new left out ("" when
+	// no -new was given): the score before those tests were written.
+	Before string
 }
 
 type pkgResult struct {
@@ -59,8 +63,22 @@ func (p *pkgResult) count() map[string]int {
 }
 
 // Score is killed ÷ (killed + lived + not covered), timeouts counting as killed.
-func (p *pkgResult) Score() float64 {
-	c := p.count()
+func (p *pkgResult) Score() float64 { return score(p.count()) }
+
+// ScoreBefore is Score without the tests matching -new; ok is false when
+// there was no -new.
+func (p *pkgResult) ScoreBefore() (s float64, ok bool) {
+	c := map[string]int{}
+	for _, r := range p.Results {
+		if r.Before == "" && r.Outcome != NotViable {
+			return 0, false
+		}
+		c[r.Before]++
+	}
+	return score(c), true
+}
+
+func score(c map[string]int) float64 {
 	k := c[Killed] + c[TimedOut]
 	d := k + c[Lived] + c[NotCovered]
 	if d == 0 {
@@ -158,7 +176,7 @@ func (c *config) mutatePackage(ctx context.Context, pkgPath string) (*pkgResult,
 	}
 	for f, lines := range skip {
 		for l := range lines {
-			res.Results = append(res.Results, result{Mutant{File: f, Line: l, Kind: "any", Desc: "every mutant on this line (refused by the compiler)"}, NotViable})
+			res.Results = append(res.Results, result{Mutant: Mutant{File: f, Line: l, Kind: "any", Desc: "every mutant on this line (refused by the compiler)"}, Outcome: NotViable})
 		}
 	}
 
@@ -190,14 +208,36 @@ func (c *config) mutatePackage(ctx context.Context, pkgPath string) (*pkgResult,
 			r.Outcome = Killed
 		case !reached[m.ID]:
 			r.Outcome = NotCovered
-		default:
-			run, took := reach.selection(m.ID, res.Clean)
+		case c.newTests == nil:
+			run, took := reach.selection(m.ID, res.Clean, nil)
 			r.Outcome = outcome(runTests(ctx, pkg.Dir, bin, m.ID, run, "", max(3*took, c.minTimeout)))
+		default:
+			// The old tests first; the new ones only for what they left.
+			keepOld := func(n string) bool { return !c.newTests.MatchString(n) }
+			keepNew := func(n string) bool { return c.newTests.MatchString(n) }
+			if run, took := reach.selection(m.ID, res.Clean, keepOld); run == "-" {
+				r.Before = NotCovered
+			} else {
+				r.Before = outcome(runTests(ctx, pkg.Dir, bin, m.ID, run, "", max(3*took, c.minTimeout)))
+			}
+			r.Outcome = r.Before
+			if r.Before == Lived || r.Before == NotCovered {
+				if run, took := reach.selection(m.ID, res.Clean, keepNew); run != "-" && run != "" {
+					r.Outcome = outcome(runTests(ctx, pkg.Dir, bin, m.ID, run, "", max(3*took, c.minTimeout)))
+				}
+			}
+		}
+		if c.newTests != nil && r.Before == "" {
+			r.Before = r.Outcome
 		}
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		fmt.Fprintf(c.log, "  %-11s %s\n", r.Outcome, m)
+		if r.Before != "" && r.Before != r.Outcome {
+			fmt.Fprintf(c.log, "  %-11s %s (before the new tests: %s)\n", r.Outcome, m, r.Before)
+		} else {
+			fmt.Fprintf(c.log, "  %-11s %s\n", r.Outcome, m)
+		}
 		res.Results = append(res.Results, r)
 	}
 	timeout := max(3*res.Clean, c.minTimeout)
@@ -207,12 +247,22 @@ func (c *config) mutatePackage(ctx context.Context, pkgPath string) (*pkgResult,
 			if c.match != nil && !c.match.MatchString(m.String()) {
 				continue
 			}
-			r := result{Mutant: m, Outcome: c.runNamed(ctx, pkg, sources, n, work, timeout)}
+			r := result{Mutant: m, Outcome: c.runNamed(ctx, pkg, sources, n, work, timeout, nil)}
+			if c.newTests != nil {
+				r.Before = r.Outcome
+				if r.Outcome == Killed || r.Outcome == TimedOut {
+					r.Before = c.runNamed(ctx, pkg, sources, n, work, timeout, c.newTests)
+				}
+			}
+			if r.Before != "" && r.Before != r.Outcome {
+				fmt.Fprintf(c.log, "  %-11s %s (before the new tests: %s)\n", r.Outcome, m, r.Before)
+			} else {
+				fmt.Fprintf(c.log, "  %-11s %s\n", r.Outcome, m)
+			}
+			res.Results = append(res.Results, r)
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
-			fmt.Fprintf(c.log, "  %-11s %s\n", r.Outcome, m)
-			res.Results = append(res.Results, r)
 		}
 	}
 	res.Duration = time.Since(started)
@@ -296,13 +346,14 @@ func refusedLines(out []byte, dir string) map[string]map[int]bool {
 
 // runTests runs a test binary in the package directory with mutant id
 // active (-1: none), failing fast, killing the process group at timeout.
-func runTests(ctx context.Context, dir, bin string, id int, run, trace string, timeout time.Duration) ([]byte, error) {
+func runTests(ctx context.Context, dir, bin string, id int, run, trace string, timeout time.Duration, extra ...string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	args := []string{"-test.failfast", "-test.count=1", "-test.timeout=" + (timeout + 30*time.Second).String()}
 	if run != "" {
 		args = append(args, "-test.run="+run)
 	}
+	args = append(args, extra...)
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "CENTRAL_MUTANT="+strconv.Itoa(id))
@@ -401,17 +452,24 @@ func (c *config) testsReaching(ctx context.Context, dir, bin, work string) (*rea
 }
 
 // selection is the -test.run pattern for mutant id and how long those tests
-// took clean; "" (every test) when no single test was seen reaching it.
-func (r *reachMap) selection(id int, all time.Duration) (string, time.Duration) {
+// took clean: "" (every test) when no single test was seen reaching it,
+// "-" when tests reach it but none that keep (nil: all) accepts.
+func (r *reachMap) selection(id int, all time.Duration, keep func(string) bool) (string, time.Duration) {
 	names := r.tests[id]
 	if len(names) == 0 {
 		return "", all
 	}
 	var took time.Duration
-	quoted := make([]string, len(names))
-	for i, n := range names {
-		quoted[i] = regexp.QuoteMeta(n)
+	var quoted []string
+	for _, n := range names {
+		if keep != nil && !keep(n) {
+			continue
+		}
+		quoted = append(quoted, regexp.QuoteMeta(n))
 		took += r.took[n]
+	}
+	if len(quoted) == 0 {
+		return "-", 0
 	}
 	return "^(" + strings.Join(quoted, "|") + ")$", took
 }
