@@ -150,7 +150,7 @@ func TestCopyFromRevalidatingForeignKeys(t *testing.T) {
 // order was measured on the default embedded cluster, fsync and
 // full_page_writes off, in /dev/shm (the result line's "durable" metric says
 // which). Run with DBTEST_DURABLE=1 for a durable (fsync on, on disk)
-// figure. On 2025-12-01, interleaved, 3 × 100k rows each, on this 2-core
+// figure. On 2026-12-01, interleaved, 3 × 100k rows each, on this 2-core
 // machine at load average 22-28 (shared): durable 19.3k and 28.8k rows/s,
 // fsync off 22.0k and 19.5k rows/s: under such load the CPU, not fsync,
 // bounds it; an unloaded durable measurement is still to be made.
