@@ -70,6 +70,11 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 	}
 	var results []*pkgResult
+	if *out != "" && !*list {
+		cfg.progress = func(r *pkgResult) {
+			_ = os.WriteFile(*out, []byte(summary(append(results[:len(results):len(results)], r))), 0o644)
+		}
+	}
 	for _, p := range pkgs {
 		res, err := cfg.mutatePackage(ctx, p)
 		if err != nil {

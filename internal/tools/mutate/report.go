@@ -17,8 +17,12 @@ func summary(results []*pkgResult) string {
 		if s, ok := p.ScoreBefore(); ok {
 			before = fmt.Sprintf("%.1f %%", 100*s)
 		}
+		name := strings.TrimPrefix(p.Pkg, "github.com/central/central/")
+		if p.Left > 0 {
+			name += fmt.Sprintf(" (incomplete: %d mutants not run)", p.Left)
+		}
 		fmt.Fprintf(&b, "| %s | %d | %d | %d | %d | %d | %d | %.1f %% | %s | %s | %s |\n",
-			strings.TrimPrefix(p.Pkg, "github.com/central/central/"), len(p.Results)-c[NotViable],
+			name, len(p.Results)-c[NotViable],
 			c[Killed], c[TimedOut], c[Lived], c[NotCovered], c[NotViable], 100*p.Score(), before,
 			p.Clean.Round(time.Second), p.Duration.Round(time.Second))
 	}

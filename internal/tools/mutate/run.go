@@ -36,6 +36,9 @@ type config struct {
 	list       bool
 	log        io.Writer
 	dir        string // where package paths are resolved ("": the current directory)
+	// progress, when set, is called after each mutant with the package's
+	// results so far (for a summary that survives a stopped run).
+	progress func(*pkgResult)
 }
 
 type result struct {
@@ -51,6 +54,7 @@ type pkgResult struct {
 	Results  []result
 	Clean    time.Duration // the run with no mutant
 	Duration time.Duration // the whole package
+	Left     int           // mutants not run yet (a run still going, or stopped)
 }
 
 // count returns how many results have each outcome.
@@ -198,9 +202,14 @@ func (c *config) mutatePackage(ctx context.Context, pkgPath string) (*pkgResult,
 	}
 	fmt.Fprintf(c.log, "%s: %d mutants, clean run %s, %d tests\n", pkg.ImportPath, len(mutants), res.Clean.Round(time.Second), len(reach.took))
 
-	for _, m := range mutants {
+	for i, m := range mutants {
 		if c.match != nil && !c.match.MatchString(m.String()) {
 			continue
+		}
+		res.Left = len(mutants) - i
+		res.Duration = time.Since(started)
+		if c.progress != nil && i%10 == 0 {
+			c.progress(res)
 		}
 		r := result{Mutant: m}
 		switch {
@@ -266,6 +275,7 @@ func (c *config) mutatePackage(ctx context.Context, pkgPath string) (*pkgResult,
 		}
 	}
 	res.Duration = time.Since(started)
+	res.Left = 0
 	return res, nil
 }
 
