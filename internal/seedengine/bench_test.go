@@ -36,7 +36,7 @@ func BenchmarkBootCheck(b *testing.B) {
 // checked by a trigger per row) inside its transaction, committed with its
 // ledger row. Compare BenchmarkCopyFromUsersAppDB, the bulk path with
 // RevalidateForeignKeys on the app's *db.DB, which holds the ≥ 200k rows/s
-// target.
+// target (with fsync off: see its comment for durable figures).
 func BenchmarkCopyFromUsers(b *testing.B) {
 	const rows = 100_000
 	ctx := context.Background()
