@@ -302,7 +302,7 @@ func init() {
 	// user.DisplayNameValidator is a validator for the "display_name" field. It is called by the builders before save.
 	user.DisplayNameValidator = userDescDisplayName.Validators[0].(func(string) error)
 	// userDescProfile is the schema descriptor for profile field.
-	userDescProfile := userFields[5].Descriptor()
+	userDescProfile := userFields[4].Descriptor()
 	// user.DefaultProfile holds the default value on creation for the profile field.
 	user.DefaultProfile = userDescProfile.Default.(jsonb.UserProfile)
 	// userDescID is the schema descriptor for id field.
