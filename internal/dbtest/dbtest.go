@@ -153,6 +153,7 @@ type resources struct {
 	mainCalled atomic.Bool
 	harness    func() (*Harness, error)
 	pair       func() (*pairEnv, error)
+	pooled     func() (*pooledEnv, error)
 
 	mu      sync.Mutex
 	closers []func(context.Context) error
@@ -190,6 +191,19 @@ func newResources(getenv func(string) string) *resources {
 		ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
 		defer cancel()
 		p, err := startPair(ctx, zap.NewNop())
+		if err != nil {
+			return nil, err
+		}
+		r.onClose(p.close)
+		return p, nil
+	})
+	r.pooled = sync.OnceValues(func() (*pooledEnv, error) {
+		if err := r.checkMain(); err != nil {
+			return nil, err
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
+		defer cancel()
+		p, err := startPooled(ctx, zap.NewNop())
 		if err != nil {
 			return nil, err
 		}
