@@ -69,6 +69,11 @@ type Postgres struct {
 	// SlowQueryThreshold is the duration beyond which a statement is logged at
 	// warn level; zero disables the warning.
 	SlowQueryThreshold time.Duration
+	// Pooler is what the read-write and read-only URLs reach (POSTGRES_POOLER).
+	Pooler Pooler
+	// Direct is the primary reached without the pooler (POSTGRES_DIRECT_URL),
+	// for migrations and advisory locks; set only with PoolerTransaction.
+	Direct Conn
 }
 
 // Conn is one connection target.

@@ -29,6 +29,7 @@ func (p Postgres) String() string {
 		b.WriteString(RedactURL(r.Reveal()))
 	}
 	fmt.Fprintf(&b, "] replica_max_lag=%s slow_query_threshold=%s", p.ReplicaMaxLag, p.SlowQueryThreshold)
+	b.WriteString(p.poolerString())
 	return b.String()
 }
 
@@ -77,6 +78,12 @@ func (p Postgres) MarshalLogObject(enc zapcore.ObjectEncoder) error {
 	}
 	enc.AddDuration("replica_max_lag", p.ReplicaMaxLag)
 	enc.AddDuration("slow_query_threshold", p.SlowQueryThreshold)
+	if p.Pooler != PoolerNone {
+		enc.AddString("pooler", p.Pooler.String())
+		if err := enc.AddObject("direct", p.Direct); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
