@@ -59,9 +59,9 @@ func migrateCommand() command {
 				if err := noArgs(args); err != nil {
 					return err
 				}
-				var pool *db.ReadWritePool
+				var pools *db.Pools
 				return withApp(ctx, rt, fx.Options(), func(ctx context.Context) error {
-					m, err := migrate.New(pool.DB, migrations.FS, migrate.WithProgress(rt.stdout),
+					m, err := migrate.New(pools.DirectDB(), migrations.FS, migrate.WithProgress(rt.stdout),
 						migrate.WithLogger(rt.logger.Named("migrate")), migrate.WithOperatorVersion("central "+version))
 					if err != nil {
 						return err
@@ -74,7 +74,7 @@ func migrateCommand() command {
 						fmt.Fprintln(rt.stdout, "the database is up to date: no pending migration")
 					}
 					return nil
-				}, &pool)
+				}, &pools)
 			}
 		},
 	}

@@ -90,8 +90,10 @@ func newRegistry() *prometheus.Registry {
 	return reg
 }
 
-func newMigrator(pool *db.ReadWritePool, logger *zap.Logger, version seed.AppVersion) (*migrate.Migrator, error) {
-	return migrate.New(pool.DB, migrations.FS,
+// newMigrator migrates on the direct connection behind a transaction pooler
+// (POSTGRES_DIRECT_URL): the migration lock is a session advisory lock.
+func newMigrator(pools *db.Pools, logger *zap.Logger, version seed.AppVersion) (*migrate.Migrator, error) {
+	return migrate.New(pools.DirectDB(), migrations.FS,
 		migrate.WithLogger(logger.Named("migrate")),
 		migrate.WithOperatorVersion("central "+string(version)))
 }
