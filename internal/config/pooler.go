@@ -55,6 +55,8 @@ func (p *parser) pooler(pg *Postgres) {
 		p.add("POSTGRES_POOLER", "transaction needs an external database behind the pooler: set POSTGRES_READWRITE_URL and POSTGRES_READONLY_URL to the pooler and POSTGRES_DIRECT_URL to the primary itself; the embedded server has no pooler in front of it, so leave POSTGRES_POOLER unset (none)")
 	case pg.Pooler == PoolerTransaction && !directSet:
 		p.add("POSTGRES_DIRECT_URL", "required with POSTGRES_POOLER=transaction: a transaction pooler hands each transaction to any server session, so migrations and the session advisory locks that keep concurrent boots from migrating or seeding twice need a direct connection to the primary (like Prisma's directUrl); set it (or POSTGRES_DIRECT_HOST, _DATABASE, _USER, ...) to the primary, bypassing the pooler, as a role that may migrate")
+	case pg.Pooler == PoolerTransaction && direct.URL.IsSet() && direct.URL == pg.ReadWrite.URL:
+		p.add("POSTGRES_DIRECT_URL", "is the same as POSTGRES_READWRITE_URL, which reaches the pooler: point it at the primary itself (its own host and port), bypassing the pooler")
 	case pg.Pooler == PoolerTransaction:
 		pg.Direct = direct
 	case directSet || hasDirectSetting(p):

@@ -51,6 +51,11 @@ func TestPooler(t *testing.T) {
 			wantErr: []string{"POSTGRES_POOLER: transaction needs an external database"},
 		},
 		{
+			name:    "direct URL is the pooler's",
+			env:     external(map[string]string{"POSTGRES_POOLER": "transaction", "POSTGRES_DIRECT_URL": rwURL}),
+			wantErr: []string{"POSTGRES_DIRECT_URL: is the same as POSTGRES_READWRITE_URL"},
+		},
+		{
 			name:    "unknown pooler",
 			env:     external(map[string]string{"POSTGRES_POOLER": "session"}),
 			wantErr: []string{`POSTGRES_POOLER: "session" is not one of none, transaction`},

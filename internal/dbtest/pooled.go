@@ -60,25 +60,34 @@ func NewPooledSize(t testing.TB, poolSize int, opts ...Option) *Pooled {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return env.newPooled(t, NewBouncer(t, env.srv, poolSize), opts)
+}
+
+// NewBouncer starts a PgBouncer in transaction mode in front of srv (any
+// embedded server: a pair's primary, say) for t alone, knowing srv's three
+// roles, with poolSize server connections per (database, user) pair (0:
+// pgbouncer.DefaultPoolSize). It is stopped and its directory removed when t
+// ends.
+func NewBouncer(t testing.TB, srv *pgserver.Server, poolSize int) *pgbouncer.Bouncer {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
 	defer cancel()
-	dir, err := os.MkdirTemp(env.dir, "bouncer-")
-	if err == nil {
-		err = os.Chmod(dir, 0o755)
-	}
+	dir, err := newTempDir()
 	if err != nil {
 		t.Fatalf("dbtest: %v", err)
 	}
-	b, err := startBouncer(ctx, env.srv, dir, poolSize)
+	b, err := startBouncer(ctx, srv, dir, poolSize)
 	if err != nil {
+		os.RemoveAll(dir)
 		t.Fatalf("dbtest: %v", err)
 	}
 	t.Cleanup(func() {
 		if err := b.Stop(context.Background()); err != nil {
 			t.Errorf("dbtest: %v", err)
 		}
+		os.RemoveAll(dir)
 	})
-	return env.newPooled(t, b, opts)
+	return b
 }
 
 type pooledEnv struct {
