@@ -35,8 +35,11 @@ const PoolDirect = "direct"
 //     round trip), Exec and SimpleProtocol infer parameter types from Go
 //     types and use text.
 //
-// The pick is measured, through PgBouncer, in BenchmarkPoolerExecModes
-// (BENCHMARKS.md, "Behind PgBouncer").
+// Exec is the pick: through PgBouncer it was the fastest of the safe modes
+// on get-by-id and list-100 and level with them on insert
+// (BenchmarkPooler; BENCHMARKS.md, "Behind PgBouncer"), and ent's argument
+// types (UUID-backed IDs, times, JSON) all encode in it, as the service and
+// HTTP suites through PgBouncer show.
 const PoolerQueryExecMode = pgx.QueryExecModeExec
 
 // forPooler adapts a pool configuration to a transaction pooler: no

@@ -29,6 +29,8 @@ import (
 //	ent-pooled       the module's clients through PgBouncer (POSTGRES_POOLER=transaction)
 //	pgx-<mode>       pgxpool through PgBouncer in each candidate query mode:
 //	                 cachedescribe, describeexec (unsafe there, measured only), exec, simple
+//	pgx-exec-ro      pgxpool through PgBouncer, exec mode, as the read-only role (the
+//	                 ent paths read as central_ro, the raw ones as central)
 //
 // Each path reports ns/op and its ratio to pgx-direct; ent-pooled also its
 // ratio to ent-direct.
@@ -92,6 +94,7 @@ func BenchmarkPooler(b *testing.B) {
 		{"pgx-describeexec", rawPool(p.PooledURL, pgx.QueryExecModeDescribeExec)},
 		{"pgx-exec", rawPool(p.PooledURL, pgx.QueryExecModeExec)},
 		{"pgx-simple", rawPool(p.PooledURL, pgx.QueryExecModeSimpleProtocol)},
+		{"pgx-exec-ro", rawPool(p.PooledReadOnlyURL, pgx.QueryExecModeExec)},
 	}
 
 	n := 0
