@@ -37,26 +37,25 @@ const PoolDirect = "direct"
 //
 // Exec is the pick: through PgBouncer it was the fastest of the safe modes
 // on get-by-id and list-100 and level with them on insert
-// (BenchmarkPooler; BENCHMARKS.md, "Behind PgBouncer"), and ent's argument
+// (BenchmarkPooler; docs/pgbouncer.md), and ent's argument
 // types (UUID-backed IDs, times, JSON) all encode in it, as the service and
 // HTTP suites through PgBouncer show.
 const PoolerQueryExecMode = pgx.QueryExecModeExec
 
 // forPooler adapts a pool configuration to a transaction pooler: no
-// server-side prepared statements and no startup parameter the pooler does
-// not track (PgBouncer refuses default_transaction_read_only with
-// "unsupported startup parameter"); application_name is tracked and stays.
-// The read-only default then comes from the role itself (ALTER ROLE ... SET
-// default_transaction_read_only = on), checked at Start.
+// server-side prepared statements, and without the startup parameter the
+// read-only pools add (PgBouncer refuses default_transaction_read_only with
+// "unsupported startup parameter"); application_name is tracked by
+// PgBouncer and stays. The read-only default then comes from the role itself
+// (ALTER ROLE ... SET default_transaction_read_only = on), checked at Start.
+// Parameters the operator put in the URL are kept: dropping them would
+// change behaviour silently, and PgBouncer names any it refuses.
 func forPooler(pc *pgxpool.Config) {
 	cc := pc.ConnConfig
 	cc.DefaultQueryExecMode = PoolerQueryExecMode
 	cc.StatementCacheCapacity = 0
-	for k := range cc.RuntimeParams {
-		if k != "application_name" {
-			delete(cc.RuntimeParams, k)
-		}
-	}
+	cc.DescriptionCacheCapacity = 0
+	delete(cc.RuntimeParams, "default_transaction_read_only")
 }
 
 // DirectDB is the database/sql handle for work that needs a server session

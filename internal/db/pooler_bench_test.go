@@ -14,9 +14,11 @@ import (
 
 	"github.com/central/central/ent"
 	"github.com/central/central/ent/tenant"
+	"github.com/central/central/internal/config"
 	"github.com/central/central/internal/db"
 	"github.com/central/central/internal/dbtest"
 	"github.com/central/central/internal/entityid"
+	"github.com/central/central/internal/pgserver"
 )
 
 // BenchmarkPooler compares, interleaved in one loop (rotating order), the
@@ -67,10 +69,18 @@ func BenchmarkPooler(b *testing.B) {
 		b.Fatal(err)
 	}
 
+	// The raw pools send the module's application_name for their role:
+	// PgBouncer re-applies application_name with a SET whenever a server
+	// connection changes hands between clients that differ in it, so clients
+	// sharing a (database, user) pool should agree on it.
 	rawPool := func(url string, mode pgx.QueryExecMode) *pgxpool.Pool {
 		cfg, err := pgxpool.ParseConfig(url)
 		if err != nil {
 			b.Fatal(err)
+		}
+		cfg.ConnConfig.RuntimeParams["application_name"] = config.DefaultReadWriteAppName
+		if cfg.ConnConfig.User == string(pgserver.RoleReadOnly) {
+			cfg.ConnConfig.RuntimeParams["application_name"] = config.DefaultReadOnlyAppName
 		}
 		cfg.MaxConns = 4
 		cfg.ConnConfig.DefaultQueryExecMode = mode
@@ -85,16 +95,17 @@ func BenchmarkPooler(b *testing.B) {
 		return pool
 	}
 	type rawPath struct {
-		name string
-		pool *pgxpool.Pool
+		name     string
+		pool     *pgxpool.Pool
+		readOnly bool
 	}
 	raws := []rawPath{
-		{"pgx-direct", rawPool(p.URL, pgx.QueryExecModeCacheStatement)},
-		{"pgx-cachedescribe", rawPool(p.PooledURL, pgx.QueryExecModeCacheDescribe)},
-		{"pgx-describeexec", rawPool(p.PooledURL, pgx.QueryExecModeDescribeExec)},
-		{"pgx-exec", rawPool(p.PooledURL, pgx.QueryExecModeExec)},
-		{"pgx-simple", rawPool(p.PooledURL, pgx.QueryExecModeSimpleProtocol)},
-		{"pgx-exec-ro", rawPool(p.PooledReadOnlyURL, pgx.QueryExecModeExec)},
+		{"pgx-direct", rawPool(p.URL, pgx.QueryExecModeCacheStatement), false},
+		{"pgx-cachedescribe", rawPool(p.PooledURL, pgx.QueryExecModeCacheDescribe), false},
+		{"pgx-describeexec", rawPool(p.PooledURL, pgx.QueryExecModeDescribeExec), false},
+		{"pgx-exec", rawPool(p.PooledURL, pgx.QueryExecModeExec), false},
+		{"pgx-simple", rawPool(p.PooledURL, pgx.QueryExecModeSimpleProtocol), false},
+		{"pgx-exec-ro", rawPool(p.PooledReadOnlyURL, pgx.QueryExecModeExec), true},
 	}
 
 	n := 0
@@ -172,6 +183,9 @@ func BenchmarkPooler(b *testing.B) {
 				}
 			})
 			for _, r := range raws {
+				if r.readOnly {
+					continue
+				}
 				ps = append(ps, path{r.name, func(int) error {
 					now := time.Now()
 					_, err := r.pool.Exec(ctx, insertOne, entityid.NewTenantID(), now, now, slug(), "Bench", "active")
