@@ -3,6 +3,7 @@ package pgbouncer_test
 import (
 	"context"
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -297,5 +298,27 @@ func TestFindBinary(t *testing.T) {
 	}
 	if filepath.Base(p) != "pgbouncer" {
 		t.Fatalf("FindBinary = %s", p)
+	}
+}
+
+// TestTakenPort: a port that is already taken makes Start fail with
+// PgBouncer's own reason, and nothing keeps running.
+func TestTakenPort(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	port := l.Addr().(*net.TCPAddr).Port
+	dir, err := os.MkdirTemp(cluster.dir, "taken-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(dir, 0o755)
+	_, err = pgbouncer.Start(ctxT(t), pgbouncer.Config{
+		DataDir: filepath.Join(dir, "b"), UpstreamPort: cluster.srv.Port(), Users: users(), Port: port,
+	})
+	if err == nil || !strings.Contains(err.Error(), "exited during startup") || !strings.Contains(err.Error(), "pgbouncer.log") {
+		t.Fatalf("Start on a taken port: %v, want an exit during startup with the log's tail", err)
 	}
 }
