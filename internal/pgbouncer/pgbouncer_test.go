@@ -29,6 +29,9 @@ var cluster struct {
 }
 
 func TestMain(m *testing.M) {
+	if os.Getenv(helperEnv) != "" {
+		os.Exit(m.Run()) // the launcher child of TestPgBouncerDiesWithLauncher needs no cluster
+	}
 	code := func() int {
 		dir, err := os.MkdirTemp("", "pgbouncer-test-")
 		if err != nil {
