@@ -130,7 +130,7 @@ type MigrateProgress struct{ io.Writer }
 
 type migratorIn struct {
 	fx.In
-	Pool     *db.ReadWritePool
+	Pools    *db.Pools
 	DB       *db.DB
 	Services *service.Services
 	Logger   *zap.Logger
@@ -164,7 +164,9 @@ func buildMigrator(in migratorIn) (*migrate.Migrator, error) {
 	if in.Progress != nil && in.Progress.Writer != nil {
 		opts = append(opts, migrate.WithProgress(in.Progress.Writer))
 	}
-	return migrate.New(in.Pool.DB, migrations.FS, opts...)
+	// The direct connection: behind a transaction pooler
+	// (POSTGRES_DIRECT_URL) the migration lock needs a real session.
+	return migrate.New(in.Pools.DirectDB(), migrations.FS, opts...)
 }
 
 // MigrateModule applies the pending migrations at boot (SQL files and Go

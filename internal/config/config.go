@@ -90,6 +90,11 @@ type Postgres struct {
 	// lists them, and the app logs each at warn level at start.
 	AllowInsecureTLS bool
 	InsecureTLS      []InsecureTarget
+	// Pooler is what the read-write and read-only URLs reach (POSTGRES_POOLER).
+	Pooler Pooler
+	// Direct is the primary reached without the pooler (POSTGRES_DIRECT_URL),
+	// for migrations and advisory locks; set only with PoolerTransaction.
+	Direct Conn
 }
 
 // Conn is one connection target.

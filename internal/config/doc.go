@@ -31,6 +31,14 @@
 //	POSTGRES_{READWRITE,READONLY}_APP_NAME    default pg_readwrite / pg_readonly
 //	POSTGRES_REPLICA_URLS        comma-separated replica URLs for the read-only side
 //	POSTGRES_REPLICA_MAX_LAG     duration, default 10s
+//	POSTGRES_POOLER              none (default) | transaction: the read-write and
+//	                             read-only URLs reach a transaction pooler (PgBouncer
+//	                             pool_mode=transaction)
+//	POSTGRES_DIRECT_URL          required with POSTGRES_POOLER=transaction (and
+//	                             refused without it): the primary itself, for
+//	                             migrations and advisory locks; per-part
+//	                             POSTGRES_DIRECT_{HOST,...} work too
+//	POSTGRES_DIRECT_POOL_SIZE    default 2; POSTGRES_DIRECT_APP_NAME default pg_direct
 //	DB_SLOW_QUERY_THRESHOLD      duration, default 200ms; 0 disables the warning
 //	SKIP_MIGRATIONS, SKIP_SEEDS  booleans, default false
 //	MIGRATE_TIMEOUT, SEED_TIMEOUT durations, default 5m and 30m

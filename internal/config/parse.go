@@ -194,6 +194,7 @@ func (p *parser) postgres(env Env) Postgres {
 		// the three guards against writes through the read-only side.
 		p.add("POSTGRES_READONLY_URL", "not set: set POSTGRES_READONLY_URL (or POSTGRES_READONLY_HOST, _DATABASE, _USER, ...) to a role without write grants (e.g. a member of pg_read_all_data); the read-only side never falls back to the read-write role")
 	}
+	p.pooler(&pg)
 	return pg
 }
 

@@ -33,6 +33,7 @@ func (p Postgres) String() string {
 	if p.AllowInsecureTLS {
 		b.WriteString(" allow_insecure_tls=true")
 	}
+	b.WriteString(p.poolerString())
 	return b.String()
 }
 
@@ -84,6 +85,12 @@ func (p Postgres) MarshalLogObject(enc zapcore.ObjectEncoder) error {
 	enc.AddDuration("replica_max_lag", p.ReplicaMaxLag)
 	enc.AddDuration("slow_query_threshold", p.SlowQueryThreshold)
 	enc.AddBool("allow_insecure_tls", p.AllowInsecureTLS)
+	if p.Pooler != PoolerNone {
+		enc.AddString("pooler", p.Pooler.String())
+		if err := enc.AddObject("direct", p.Direct); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

@@ -203,6 +203,9 @@ func (d *DB) Start(ctx context.Context) error {
 // pings them first.
 func (d *DB) startClients(ctx context.Context) error {
 	d.checkReadOnlyRole(ctx)
+	if err := d.checkPoolerReadOnly(ctx); err != nil {
+		return err
+	}
 	if err := d.router.Start(ctx); err != nil {
 		return fmt.Errorf("db: start replica router: %w", err)
 	}
@@ -273,6 +276,9 @@ func (d *DB) register(reg prometheus.Registerer) error {
 	}
 	for _, r := range d.pools.Replicas {
 		cs = append(cs, newPoolStatsCollector(r.Pgx, r.Name))
+	}
+	if d.pools.Direct != nil {
+		cs = append(cs, newPoolStatsCollector(d.pools.Direct.Pgx, PoolDirect))
 	}
 	if len(d.pools.Replicas) > 0 {
 		cs = append(cs, &replicaCollector{router: d.router})

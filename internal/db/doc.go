@@ -29,6 +29,19 @@
 // grants, so even SET default_transaction_read_only=off does not help. Start
 // warns when the read-only pool's role is a superuser or the database owner.
 //
+// # Behind a transaction pooler
+//
+// With config.PoolerTransaction (POSTGRES_POOLER=transaction) the read-write
+// and read-only URLs reach PgBouncer in transaction mode, where consecutive
+// transactions of one client connection may run on different server
+// sessions. NewPools then configures both sides with PoolerQueryExecMode (no
+// server-side prepared statements) and no startup parameter besides
+// application_name, and opens Pools.Direct on POSTGRES_DIRECT_URL: DirectDB
+// is what migrations and the session advisory locks of migrations and seeds
+// use. Start fails unless the read-only role's sessions default to read-only
+// (ALTER ROLE ... SET default_transaction_read_only = on), since the pool can
+// no longer ask for it.
+//
 // # Transactions: one mechanism
 //
 // A transaction travels in the context. Services never take a *ent.Tx or a

@@ -61,11 +61,15 @@ type Pools struct {
 	ReadWrite *ReadWritePool
 	ReadOnly  *ReadOnlyPool
 	Replicas  []ReplicaPool
+	// Direct is the primary without the pooler (POSTGRES_DIRECT_URL), set
+	// only behind a transaction pooler; see DirectDB.
+	Direct *ReadWritePool
 
 	// PingTimeout bounds Ping's retries (default StartPingTimeout).
 	PingTimeout time.Duration
 
-	meta map[*pgxpool.Pool]poolMeta
+	meta   map[*pgxpool.Pool]poolMeta
+	pooler config.Pooler
 }
 
 type poolMeta struct{ addr, database, user string }
@@ -93,6 +97,8 @@ func envSide(pool string) string {
 		return "READWRITE"
 	case PoolReadOnly:
 		return "READONLY"
+	case PoolDirect:
+		return "DIRECT"
 	}
 	return "REPLICA_URLS / POSTGRES_READONLY"
 }
@@ -102,7 +108,7 @@ func envSide(pool string) string {
 // pool size, sets application_name, and read-only pools force
 // default_transaction_read_only=on as a second guard beside the role.
 func NewPools(cfg config.Postgres) (*Pools, error) {
-	p := &Pools{meta: map[*pgxpool.Pool]poolMeta{}, PingTimeout: StartPingTimeout}
+	p := &Pools{meta: map[*pgxpool.Pool]poolMeta{}, PingTimeout: StartPingTimeout, pooler: cfg.Pooler}
 	rw, rwSQL, err := p.open(PoolReadWrite, cfg.ReadWrite, false)
 	if err != nil {
 		return nil, err
@@ -124,6 +130,10 @@ func NewPools(cfg config.Postgres) (*Pools, error) {
 		}
 		p.Replicas = append(p.Replicas, ReplicaPool{Name: name, Addr: p.meta[pool].addr, DB: sdb, Pgx: pool})
 	}
+	if err := p.openDirect(cfg); err != nil {
+		_ = p.Close()
+		return nil, err
+	}
 	return p, nil
 }
 
@@ -134,6 +144,10 @@ func (p *Pools) open(name string, c config.Conn, readOnly bool) (*pgxpool.Pool, 
 	pc, err := PoolConfig(c, readOnly)
 	if err != nil {
 		return nil, nil, fmt.Errorf("db: %s pool: %w", name, err)
+	}
+	// The direct pool reaches PostgreSQL itself: it keeps pgx's defaults.
+	if p.pooler == config.PoolerTransaction && name != PoolDirect {
+		forPooler(pc)
 	}
 	// NewWithConfig connects nothing while MinConns is 0.
 	pool, err := pgxpool.NewWithConfig(context.Background(), pc)
@@ -203,7 +217,11 @@ const StartPingTimeout = 15 * time.Second
 func (p *Pools) Ping(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, p.PingTimeout)
 	defer cancel()
-	for _, x := range []namedPool{{PoolReadWrite, p.ReadWrite.Pgx, p.ReadWrite.DB}, {PoolReadOnly, p.ReadOnly.Pgx, p.ReadOnly.DB}} {
+	targets := []namedPool{{PoolReadWrite, p.ReadWrite.Pgx, p.ReadWrite.DB}, {PoolReadOnly, p.ReadOnly.Pgx, p.ReadOnly.DB}}
+	if p.Direct != nil {
+		targets = append(targets, namedPool{PoolDirect, p.Direct.Pgx, p.Direct.DB})
+	}
+	for _, x := range targets {
 		for {
 			err := p.ping(ctx, x.name, x.pool)
 			var pgErr *pgconn.PgError
@@ -243,6 +261,9 @@ func (p *Pools) all() []namedPool {
 	}
 	for _, r := range p.Replicas {
 		out = append(out, namedPool{r.Name, r.Pgx, r.DB})
+	}
+	if p.Direct != nil {
+		out = append(out, namedPool{PoolDirect, p.Direct.Pgx, p.Direct.DB})
 	}
 	return out
 }

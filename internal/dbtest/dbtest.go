@@ -157,6 +157,7 @@ type resources struct {
 	durable    bool // DurableEnv
 	harness    func() (*Harness, error)
 	pair       func() (*pairEnv, error)
+	pooled     func() (*pooledEnv, error)
 
 	mu      sync.Mutex
 	closers []func(context.Context) error
@@ -195,6 +196,19 @@ func newResources(getenv func(string) string) *resources {
 		ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
 		defer cancel()
 		p, err := startPair(ctx, zap.NewNop(), r.durable)
+		if err != nil {
+			return nil, err
+		}
+		r.onClose(p.close)
+		return p, nil
+	})
+	r.pooled = sync.OnceValues(func() (*pooledEnv, error) {
+		if err := r.checkMain(); err != nil {
+			return nil, err
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
+		defer cancel()
+		p, err := startPooled(ctx, zap.NewNop())
 		if err != nil {
 			return nil, err
 		}

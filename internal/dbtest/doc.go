@@ -62,6 +62,18 @@
 // are always embedded. Pair.WaitReplay(ctx, lsn) and Pair.Sync wait until the
 // replica has caught up.
 //
+// # Behind PgBouncer
+//
+// NewPooled gives a database on an embedded cluster shared by the test binary
+// with a real PgBouncer in front of it (internal/pgbouncer: transaction
+// pooling, 2 server connections per database and user): Pooled.PooledURL and
+// PooledReadOnlyURL go through PgBouncer, the embedded DB's URLs are direct
+// (the app's POSTGRES_DIRECT_URL). NewPooledSize starts a PgBouncer of the
+// test's own with another pool size. SessionState lists the session state
+// (SET without LOCAL, prepared statements, advisory locks, LISTEN, temporary
+// tables, WITH HOLD cursors) left on the server connections behind a pooled
+// URL: empty means nothing leaks from one client to the next.
+//
 // # Usage
 //
 //	func TestMain(m *testing.M) { dbtest.Main(m) }

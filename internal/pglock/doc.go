@@ -6,6 +6,11 @@
 // its connection; the wait is bounded by PostgreSQL's lock_timeout, so a
 // waiter wakes the moment the holder releases instead of polling.
 //
+// The connection must be a server session of its own for as long as the
+// lock is held: behind a transaction pooler (PgBouncer pool_mode=transaction)
+// the lock would stay on a server session that other clients then share, so
+// take it on a direct connection (db.Pools.DirectDB, POSTGRES_DIRECT_URL).
+//
 // # Usage
 //
 //	conn, err := db.Conn(ctx) // a connection of its own: the lock's session

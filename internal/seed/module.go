@@ -61,7 +61,7 @@ func FromDB(d *db.DB) (seedengine.Database, error) {
 	}
 	// One session holds the seed lock while each seed's transaction needs
 	// another: a one-connection pool would wait on itself.
-	if n := d.Pools().ReadWrite.Stats().MaxOpenConnections; n == 1 {
+	if n := d.Pools().ReadWrite.Stats().MaxOpenConnections; n == 1 && d.Pools().Direct == nil {
 		return nil, errors.New("seed: FromDB: the read-write pool allows 1 connection; seeding needs 2 (one holds the seed lock): raise the read-write pool size")
 	}
 	return dbAdapter{d}, nil
@@ -77,8 +77,11 @@ func (a dbAdapter) Writer(ctx context.Context) *ent.Client { return a.d.Writer(c
 
 func (a dbAdapter) InTx(ctx context.Context) bool { return db.InTx(ctx) }
 
+// Conn is the lock's session: the direct pool behind a transaction pooler,
+// where a session advisory lock would outlive its transaction on a server
+// session that other clients then share.
 func (a dbAdapter) Conn(ctx context.Context) (*sql.Conn, error) {
-	return a.d.Pools().ReadWrite.Conn(ctx)
+	return a.d.Pools().DirectDB().Conn(ctx)
 }
 
 func (a dbAdapter) WithTxConn(ctx context.Context, fn func(*pgx.Conn) error) error {

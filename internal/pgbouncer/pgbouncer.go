@@ -1,0 +1,575 @@
+package pgbouncer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"go.uber.org/zap"
+)
+
+// ErrBinaryNotFound is returned by FindBinary and Start when no pgbouncer
+// executable can be found.
+var ErrBinaryNotFound = errors.New("pgbouncer: pgbouncer binary not found")
+
+// DefaultPoolSize is default_pool_size when Config.PoolSize is 0: server
+// connections per (database, user) pair.
+const DefaultPoolSize = 2
+
+const (
+	host           = "127.0.0.1"
+	iniName        = "pgbouncer.ini"
+	authName       = "userlist.txt"
+	logName        = "pgbouncer.log"
+	pidName        = "pgbouncer.pid"
+	startTimeout   = 30 * time.Second
+	pollInterval   = 20 * time.Millisecond
+	stopGrace      = 10 * time.Second
+	portRetries    = 3
+	defaultClients = 200
+)
+
+// Config says how to run PgBouncer.
+type Config struct {
+	// DataDir receives pgbouncer.ini, userlist.txt, the log and the pid
+	// file. Required; created when missing (mode 0700, owned by the postgres
+	// user when running as root, so every directory above it must be
+	// traversable by that user).
+	DataDir string
+	// UpstreamHost and UpstreamPort locate PostgreSQL. Host defaults to
+	// 127.0.0.1; Port is required.
+	UpstreamHost string
+	UpstreamPort int
+	// Users are the roles allowed in, with their passwords: PgBouncer checks
+	// clients against them (SCRAM) and logs into PostgreSQL with them.
+	Users map[string]string
+	// AdminUsers may use the admin console (database "pgbouncer"; SHOW
+	// SERVERS, ...). Each must be in Users.
+	AdminUsers []string
+	// PoolSize is default_pool_size (0: DefaultPoolSize).
+	PoolSize int
+	// MaxClientConn is max_client_conn (0: 200).
+	MaxClientConn int
+	// Port on 127.0.0.1; 0 picks a free one.
+	Port int
+	// Binary is the pgbouncer executable; empty means FindBinary(os.Getenv).
+	Binary string
+	// Logger receives start and stop events; nil logs nothing.
+	Logger *zap.Logger
+	// Settings are extra [pgbouncer] settings (name = value), applied last.
+	Settings map[string]string
+}
+
+// Bouncer is a running PgBouncer started by Start.
+type Bouncer struct {
+	cfg     Config
+	dir     string
+	bin     string
+	own     *owner
+	logger  *zap.Logger
+	port    int
+	cmd     *exec.Cmd
+	done    chan struct{}
+	mu      sync.Mutex
+	waitErr error
+	stopped bool
+}
+
+// FindBinary locates pgbouncer: $PGBOUNCER_BIN (which, when set, must be
+// executable), then $PATH, then /usr/sbin/pgbouncer (Debian installs it
+// outside a normal user's PATH). getenv is usually os.Getenv.
+func FindBinary(getenv func(string) string) (string, error) {
+	if p := getenv("PGBOUNCER_BIN"); p != "" {
+		if err := executable(p); err != nil {
+			return "", fmt.Errorf("%w: PGBOUNCER_BIN=%s: %v; point it at the pgbouncer executable or unset it", ErrBinaryNotFound, p, err)
+		}
+		return filepath.Abs(p)
+	}
+	for _, dir := range append(filepath.SplitList(getenv("PATH")), "/usr/sbin", "/usr/local/sbin") {
+		if dir == "" {
+			continue
+		}
+		p := filepath.Join(dir, "pgbouncer")
+		if executable(p) == nil {
+			return filepath.Abs(p)
+		}
+	}
+	return "", fmt.Errorf("%w: looked in $PGBOUNCER_BIN, $PATH, /usr/sbin and /usr/local/sbin; install it (Debian/Ubuntu: apt-get install pgbouncer) or set PGBOUNCER_BIN", ErrBinaryNotFound)
+}
+
+func executable(p string) error {
+	fi, err := os.Stat(p)
+	switch {
+	case err != nil:
+		return err
+	case fi.IsDir() || fi.Mode().Perm()&0o111 == 0:
+		return errors.New("not an executable file")
+	}
+	return nil
+}
+
+// Start writes the configuration, starts pgbouncer and waits until it
+// accepts connections.
+func Start(ctx context.Context, cfg Config) (*Bouncer, error) {
+	if err := validate(&cfg); err != nil {
+		return nil, err
+	}
+	dir, err := filepath.Abs(cfg.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("pgbouncer: resolve data dir: %w", err)
+	}
+	bin := cfg.Binary
+	if bin == "" {
+		if bin, err = FindBinary(os.Getenv); err != nil {
+			return nil, err
+		}
+	} else if err := executable(bin); err != nil {
+		return nil, fmt.Errorf("%w: Binary %s: %v; install it (Debian/Ubuntu: apt-get install pgbouncer) or fix the path", ErrBinaryNotFound, bin, err)
+	}
+	own, err := currentOwner()
+	if err != nil {
+		return nil, err
+	}
+	if err := own.mkdir(dir); err != nil {
+		return nil, err
+	}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = zap.NewNop()
+	}
+	b := &Bouncer{cfg: cfg, dir: dir, bin: bin, own: own, logger: logger.With(zap.String("data_dir", dir))}
+	if err := own.writeFile(filepath.Join(dir, authName), []byte(authFile(cfg.Users))); err != nil {
+		return nil, err
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, startTimeout)
+		defer cancel()
+	}
+	for attempt := 1; ; attempt++ {
+		port := cfg.Port
+		if port == 0 {
+			if port, err = freePort(); err != nil {
+				return nil, err
+			}
+		}
+		err := b.spawn(ctx, port)
+		if err == nil {
+			return b, nil
+		}
+		// A port we picked may have been taken before pgbouncer bound it.
+		if cfg.Port == 0 && attempt < portRetries && portTaken(port) {
+			b.logger.Warn("picked port was taken meanwhile, retrying", zap.Int("port", port))
+			continue
+		}
+		return nil, err
+	}
+}
+
+func validate(cfg *Config) error {
+	var problems []string
+	if cfg.DataDir == "" {
+		problems = append(problems, "Config.DataDir is empty: say where the configuration and log go")
+	}
+	if cfg.UpstreamHost == "" {
+		cfg.UpstreamHost = host
+	}
+	if strings.ContainsAny(cfg.UpstreamHost, " \t\r\n\x00'\"=") {
+		problems = append(problems, fmt.Sprintf("Config.UpstreamHost %q is not a host name or address", cfg.UpstreamHost))
+	}
+	if cfg.UpstreamPort < 1 || cfg.UpstreamPort > 65535 {
+		problems = append(problems, fmt.Sprintf("Config.UpstreamPort %d is not a TCP port: pass the PostgreSQL server's port", cfg.UpstreamPort))
+	}
+	if cfg.Port < 0 || cfg.Port > 65535 {
+		problems = append(problems, fmt.Sprintf("Config.Port %d is not a TCP port (0 picks a free one)", cfg.Port))
+	}
+	if len(cfg.Users) == 0 {
+		problems = append(problems, "Config.Users is empty: list the roles (and passwords) clients log in as")
+	}
+	for _, name := range sortedKeys(cfg.Users) {
+		// The auth_file quotes with "..." and doubles inner quotes; control
+		// characters cannot be written at all.
+		if name == "" || strings.ContainsFunc(name, isControl) {
+			problems = append(problems, fmt.Sprintf("user %q: names must be non-empty and free of control characters", name))
+		}
+		if strings.ContainsFunc(cfg.Users[name], isControl) {
+			problems = append(problems, fmt.Sprintf("user %q: the password contains a control character, which the auth_file cannot hold", name))
+		}
+	}
+	for _, a := range cfg.AdminUsers {
+		if _, ok := cfg.Users[a]; !ok {
+			problems = append(problems, fmt.Sprintf("admin user %q is not in Config.Users", a))
+		}
+	}
+	if cfg.PoolSize < 0 || cfg.MaxClientConn < 0 {
+		problems = append(problems, "Config.PoolSize and Config.MaxClientConn must not be negative (0 means the default)")
+	}
+	for k, v := range cfg.Settings {
+		if k == "" || strings.ContainsAny(k, " =\r\n\x00[") || strings.ContainsAny(v, "\r\n\x00") {
+			problems = append(problems, fmt.Sprintf("setting %q: names are single words and values single lines", k))
+		}
+	}
+	if len(problems) > 0 {
+		return errors.New("pgbouncer: invalid config: " + strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// authFile is the auth_file: "user" "password" per line, inner double quotes
+// doubled. Plain passwords let PgBouncer check clients' SCRAM proofs and log
+// into PostgreSQL with SCRAM itself.
+func authFile(users map[string]string) string {
+	var b strings.Builder
+	q := func(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+	for _, name := range sortedKeys(users) {
+		b.WriteString(q(name) + " " + q(users[name]) + "\n")
+	}
+	return b.String()
+}
+
+// ini renders pgbouncer.ini for port.
+func (b *Bouncer) ini(port int) string {
+	c := b.cfg
+	pool, clients := c.PoolSize, c.MaxClientConn
+	if pool == 0 {
+		pool = DefaultPoolSize
+	}
+	if clients == 0 {
+		clients = defaultClients
+	}
+	set := map[string]string{
+		"listen_addr":       host,
+		"listen_port":       strconv.Itoa(port),
+		"unix_socket_dir":   "",
+		"auth_type":         "scram-sha-256",
+		"auth_file":         filepath.Join(b.dir, authName),
+		"pool_mode":         "transaction",
+		"default_pool_size": strconv.Itoa(pool),
+		"min_pool_size":     "0",
+		"reserve_pool_size": "0",
+		"max_client_conn":   strconv.Itoa(clients),
+		"logfile":           filepath.Join(b.dir, logName),
+		"pidfile":           filepath.Join(b.dir, pidName),
+		"admin_users":       strings.Join(c.AdminUsers, ","),
+		// Tests open and drop databases quickly; the defaults (off) keep
+		// the log quiet enough to read.
+		"log_connections":    "0",
+		"log_disconnections": "0",
+	}
+	for k, v := range c.Settings {
+		set[k] = v
+	}
+	var s strings.Builder
+	s.WriteString("; Written by internal/pgbouncer.\n[databases]\n")
+	fmt.Fprintf(&s, "* = host=%s port=%d\n\n[pgbouncer]\n", c.UpstreamHost, c.UpstreamPort)
+	for _, k := range sortedKeys(set) {
+		fmt.Fprintf(&s, "%s = %s\n", k, set[k])
+	}
+	return s.String()
+}
+
+func (b *Bouncer) spawn(ctx context.Context, port int) error {
+	iniPath := filepath.Join(b.dir, iniName)
+	if err := b.own.writeFile(iniPath, []byte(b.ini(port))); err != nil {
+		return err
+	}
+	logPath := b.LogFile()
+	if _, err := os.Stat(logPath); err == nil {
+		_ = os.Rename(logPath, logPath+".1") // keep the previous run for post-mortems
+	}
+	// pgbouncer appends to logfile itself; its stderr (early failures
+	// before the log is open) goes to the same file.
+	out, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return fmt.Errorf("pgbouncer: open log: %w", err)
+	}
+	defer out.Close()
+	if err := b.own.chown(logPath); err != nil {
+		return err
+	}
+	cmd := exec.Command(b.bin, iniPath)
+	cmd.Dir = b.dir
+	cmd.Env = b.own.env()
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.SysProcAttr = b.own.sysProcAttr(syscall.SIGTERM)
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("pgbouncer: start %s: %w", b.bin, err)
+	}
+	done := make(chan struct{})
+	b.mu.Lock()
+	b.cmd, b.done, b.port, b.waitErr, b.stopped = cmd, done, port, nil, false
+	b.mu.Unlock()
+	go func() {
+		err := cmd.Wait()
+		b.mu.Lock()
+		b.waitErr = err
+		b.mu.Unlock()
+		close(done)
+	}()
+	if err := b.waitReady(ctx, done); err != nil {
+		_ = b.Stop(context.Background())
+		return fmt.Errorf("%w\n--- %s ---\n%s", err, logPath, tail(logPath, 20))
+	}
+	b.logger.Info("pgbouncer started", zap.String("host", host), zap.Int("port", port),
+		zap.Int("pid", cmd.Process.Pid), zap.String("log", logPath))
+	return nil
+}
+
+// waitReady waits until the port accepts TCP connections and answers the
+// startup of a (deliberately unknown) user with a PostgreSQL error: then
+// pgbouncer has loaded its configuration and serves the protocol.
+func (b *Bouncer) waitReady(ctx context.Context, done <-chan struct{}) error {
+	cfg, err := pgx.ParseConfig(fmt.Sprintf("postgres://central_pgbouncer_probe@%s/pgbouncer?sslmode=disable&connect_timeout=2", net.JoinHostPort(host, strconv.Itoa(b.port))))
+	if err != nil {
+		return fmt.Errorf("pgbouncer: probe config: %w", err)
+	}
+	var last error
+	for {
+		conn, err := pgx.ConnectConfig(ctx, cfg)
+		if err == nil {
+			_ = conn.Close(ctx)
+			return nil
+		}
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) {
+			return nil // pgbouncer answered: it is up
+		}
+		last = err
+		select {
+		case <-done:
+			b.mu.Lock()
+			werr := b.waitErr
+			b.mu.Unlock()
+			return fmt.Errorf("pgbouncer: exited during startup (%v)", werr)
+		case <-ctx.Done():
+			return fmt.Errorf("pgbouncer: not ready: %w (last error: %v)", ctx.Err(), last)
+		case <-time.After(pollInterval):
+		}
+	}
+}
+
+// Stop shuts PgBouncer down at once (client connections are closed) and
+// waits for it to exit; when ctx ends first it is killed. Safe to call twice.
+func (b *Bouncer) Stop(ctx context.Context) error {
+	b.mu.Lock()
+	cmd, done, stopped := b.cmd, b.done, b.stopped
+	b.stopped = true
+	b.mu.Unlock()
+	if cmd == nil || stopped {
+		return nil
+	}
+	var err error
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-done:
+	case <-ctx.Done():
+		err = fmt.Errorf("pgbouncer: shutdown: %w; killed it", ctx.Err())
+		_ = cmd.Process.Kill()
+		select {
+		case <-done:
+		case <-time.After(stopGrace):
+		}
+	}
+	b.logger.Info("pgbouncer stopped", zap.Int("pid", cmd.Process.Pid))
+	return err
+}
+
+// Host is the address PgBouncer listens on.
+func (b *Bouncer) Host() string { return host }
+
+// Port is the TCP port PgBouncer listens on.
+func (b *Bouncer) Port() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.port
+}
+
+// PID is pgbouncer's process ID.
+func (b *Bouncer) PID() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.cmd == nil {
+		return 0
+	}
+	return b.cmd.Process.Pid
+}
+
+// Done is closed when the process exits, through Stop or not.
+func (b *Bouncer) Done() <-chan struct{} {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.done
+}
+
+// LogFile is PgBouncer's log.
+func (b *Bouncer) LogFile() string { return filepath.Join(b.dir, logName) }
+
+// PoolSize is the configured default_pool_size.
+func (b *Bouncer) PoolSize() int {
+	if b.cfg.PoolSize == 0 {
+		return DefaultPoolSize
+	}
+	return b.cfg.PoolSize
+}
+
+// URL returns direct (a postgres:// URL of the upstream server) pointing at
+// PgBouncer instead: same user, password, database and parameters.
+func (b *Bouncer) URL(direct string) (string, error) {
+	u, err := url.Parse(direct)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		return "", errors.New("pgbouncer: URL: not a postgres:// URL")
+	}
+	u.Host = net.JoinHostPort(host, strconv.Itoa(b.Port()))
+	return u.String(), nil
+}
+
+// AdminURL is the URL of the admin console (database pgbouncer) as user,
+// who must be one of Config.AdminUsers. The console speaks the simple
+// protocol only: use pgx.QueryExecModeSimpleProtocol.
+func (b *Bouncer) AdminURL(user string) string {
+	u := url.URL{Scheme: "postgres", Host: net.JoinHostPort(host, strconv.Itoa(b.Port())), Path: "/pgbouncer",
+		User: url.UserPassword(user, b.cfg.Users[user]), RawQuery: "sslmode=disable&default_query_exec_mode=simple_protocol"}
+	return u.String()
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	if err != nil {
+		return 0, fmt.Errorf("pgbouncer: pick a free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func portTaken(port int) bool {
+	l, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
+	if err != nil {
+		return true
+	}
+	_ = l.Close()
+	return false
+}
+
+// tail returns the last n lines of a file, for error messages.
+func tail(path string, n int) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Sprintf("(cannot read log: %v)", err)
+	}
+	defer f.Close()
+	b, _ := io.ReadAll(io.LimitReader(f, 1<<20))
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// owner is the account pgbouncer runs as: the postgres system user when we
+// are root (pgbouncer refuses root), nil (ourselves) otherwise.
+type owner struct {
+	name     string
+	uid, gid int
+	home     string
+}
+
+func currentOwner() (*owner, error) {
+	if os.Geteuid() != 0 {
+		return nil, nil
+	}
+	u, err := user.Lookup("postgres")
+	if err != nil {
+		return nil, fmt.Errorf("pgbouncer: look up the postgres system user (pgbouncer refuses to run as root; apt-get install postgresql creates it): %w", err)
+	}
+	uid, err := strconv.Atoi(u.Uid)
+	if err != nil {
+		return nil, fmt.Errorf("pgbouncer: uid of postgres %q: %w", u.Uid, err)
+	}
+	gid, err := strconv.Atoi(u.Gid)
+	if err != nil {
+		return nil, fmt.Errorf("pgbouncer: gid of postgres %q: %w", u.Gid, err)
+	}
+	return &owner{name: u.Username, uid: uid, gid: gid, home: u.HomeDir}, nil
+}
+
+// sysProcAttr: own process group (Ctrl-C reaches only us), sig from the
+// kernel when we die, and the owner's credentials.
+func (o *owner) sysProcAttr(sig syscall.Signal) *syscall.SysProcAttr {
+	a := &syscall.SysProcAttr{Setpgid: true, Pdeathsig: sig}
+	if o != nil {
+		a.Credential = &syscall.Credential{Uid: uint32(o.uid), Gid: uint32(o.gid), Groups: []uint32{}}
+	}
+	return a
+}
+
+func (o *owner) chown(path string) error {
+	if o == nil {
+		return nil
+	}
+	if err := os.Lchown(path, o.uid, o.gid); err != nil {
+		return fmt.Errorf("pgbouncer: chown %s to %s: %w", path, o.name, err)
+	}
+	return nil
+}
+
+func (o *owner) mkdir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("pgbouncer: create %s: %w", dir, err)
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return fmt.Errorf("pgbouncer: chmod %s: %w", dir, err)
+	}
+	return o.chown(dir)
+}
+
+func (o *owner) writeFile(path string, data []byte) error {
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		return fmt.Errorf("pgbouncer: write %s: %w", path, err)
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		return fmt.Errorf("pgbouncer: chmod %s: %w", path, err)
+	}
+	return o.chown(path)
+}
+
+// env is our environment without PG* variables, with HOME and USER of the
+// owner when dropping privileges.
+func (o *owner) env() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "PG") || (o != nil && (strings.HasPrefix(kv, "HOME=") || strings.HasPrefix(kv, "USER="))) {
+			continue
+		}
+		env = append(env, kv)
+	}
+	if o != nil {
+		env = append(env, "HOME="+o.home, "USER="+o.name)
+	}
+	return env
+}
