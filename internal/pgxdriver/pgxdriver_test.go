@@ -346,3 +346,32 @@ func TestNewPanicsOnNilPool(t *testing.T) {
 	}()
 	pgxdriver.New(nil)
 }
+
+// TestWideRows: more columns than Rows' inline buffers hold.
+func TestWideRows(t *testing.T) {
+	ctx := ctxT(t)
+	pd, _, _ := drivers(t)
+	var rows entsql.Rows
+	if err := pd.Query(ctx, `SELECT 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', NULL::text, 'k'`, []any{}, &rows); err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	if len(cols) != 11 {
+		t.Fatalf("%d columns", len(cols))
+	}
+	dest := make([]any, 11)
+	vals := make([]sql.NullString, 11)
+	for i := range dest {
+		dest[i] = &vals[i]
+	}
+	if !rows.Next() {
+		t.Fatal(rows.Err())
+	}
+	if err := rows.Scan(dest...); err != nil {
+		t.Fatal(err)
+	}
+	if vals[0].String != "a" || vals[8].String != "i" || vals[9].Valid || vals[10].String != "k" {
+		t.Errorf("scanned %+v", vals)
+	}
+}

@@ -21,6 +21,12 @@ type Rows struct {
 	// which PostgreSQL sends as text: read into *sql.NullString straight
 	// from the wire bytes, as database/sql would. Set at the first Scan.
 	rawText []bool
+
+	// Backing arrays for the slices above, so that a query of up to eight
+	// columns allocates its Rows and nothing else.
+	colsBuf [8]string
+	destBuf [8]any
+	rawBuf  [8]bool
 }
 
 // errColumnTypes is returned by ColumnTypes.
@@ -41,7 +47,11 @@ func (r *Rows) ColumnTypes() ([]*sql.ColumnType, error) { return nil, errColumnT
 func (r *Rows) Columns() ([]string, error) {
 	if r.cols == nil {
 		fds := r.rows.FieldDescriptions()
-		r.cols = make([]string, len(fds))
+		if len(fds) <= len(r.colsBuf) {
+			r.cols = r.colsBuf[:len(fds)]
+		} else {
+			r.cols = make([]string, len(fds))
+		}
 		for i, fd := range fds {
 			r.cols[i] = fd.Name
 		}
@@ -66,10 +76,18 @@ func (r *Rows) Scan(dest ...any) error {
 		return fmt.Errorf("pgxdriver: Scan: %d destinations for %d columns", len(dest), len(fds))
 	}
 	if cap(r.dest) < len(dest) {
-		r.dest = make([]any, len(dest))
+		if len(dest) <= len(r.destBuf) {
+			r.dest = r.destBuf[:]
+		} else {
+			r.dest = make([]any, len(dest))
+		}
 	}
 	if r.rawText == nil {
-		r.rawText = make([]bool, len(fds))
+		if len(fds) <= len(r.rawBuf) {
+			r.rawText = r.rawBuf[:len(fds)]
+		} else {
+			r.rawText = make([]bool, len(fds))
+		}
 		m := r.rows.Conn().TypeMap()
 		for i, fd := range fds {
 			_, known := m.TypeForOID(fd.DataTypeOID)
