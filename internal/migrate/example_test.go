@@ -43,3 +43,26 @@ func ExampleReport_String() {
 	//   20260101000001_init  applied  2026-01-01T12:00:00Z  42ms
 	//   20260102000000_add_email.sql  pending
 }
+
+// WouldRun is what `app db migrate --dry-run` prints: SQL files and Go
+// steps in the order Up runs them, each step right after its version.
+func ExampleReport_WouldRun() {
+	r := &migrate.Report{
+		Pending: []migrate.File{
+			{Name: "20260102000000_add_locale.sql", Version: "20260102000000"},
+			{Name: "20260103000000_drop_old.sql", Version: "20260103000000"},
+		},
+		GoSteps: []migrate.GoStepStatus{
+			{Version: "20260101000000", Name: "fix_names", State: "in progress", Batches: 2, Cursor: "42"},
+			{Version: "20260102000000", Name: "backfill_locale", State: "pending"},
+		},
+	}
+	for _, line := range r.WouldRun() {
+		fmt.Println(line)
+	}
+	// Output:
+	// go step 20260101000000_fix_names (resume after 2 batch(es), cursor "42")
+	// 20260102000000_add_locale.sql
+	// go step 20260102000000_backfill_locale
+	// 20260103000000_drop_old.sql
+}

@@ -117,6 +117,8 @@ func (m *Migrator) runStep(ctx context.Context, s GoStep, prev *stepRow) (*Appli
 			if time.Since(lastReport) >= m.stepReportEvery || row.Done {
 				lastReport = time.Now()
 				m.progress("  go step %s_%s: %d batch(es), %d row(s), cursor %q", s.Version, s.Name, row.Batches, row.Rows, row.Cursor)
+				m.log.Info("Go step progress", zap.String("step", s.Version+"_"+s.Name),
+					zap.Int64("batches", row.Batches), zap.Int64("rows", row.Rows), zap.String("cursor", row.Cursor))
 			}
 		}
 	}

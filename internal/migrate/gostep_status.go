@@ -20,9 +20,10 @@ type GoStepStatus struct {
 	Duration   time.Duration
 }
 
-// stepStatus lists the binary's steps and the ledger's rows by version; a
-// problem Up would refuse is returned beside them.
-func (m *Migrator) stepStatus(ctx context.Context, files []string) ([]GoStepStatus, error, error) {
+// stepStatus lists the binary's steps and the ledger's rows by version,
+// with the problem Up would refuse them with (problem), or fails to read
+// the ledger (err).
+func (m *Migrator) stepStatus(ctx context.Context, files []string) (steps []GoStepStatus, problem, err error) {
 	if m.stepTx == nil {
 		return nil, nil, nil
 	}
@@ -30,12 +31,11 @@ func (m *Migrator) stepStatus(ctx context.Context, files []string) ([]GoStepStat
 	if err != nil {
 		return nil, nil, err
 	}
-	_, problem := m.planSteps(files, rows)
+	_, problem = m.planSteps(files, rows)
 	byVersion := map[string]*stepRow{}
 	for _, r := range rows {
 		byVersion[r.Version] = r
 	}
-	var out []GoStepStatus
 	inBinary := map[string]bool{}
 	for _, s := range m.steps {
 		inBinary[s.Version] = true
@@ -49,14 +49,14 @@ func (m *Migrator) stepStatus(ctx context.Context, files []string) ([]GoStepStat
 				st.State = "in progress"
 			}
 		}
-		out = append(out, st)
+		steps = append(steps, st)
 	}
 	for _, r := range rows {
 		if !inBinary[r.Version] {
-			out = append(out, GoStepStatus{Version: r.Version, Name: r.Name, State: "missing", Batches: r.Batches, Rows: r.Rows, FinishedAt: r.FinishedAt})
+			steps = append(steps, GoStepStatus{Version: r.Version, Name: r.Name, State: "missing", Batches: r.Batches, Rows: r.Rows, FinishedAt: r.FinishedAt})
 		}
 	}
-	return out, problem, nil
+	return steps, problem, nil
 }
 
 // WouldRun lists, in the order Up runs them, the pending SQL files and Go

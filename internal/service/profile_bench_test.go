@@ -1,6 +1,7 @@
 package service_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -28,7 +29,8 @@ import (
 func BenchmarkProfileFilter(b *testing.B) {
 	for _, size := range []int{100_000, 1_000_000} {
 		e := newEnvLogged(b, keyring(b, key1, map[sensitive.KeyRef][32]byte{key1: testKey(1)}), zap.NewNop())
-		ctx := ctxT(b)
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+		defer cancel()
 		pool := e.tdb.Pool(b)
 		tenants := loadProfiles(b, pool, profileLoad{users: size, smallTenants: 1000})
 		filter := service.ProfileFilter{Attributes: map[string]string{"team": "compilers"}}

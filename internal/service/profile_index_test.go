@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
@@ -68,7 +69,9 @@ var teams = []string{"compilers", "kernel", "web", "data", "infra"}
 // tenants, the big one first.
 func loadProfiles(t testing.TB, pool *pgxpool.Pool, l profileLoad) []entityid.TenantID {
 	t.Helper()
-	ctx := ctxT(t)
+	// A million rows on a loaded 2-core machine outlast ctxT's bound.
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
 	tenants := make([]entityid.TenantID, 1+l.smallTenants)
 	rows := make([][]any, len(tenants))
 	for i := range tenants {
