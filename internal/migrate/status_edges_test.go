@@ -91,3 +91,28 @@ func TestEdgeStatusReportsUnknownAndChanged(t *testing.T) {
 		t.Errorf("String() does not show the edit:\n%s", st)
 	}
 }
+
+// TestEdgeStatusOptionsAndPartialFiles: Status refuses a bad option, and
+// String shows a partially applied txmode-none file as PARTIAL with its
+// error. Bugs caught: New's error swallowed in Status, the PARTIAL state
+// dropped from String.
+func TestEdgeStatusOptionsAndPartialFiles(t *testing.T) {
+	ctx := context.Background()
+	db, _ := newDB(t)
+	if _, err := migrate.Status(ctx, db, loadFS(t, "testdata/basic"), migrate.WithLogger(nil)); err == nil || !strings.Contains(err.Error(), "nil logger") {
+		t.Errorf("Status with a nil logger: %v", err)
+	}
+	const name = "20260101000002_partial.sql"
+	bad := "-- atlas:txmode none\n\nCREATE TABLE partial_ok (id int);\nINSERT INTO missing VALUES (1);\n"
+	dir := rehash(t, with(firstN(t, loadFS(t, "testdata/basic"), 1), name, &bad))
+	if _, err := migrate.Up(ctx, db, dir); err == nil {
+		t.Fatal("Up of a failing file succeeded")
+	}
+	st, err := migrate.Status(ctx, db, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := st.String(); !strings.Contains(s, "PARTIAL 1/2: ") || !strings.Contains(s, "missing") {
+		t.Errorf("String() does not show the partial file:\n%s", s)
+	}
+}
