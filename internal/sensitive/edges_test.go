@@ -1,0 +1,147 @@
+package sensitive_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+
+	"go.uber.org/zap/zapcore"
+
+	"github.com/central/central/internal/sensitive"
+)
+
+// These tests guard the edges the mutation tester (internal/tools/mutate)
+// found unguarded; each names the deliberate bug it catches.
+
+// TestEdgeEnvelopeBoundToItsKeyReference: an envelope whose kid or kver was
+// edited to another reference fails to open, even when that reference
+// resolves to the same key material (as the additionalData comment
+// promises). Bugs caught: the key id, or the separator between id and
+// version, left out of the additional data ("a"+"11" and "a1"+"1" would
+// then read the same).
+func TestEdgeEnvelopeBoundToItsKeyReference(t *testing.T) {
+	ctx := context.Background()
+	key := randomKey(t)
+	tests := []struct {
+		name     string
+		from, to sensitive.KeyRef
+	}{
+		{"other id", ref("a", 1), ref("b", 1)},
+		{"id and version shifted", ref("a", 11), ref("a1", 1)},
+		{"other version", ref("a", 1), ref("a", 2)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			kr := newKeyring(t, tt.from, map[sensitive.KeyRef][]byte{tt.from: key, tt.to: key})
+			s, err := sensitive.Seal(ctx, kr, doc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := json.Marshal(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var env map[string]any
+			if err := json.Unmarshal(b, &env); err != nil {
+				t.Fatal(err)
+			}
+			env["kid"], env["kver"] = tt.to.ID, tt.to.Version
+			edited, err := json.Marshal(env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var e sensitive.Sealed[secretDoc]
+			if err := e.Scan(edited); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := sensitive.Open(ctx, kr, e); !errors.Is(err, sensitive.ErrDecrypt) {
+				t.Fatalf("envelope of %v relabelled %v opened: %v, want ErrDecrypt", tt.from, tt.to, err)
+			}
+			if _, err := sensitive.Open(ctx, kr, s); err != nil {
+				t.Fatalf("the unedited envelope: %v", err)
+			}
+		})
+	}
+}
+
+// TestEdgeKeyRefBounds: the ends of every accepted range are accepted and
+// the values just past them refused. Bugs caught: any bound off by one.
+func TestEdgeKeyRefBounds(t *testing.T) {
+	long := strings.Repeat("k", sensitive.MaxKeyIDLen)
+	for _, r := range []sensitive.KeyRef{ref(long, 1), ref("AZaz09._-", 1), ref("Z", 1), ref("9", 1), ref("A", 1<<31-1)} {
+		if err := r.Validate(); err != nil {
+			t.Errorf("%+v: %v, want valid", r, err)
+		}
+	}
+	for _, r := range []sensitive.KeyRef{ref(long+"k", 1), ref("@", 1), ref("[", 1), ref(":", 1), ref("/", 1), ref("a", 1<<31), ref("a", 0)} {
+		if err := r.Validate(); !errors.Is(err, sensitive.ErrInvalidKeyring) {
+			t.Errorf("%+v: %v, want ErrInvalidKeyring", r, err)
+		}
+	}
+}
+
+// TestEdgeScanNullResets: scanning NULL (or JSON null) into a Sealed that
+// held a value empties it, as database/sql reuses destinations. Bug caught:
+// the reset dropped (the previous row's envelope kept).
+func TestEdgeScanNullResets(t *testing.T) {
+	kr := newKeyring(t, ref("a", 1), map[sensitive.KeyRef][]byte{ref("a", 1): randomKey(t)})
+	s, err := sensitive.Seal(context.Background(), kr, doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, null := range []any{nil, "null", []byte(" null ")} {
+		var d sensitive.Sealed[secretDoc]
+		if err := d.Scan(b); err != nil || d.IsZero() {
+			t.Fatalf("scan of an envelope: zero=%v, %v", d.IsZero(), err)
+		}
+		if err := d.Scan(null); err != nil || !d.IsZero() {
+			t.Errorf("scan of %#v after a value: zero=%v, %v; want zero", null, d.IsZero(), err)
+		}
+	}
+}
+
+// TestEdgeMalformedEnvelopeDoesNotMarshal: a malformed stored envelope is
+// not re-written as if it were fine. Bug caught: MarshalJSON's error
+// swallowed (a bad value copied on, unnoticed).
+func TestEdgeMalformedEnvelopeDoesNotMarshal(t *testing.T) {
+	var d sensitive.Sealed[secretDoc]
+	if err := d.Scan(`{"v": 1, "kid": "a", "kver": 1, "ct": "eA=="}`); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := json.Marshal(d); err == nil {
+		t.Fatalf("a malformed envelope marshalled to %s", b)
+	}
+}
+
+// TestEdgeZapShowsTheKeyReference: a Sealed logged with zap shows its key
+// reference under "sealed". Bug caught: MarshalLogObject writing nothing.
+func TestEdgeZapShowsTheKeyReference(t *testing.T) {
+	kr := newKeyring(t, ref("a", 3), map[sensitive.KeyRef][]byte{ref("a", 3): randomKey(t)})
+	s, err := sensitive.Seal(context.Background(), kr, doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc := zapcore.NewMapObjectEncoder()
+	if err := s.MarshalLogObject(enc); err != nil {
+		t.Fatal(err)
+	}
+	if got := enc.Fields["sealed"]; got != s.String() || !strings.Contains(s.String(), "a") {
+		t.Errorf("zap fields %v, want sealed=%q", enc.Fields, s.String())
+	}
+}
+
+// TestEdgeDecryptErrorWithoutCause: a DecryptError without a cause says
+// "wrong key or tampered envelope" and nothing more. Bug caught: the nil
+// check inverted (a trailing ": <nil>").
+func TestEdgeDecryptErrorWithoutCause(t *testing.T) {
+	msg := (&sensitive.DecryptError{Key: ref("a", 1), Op: "open"}).Error()
+	if !strings.HasSuffix(msg, "wrong key or tampered envelope") {
+		t.Errorf("Error() = %q", msg)
+	}
+}
