@@ -73,19 +73,6 @@ func NewRedactor(lookup func(string) (string, bool)) *Redactor {
 		add(v)
 		for _, part := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' || r == '\r' }) {
 			add(part)
-			// kid:version=URL, kid:version:key, a bare key with padding.
-			if _, after, ok := strings.Cut(part, "="); ok {
-				add(after)
-			}
-			if _, after, ok := strings.Cut(part, "://"); ok {
-				add(after)
-				host, _, _ := strings.Cut(after, "/")
-				add(host)
-			}
-			if fields := strings.Split(part, ":"); len(fields) > 2 {
-				add(strings.Join(fields[2:], ":"))
-			}
-			add(strings.TrimRight(part, "="))
 			if m := userinfo.FindStringSubmatch(part); m != nil {
 				add(m[1])
 			}
@@ -96,6 +83,29 @@ func NewRedactor(lookup func(string) (string, bool)) *Redactor {
 				for _, k := range []string{"password", "sslpassword"} {
 					add(u.Query().Get(k))
 				}
+			}
+			if k, val, ok := strings.Cut(part, "="); ok && (k == "password" || k == "sslpassword") {
+				add(val) // a keyword/value DSN where a URL was expected
+			}
+			if name != "SENSITIVE_KEYS" {
+				continue
+			}
+			// kid:version=URL, kid:version:key, a bare key with padding.
+			if _, after, ok := strings.Cut(part, "="); ok && (!strings.Contains(after, "://") || strings.HasPrefix(strings.ToLower(after), "base64key://")) {
+				add(after) // kid:version=<key pasted without a scheme>
+			}
+			if before, after, ok := strings.Cut(part, "://"); ok {
+				// A base64key URL is the key itself; other keeper URLs
+				// (hashivault://central) name a key and are not secret, and
+				// redacting their host would blank ordinary words.
+				_, scheme, _ := strings.Cut(before, "=")
+				if strings.EqualFold(scheme, "base64key") || strings.EqualFold(before, "base64key") {
+					add(after)
+					host, _, _ := strings.Cut(after, "/")
+					add(host)
+				}
+			} else if fields := strings.Split(part, ":"); len(fields) > 2 {
+				add(strings.Join(fields[2:], ":")) // kid:version:key
 			}
 		}
 	}

@@ -20,9 +20,15 @@ func TestRedactorRemovesEverySecretShape(t *testing.T) {
 		"SENSITIVE_KEYS":              "prod:1:" + key + ", old:1=base64key://" + strings.Repeat("A", 43) + "=",
 		"POSTGRES_READWRITE_URL":      "postgres://central:pa/ss\"w0rd@db.example/central",
 		"POSTGRES_READONLY_PASSWORD":  "ro-p@ss word",
-		"POSTGRES_REPLICA_URLS":       "postgres://r:replica-pw-1@h1/c,postgres://r:replica-pw-2@h2/c",
+		"POSTGRES_REPLICA_URLS":       "postgres://r:replica-pw-1@h1/c?sslmode=disable,postgres://r:replica-pw-2@h2/c",
+		"POSTGRES_READONLY_URL":       "host=db password=dsn-pass-9",
 		"POSTGRES_READWRITE_APP_NAME": "not-a-secret",
 	}))
+	vault := config.NewRedactor(env(map[string]string{"SENSITIVE_KEYS": "prod:1=hashivault://central,prod:2=base64key://" + key}))
+	if got := vault.Redact("Central listens; central_http_requests; hashivault://central; " + key); got !=
+		"Central listens; central_http_requests; hashivault://central; [REDACTED]" {
+		t.Errorf("a keeper URL that is not key material was redacted, or the key was not: %s", got)
+	}
 	for _, text := range []string{
 		"entry 1: key reference \"prod:1:" + key + "\" is bad",
 		"key " + strings.TrimRight(key, "=") + " has no padding",
@@ -33,15 +39,16 @@ func TestRedactorRemovesEverySecretShape(t *testing.T) {
 		"password=ro-p%40ss+word",
 		"ro-p@ss word",
 		"replica replica-pw-2 down",
+		"password dsn-pass-9",
 	} {
 		got := r.Redact(text)
-		for _, s := range []string{key[:20], strings.Repeat("A", 20), "w0rd", "ro-p", "replica-pw"} {
+		for _, s := range []string{key[:20], strings.Repeat("A", 20), "w0rd", "ro-p", "replica-pw", "dsn-pass"} {
 			if strings.Contains(got, s) {
 				t.Errorf("Redact(%s) = %s: still holds %q", strconv.Quote(text), got, s)
 			}
 		}
 	}
-	if got := r.Redact("app name not-a-secret"); got != "app name not-a-secret" {
+	if got := r.Redact("app name not-a-secret, sslmode=disable"); got != "app name not-a-secret, sslmode=disable" {
 		t.Errorf("redacted a setting that is not secret: %s", got)
 	}
 	var buf bytes.Buffer
