@@ -8,9 +8,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/central/central/internal/config"
 	"github.com/central/central/internal/dbtest"
 	"github.com/central/central/internal/seed"
+	"github.com/central/central/internal/seedengine"
 )
 
 // failAtCommit installs a deferred constraint trigger that refuses, at
@@ -35,52 +35,37 @@ func failAtCommit(t *testing.T, tdb *dbtest.DB, slug string) {
 	}
 }
 
-// TestCommitFailureLeavesNoLedgerRow: a seed whose transaction fails at
-// COMMIT (after its work and its ledger row were written) leaves neither,
-// through the test Database and through the app's *db.DB.
+// TestCommitFailureLeavesNoLedgerRow: through the app's *db.DB and services,
+// a seed whose transaction fails at COMMIT (after its work and its ledger
+// row were written) leaves neither (internal/seedengine has the same test on
+// the engine's test database).
 //
 // Deliberate bug it catches: writing the ledger row outside the seed's
-// transaction (in record, r.db.Writer(context.Background()) instead of
-// r.db.Writer(ctx)): the ledger row autocommits and survives the failed
-// commit, so the seed would never run again. TestFailingSeedLeavesNothing
-// cannot see that bug, because there the seed fails before record runs.
+// transaction (in the engine's record, Writer(context.Background()) instead
+// of Writer(ctx)): the ledger row autocommits and survives the failed
+// commit, so the seed would never run again.
 func TestCommitFailureLeavesNoLedgerRow(t *testing.T) {
 	ctx := context.Background()
 	names := []string{"0001_first_one", "0002_refused_at_commit"}
-	check := func(t *testing.T, err error, raw *txDB) {
-		t.Helper()
-		var se *seed.SeedError
-		if !errors.As(err, &se) || se.Name != "0002_refused_at_commit" || !strings.Contains(err.Error(), "commit refused") {
-			t.Fatalf("Run error = %v, want *SeedError for 0002_refused_at_commit saying the commit was refused", err)
-		}
-		if got := ledgerNames(t, raw); fmt.Sprint(got) != "[0001_first_one]" {
-			t.Errorf("ledger = %v, want only 0001_first_one: the refused seed's row must roll back with it", got)
-		}
-		if n := count(t, raw, `SELECT count(*) FROM tenants WHERE slug = 'refused-at-commit'`); n != 0 {
-			t.Errorf("the refused seed's tenant survived (%d rows)", n)
-		}
-		if n := count(t, raw, `SELECT count(*) FROM tenants WHERE slug = 'first-one'`); n != 1 {
-			t.Errorf("the first seed's tenant: %d rows, want 1", n)
+	tdb := newTestDB(t)
+	failAtCommit(t, tdb, "refused-at-commit")
+	e := newAppEnv(t, tdb)
+	_, err := e.runner(t, names, map[string]seed.Func{
+		"0001_first_one":         createTenant("first-one"),
+		"0002_refused_at_commit": createTenant("refused-at-commit"),
+	}).Run(ctx, seedengine.RunOptions{})
+	var se *seedengine.SeedError
+	if !errors.As(err, &se) || se.Name != "0002_refused_at_commit" || !strings.Contains(err.Error(), "commit refused") {
+		t.Fatalf("Run error = %v, want *SeedError for 0002_refused_at_commit saying the commit was refused", err)
+	}
+	for q, want := range map[string]int{
+		`SELECT count(*) FROM seeds WHERE name = '0001_first_one'`:         1,
+		`SELECT count(*) FROM seeds WHERE name = '0002_refused_at_commit'`: 0,
+		`SELECT count(*) FROM tenants WHERE slug = 'refused-at-commit'`:    0,
+		`SELECT count(*) FROM tenants WHERE slug = 'first-one'`:            1,
+	} {
+		if got := count(t, e.raw, q); got != want {
+			t.Errorf("%s = %d, want %d: the refused seed's work and ledger row must roll back together", q, got, want)
 		}
 	}
-	t.Run("test database", func(t *testing.T) {
-		tdb := newTestDB(t)
-		failAtCommit(t, tdb, "refused-at-commit")
-		raw := newTxDB(t, tdb)
-		_, err := newRunner(t, raw, config.Development, set(config.Development, "", names, map[string]seed.Func[deps]{
-			"0001_first_one":         mkTenant("first-one"),
-			"0002_refused_at_commit": mkTenant("refused-at-commit"),
-		})).Run(ctx, seed.RunOptions{})
-		check(t, err, raw)
-	})
-	t.Run("app database", func(t *testing.T) {
-		tdb := newTestDB(t)
-		failAtCommit(t, tdb, "refused-at-commit")
-		e := newAppEnv(t, tdb)
-		_, err := e.runner(t, names, map[string]seed.Func[seed.Deps]{
-			"0001_first_one":         createTenant("first-one"),
-			"0002_refused_at_commit": createTenant("refused-at-commit"),
-		}).Run(ctx, seed.RunOptions{})
-		check(t, err, e.raw)
-	})
 }

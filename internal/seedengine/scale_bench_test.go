@@ -1,4 +1,4 @@
-package seed_test
+package seedengine_test
 
 import (
 	"context"
@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/central/central/internal/config"
-	"github.com/central/central/internal/seed"
+	"github.com/central/central/internal/seedengine"
 )
 
 // BenchmarkBootCheckScale is BenchmarkBootCheck with 10, 100 and 1,000
@@ -14,7 +14,7 @@ import (
 // and compares hashes, without the lock. Goal ≤ 20 ms at 1,000 together with
 // 1,000 migrations (internal/migrate's BenchmarkBootCheckScale).
 //
-// Run: go test ./internal/seed -run '^$' -bench BootCheckScale -benchtime 200x
+// Run: go test ./internal/seedengine -run '^$' -bench BootCheckScale -benchtime 200x
 func BenchmarkBootCheckScale(b *testing.B) {
 	for _, n := range []int{10, 100, 1000} {
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
@@ -25,11 +25,11 @@ func BenchmarkBootCheckScale(b *testing.B) {
 				names[i] = fmt.Sprintf("%04d_seed", i+1)
 			}
 			r := newRunner(b, db, config.Development, set(config.Development, "", names, nil))
-			if rep, err := r.Run(ctx, seed.RunOptions{}); err != nil || len(rep.Applied) != n {
+			if rep, err := r.Run(ctx, seedengine.RunOptions{}); err != nil || len(rep.Applied) != n {
 				b.Fatalf("setup: %+v, %v", rep, err)
 			}
 			for b.Loop() {
-				rep, err := r.Run(ctx, seed.RunOptions{})
+				rep, err := r.Run(ctx, seedengine.RunOptions{})
 				if err != nil || rep.Locked || len(rep.Applied) != 0 {
 					b.Fatalf("boot check: %+v, %v", rep, err)
 				}

@@ -1,4 +1,4 @@
-package seed_test
+package seedengine_test
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/central/central/internal/config"
-	"github.com/central/central/internal/seed"
+	"github.com/central/central/internal/seedengine"
 )
 
 // These tests guard the edges the mutation tester (internal/tools/mutate)
@@ -19,9 +19,9 @@ import (
 // and warnings are counted. Bugs caught: the separator or the warning
 // count dropped.
 func TestEdgeReportString(t *testing.T) {
-	r := seed.Report{
+	r := seedengine.Report{
 		Env:      config.Development,
-		Applied:  []seed.Applied{{Name: "0001_a", Duration: 12 * time.Millisecond}, {Name: "0002_b", Duration: time.Millisecond}},
+		Applied:  []seedengine.Applied{{Name: "0001_a", Duration: 12 * time.Millisecond}, {Name: "0002_b", Duration: time.Millisecond}},
 		Warnings: []string{"w1", "w2"},
 	}
 	want := "development: applied 0001_a (12ms), 0002_b (1ms); nothing pending; 2 warning(s)"
@@ -40,7 +40,7 @@ func (failWriter) Write([]byte) (int, error) { return 0, errWrite }
 // written is an error. Bug caught: the tabwriter's Flush error swallowed
 // (`app db seed status > full-disk` exiting 0).
 func TestEdgeWriteStatusReportsWriteErrors(t *testing.T) {
-	if err := seed.WriteStatus(failWriter{}, []seed.StatusRow{{Name: "0001_a", Environment: "development", Pending: true}}); !errors.Is(err, errWrite) {
+	if err := seedengine.WriteStatus(failWriter{}, []seedengine.StatusRow{{Name: "0001_a", Environment: "development", Pending: true}}); !errors.Is(err, errWrite) {
 		t.Fatalf("WriteStatus to a failing writer: %v, want %v", err, errWrite)
 	}
 }
@@ -52,13 +52,13 @@ func TestEdgeMissingSeedsAreSorted(t *testing.T) {
 	ctx := context.Background()
 	names := []string{"PROD_0001_a", "PROD_0002_b", "PROD_0003_c", "PROD_0004_d", "PROD_0005_e", "PROD_0006_f"}
 	db := newTxDB(t, newTestDB(t))
-	if _, err := newRunner(t, db, config.Production, set(config.Production, "", names, nil)).Run(ctx, seed.RunOptions{}); err != nil {
+	if _, err := newRunner(t, db, config.Production, set(config.Production, "", names, nil)).Run(ctx, seedengine.RunOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	r := newRunner(t, db, config.Production, set(config.Production, "", names[:1], nil))
 	for i := range 5 { // map order varies between runs: try several
-		_, err := r.Run(ctx, seed.RunOptions{})
-		var me *seed.MissingError
+		_, err := r.Run(ctx, seedengine.RunOptions{})
+		var me *seedengine.MissingError
 		if !errors.As(err, &me) || fmt.Sprint(me.Names) != fmt.Sprint(names[1:]) {
 			t.Fatalf("run %d: %v; want *MissingError naming %v in order", i, err, names[1:])
 		}

@@ -1,4 +1,4 @@
-package seed_test
+package seedengine_test
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/central/central/internal/config"
-	"github.com/central/central/internal/seed"
+	"github.com/central/central/internal/seedengine"
 )
 
 // TestEdgeRunWithEndedContext: a context already ended fails Run at its
@@ -19,7 +19,7 @@ func TestEdgeRunWithEndedContext(t *testing.T) {
 	db := newTxDB(t, newTestDB(t))
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := newRunner(t, db, config.Development, set(config.Development, "", []string{"0001_a"}, nil)).Run(ctx, seed.RunOptions{})
+	_, err := newRunner(t, db, config.Development, set(config.Development, "", []string{"0001_a"}, nil)).Run(ctx, seedengine.RunOptions{})
 	if err == nil || !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "read environment stamp") {
 		t.Fatalf("Run with an ended context: %v; want context.Canceled from reading the environment stamp", err)
 	}

@@ -1,4 +1,4 @@
-package seed_test
+package seedengine_test
 
 import (
 	"context"
@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/central/central/internal/config"
-	"github.com/central/central/internal/seed"
+	"github.com/central/central/internal/seedengine"
 )
 
 // TestEdgeStampAloneDecidesTheEnvironment: a database stamped for
@@ -17,11 +17,11 @@ import (
 func TestEdgeStampAloneDecidesTheEnvironment(t *testing.T) {
 	db := newTxDB(t, newTestDB(t))
 	if _, err := db.pool.ExecContext(context.Background(),
-		`INSERT INTO app_meta (key, value, updated_at) VALUES ($1, 'production', now())`, seed.AppMetaKey); err != nil {
+		`INSERT INTO app_meta (key, value, updated_at) VALUES ($1, 'production', now())`, seedengine.AppMetaKey); err != nil {
 		t.Fatal(err)
 	}
-	_, err := newRunner(t, db, config.Development, set(config.Development, "", []string{"0001_a"}, nil)).Run(context.Background(), seed.RunOptions{})
-	var me *seed.EnvironmentMismatchError
+	_, err := newRunner(t, db, config.Development, set(config.Development, "", []string{"0001_a"}, nil)).Run(context.Background(), seedengine.RunOptions{})
+	var me *seedengine.EnvironmentMismatchError
 	if !errors.As(err, &me) || me.Stamped != config.Production {
 		t.Fatalf("Run on a database stamped production: %v, want *EnvironmentMismatchError", err)
 	}

@@ -1,4 +1,4 @@
-package seed_test
+package seedengine_test
 
 import (
 	"context"
@@ -6,7 +6,7 @@ import (
 
 	"github.com/central/central/internal/config"
 	"github.com/central/central/internal/pglock"
-	"github.com/central/central/internal/seed"
+	"github.com/central/central/internal/seedengine"
 )
 
 // TestEdgeSeedLockKeyIsStable: while seeds run, the session advisory lock
@@ -20,7 +20,7 @@ func TestEdgeSeedLockKeyIsStable(t *testing.T) {
 	db := newTxDB(t, newTestDB(t))
 	key := pglock.Key("central_seed_run")
 	held := -1
-	s := set(config.Development, "", []string{"0001_probe"}, map[string]seed.Func[deps]{
+	s := set(config.Development, "", []string{"0001_probe"}, map[string]seedengine.Func[deps]{
 		"0001_probe": func(ctx context.Context, d deps) error {
 			// Another session looks at pg_locks: a bigint advisory key shows
 			// as classid (high half) and objid (low half), objsubid 1.
@@ -31,7 +31,7 @@ func TestEdgeSeedLockKeyIsStable(t *testing.T) {
 				int64(uint32(uint64(key)>>32)), int64(uint32(uint64(key)))).Scan(&held)
 		},
 	})
-	if _, err := newRunner(t, db, config.Development, s).Run(context.Background(), seed.RunOptions{}); err != nil {
+	if _, err := newRunner(t, db, config.Development, s).Run(context.Background(), seedengine.RunOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if held != 1 {
