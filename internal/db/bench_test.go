@@ -3,6 +3,7 @@ package db_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -10,20 +11,25 @@ import (
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
 	"github.com/central/central/ent"
 	"github.com/central/central/ent/tenant"
+	"github.com/central/central/internal/config"
 	"github.com/central/central/internal/db"
 	"github.com/central/central/internal/dbtest"
 	"github.com/central/central/internal/entityid"
+	"github.com/central/central/internal/pgxdriver"
 )
 
-// benchEnv is one migrated database seeded with 1000 tenants, reached three
-// ways: through the module (ent + SQL logging at info level + replica router
-// + read-your-writes marking), through database/sql with the pgx stdlib
-// driver, and through pgxpool. Raw paths use the same roles as the module.
+// benchEnv is one migrated database seeded with 1000 tenants, reached
+// through the module (ent over internal/pgxdriver + SQL logging at info level
+// + replica router + read-your-writes marking), through database/sql with
+// the pgx stdlib driver (pools configured as the module's were before
+// pgxdriver: stdlib.OpenDB, 4 open and 4 idle), and through pgxpool. Raw
+// paths use the same roles as the module.
 type benchEnv struct {
 	d      *db.DB
 	rawRO  *sql.DB
@@ -47,10 +53,8 @@ func newBenchEnv(b *testing.B) *benchEnv {
 	b.Cleanup(func() { _ = d.Stop(context.Background()) })
 	env := &benchEnv{d: d, ctx: ctx}
 
-	// database/sql runs on the app's own pools, so the raw and the ent paths
-	// use the same connections and differ only in the client code above them.
-	env.rawRO = d.Pools().ReadOnly.DB
-	env.rawRW = d.Pools().ReadWrite.DB
+	env.rawRO = openLegacy(b, tdb.ReadOnlyURL, true)
+	env.rawRW = openLegacy(b, tdb.URL, false)
 	env.poolRO = openPool(b, tdb.ReadOnlyURL)
 	env.poolRW = openPool(b, tdb.URL)
 
@@ -71,11 +75,14 @@ func newBenchEnv(b *testing.B) *benchEnv {
 	return env
 }
 
-func openRaw(b *testing.B, url string) *sql.DB {
-	sdb, err := sql.Open("pgx", url)
+// openLegacy opens a database/sql pool the way db.NewPools did before the
+// module moved to pgxpool: today's database/sql path, for comparison.
+func openLegacy(b *testing.B, url string, readOnly bool) *sql.DB {
+	cc, err := db.ConnConfig(config.Conn{URL: config.Secret(url), AppName: "bench"}, readOnly)
 	if err != nil {
 		b.Fatal(err)
 	}
+	sdb := stdlib.OpenDB(*cc)
 	sdb.SetMaxOpenConns(4)
 	sdb.SetMaxIdleConns(4)
 	b.Cleanup(func() { sdb.Close() })
@@ -278,11 +285,19 @@ type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
 
-// BenchmarkCompare runs the three paths interleaved (ent, database/sql,
-// pgxpool, in a rotating order) in one loop and reports each path's mean ns per
-// operation and ent's ratio to each raw path. Interleaving makes the ratios
-// robust to load that changes during the run, which separate benchmarks
-// are not on a shared machine.
+// BenchmarkCompare runs every path of one operation interleaved (in a
+// rotating order) in one loop and reports each path's mean ns per operation,
+// its allocations per operation, and the ratios to raw pgxpool. Interleaving
+// makes the ratios robust to load that changes during the run, which
+// separate benchmarks are not on a shared machine. The paths:
+//
+//	ent       the module's clients: ent over pgxdriver, SQL logging, routing, write marking
+//	pgxpool   hand-written SQL on pgxpool (the target)
+//	sql       hand-written SQL on database/sql (pgx stdlib)
+//	entpgx    the generated client straight over pgxdriver (no layers of ours)
+//	entsql    the generated client straight over ent's database/sql driver: the driver before pgxdriver
+//
+// Run: go test ./internal/db -run '^$' -bench Compare -benchtime 3000x -count 3
 func BenchmarkCompare(b *testing.B) {
 	env := newBenchEnv(b)
 	ctx := env.ctx
@@ -302,44 +317,56 @@ func BenchmarkCompare(b *testing.B) {
 		}
 		return nil
 	}
-	// The same generated client straight over the raw pools: the difference
-	// to "ent" is what SQL logging, routing and write marking cost.
-	bareRO := ent.NewReadOnlyClient(ent.Driver(entsql.OpenDB(dialect.Postgres, env.rawRO)))
-	bareRW := ent.NewClient(ent.Driver(entsql.OpenDB(dialect.Postgres, env.rawRW)))
+	pgxRO := ent.NewReadOnlyClient(ent.Driver(pgxdriver.New(env.d.Pools().ReadOnly.Pgx)))
+	pgxRW := ent.NewClient(ent.Driver(pgxdriver.New(env.d.Pools().ReadWrite.Pgx)))
+	sqlRO := ent.NewReadOnlyClient(ent.Driver(entsql.OpenDB(dialect.Postgres, env.rawRO)))
+	sqlRW := ent.NewClient(ent.Driver(entsql.OpenDB(dialect.Postgres, env.rawRW)))
+	names := [...]string{"ent", "pgxpool", "sql", "entpgx", "entsql"}
+	getEnt := func(c *ent.ReadOnlyClient) func(int) error {
+		return func(i int) error {
+			t, err := c.Tenant.Get(ctx, env.ids[i%len(env.ids)])
+			if err == nil && t.Slug == "" {
+				err = errors.New("empty slug")
+			}
+			return err
+		}
+	}
+	listEnt := func(c *ent.ReadOnlyClient) func(int) error {
+		return func(int) error {
+			ts, err := c.Tenant.Query().Order(ent.Asc(tenant.FieldID)).Limit(100).All(ctx)
+			if err == nil && len(ts) != 100 {
+				err = fmt.Errorf("got %d rows", len(ts))
+			}
+			return err
+		}
+	}
+	insertEnt := func(c *ent.Client) func(int) error {
+		return func(int) error {
+			_, err := c.Tenant.Create().SetSlug(slug()).SetDisplayName("Bench").Save(ctx)
+			return err
+		}
+	}
 	cases := []struct {
 		name  string
-		paths [4]func(i int) error // ent (module), database/sql, pgxpool, ent without our layers
+		paths [len(names)]func(i int) error
 	}{
-		{"get-by-id", [4]func(int) error{
-			func(i int) error { _, err := env.d.Reader(ctx).Tenant.Get(ctx, env.ids[i%len(env.ids)]); return err },
-			func(i int) error {
-				var r tenantRow
-				return env.rawRO.QueryRowContext(ctx, selectByID, env.ids[i%len(env.ids)]).
-					Scan(&r.ID, &r.CreatedAt, &r.UpdatedAt, &r.Slug, &r.DisplayName, &r.Status)
-			},
+		{"get-by-id", [len(names)]func(int) error{
+			func(i int) error { return getEnt(env.d.Reader(ctx))(i) },
 			func(i int) error {
 				var r tenantRow
 				return env.poolRO.QueryRow(ctx, selectByID, env.ids[i%len(env.ids)]).
 					Scan(&r.ID, &r.CreatedAt, &r.UpdatedAt, &r.Slug, &r.DisplayName, &r.Status)
 			},
-			func(i int) error { _, err := bareRO.Tenant.Get(ctx, env.ids[i%len(env.ids)]); return err },
+			func(i int) error {
+				var r tenantRow
+				return env.rawRO.QueryRowContext(ctx, selectByID, env.ids[i%len(env.ids)]).
+					Scan(&r.ID, &r.CreatedAt, &r.UpdatedAt, &r.Slug, &r.DisplayName, &r.Status)
+			},
+			getEnt(pgxRO),
+			getEnt(sqlRO),
 		}},
-		{"list-100", [4]func(int) error{
-			func(int) error {
-				_, err := env.d.Reader(ctx).Tenant.Query().Order(ent.Asc(tenant.FieldID)).Limit(100).All(ctx)
-				return err
-			},
-			func(int) error {
-				rows, err := env.rawRO.QueryContext(ctx, selectList)
-				if err != nil {
-					return err
-				}
-				defer rows.Close()
-				if err := scanList(rows.Next, rows.Scan); err != nil {
-					return err
-				}
-				return rows.Err()
-			},
+		{"list-100", [len(names)]func(int) error{
+			func(i int) error { return listEnt(env.d.Reader(ctx))(i) },
 			func(int) error {
 				rows, err := env.poolRO.Query(ctx, selectList)
 				if err != nil {
@@ -352,13 +379,24 @@ func BenchmarkCompare(b *testing.B) {
 				return rows.Err()
 			},
 			func(int) error {
-				_, err := bareRO.Tenant.Query().Order(ent.Asc(tenant.FieldID)).Limit(100).All(ctx)
-				return err
+				rows, err := env.rawRO.QueryContext(ctx, selectList)
+				if err != nil {
+					return err
+				}
+				defer rows.Close()
+				if err := scanList(rows.Next, rows.Scan); err != nil {
+					return err
+				}
+				return rows.Err()
 			},
+			listEnt(pgxRO),
+			listEnt(sqlRO),
 		}},
-		{"insert", [4]func(int) error{
+		{"insert", [len(names)]func(int) error{
+			func(i int) error { return insertEnt(env.d.Writer(ctx))(i) },
 			func(int) error {
-				_, err := env.d.Writer(ctx).Tenant.Create().SetSlug(slug()).SetDisplayName("Bench").Save(ctx)
+				now := time.Now()
+				_, err := env.poolRW.Exec(ctx, insertOne, entityid.NewTenantID(), now, now, slug(), "Bench", "active")
 				return err
 			},
 			func(int) error {
@@ -366,40 +404,42 @@ func BenchmarkCompare(b *testing.B) {
 				_, err := env.rawRW.ExecContext(ctx, insertOne, entityid.NewTenantID(), now, now, slug(), "Bench", "active")
 				return err
 			},
-			func(int) error {
-				now := time.Now()
-				_, err := env.poolRW.Exec(ctx, insertOne, entityid.NewTenantID(), now, now, slug(), "Bench", "active")
-				return err
-			},
-			func(int) error {
-				_, err := bareRW.Tenant.Create().SetSlug(slug()).SetDisplayName("Bench").Save(ctx)
-				return err
-			},
+			insertEnt(pgxRW),
+			insertEnt(sqlRW),
 		}},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
-			var total [4]time.Duration
+			// Allocations per path, measured apart: one loop cannot attribute them.
+			var allocs [len(names)]float64
+			for p, f := range c.paths {
+				var err error
+				allocs[p] = testing.AllocsPerRun(200, func() { err = errors.Join(err, f(0)) })
+				if err != nil {
+					b.Fatal(names[p], err)
+				}
+			}
+			var total [len(names)]time.Duration
 			i := 0
 			for b.Loop() {
 				for k := range c.paths { // rotate the order: no path always goes first
 					p := (i + k) % len(c.paths)
 					start := time.Now()
 					if err := c.paths[p](i); err != nil {
-						b.Fatal(err)
+						b.Fatal(names[p], err)
 					}
 					total[p] += time.Since(start)
 				}
 				i++
 			}
 			per := func(p int) float64 { return float64(total[p].Nanoseconds()) / float64(i) }
-			b.ReportMetric(per(0), "ent-ns/op")
-			b.ReportMetric(per(1), "sql-ns/op")
-			b.ReportMetric(per(2), "pgxpool-ns/op")
-			b.ReportMetric(per(0)/per(1), "ent/sql")
-			b.ReportMetric(per(0)/per(2), "ent/pgxpool")
-			b.ReportMetric(per(3), "entbare-ns/op")
-			b.ReportMetric(per(3)/per(1), "entbare/sql")
+			for p, name := range names {
+				b.ReportMetric(per(p), name+"-ns/op")
+				b.ReportMetric(allocs[p], name+"-allocs/op")
+				if p != 1 {
+					b.ReportMetric(per(p)/per(1), name+"/pgxpool")
+				}
+			}
 		})
 	}
 }

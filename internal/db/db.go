@@ -11,11 +11,11 @@ import (
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"go.uber.org/zap"
 
 	"github.com/central/central/ent"
 	"github.com/central/central/internal/config"
+	"github.com/central/central/internal/pgxdriver"
 	"github.com/central/central/internal/replica"
 	"github.com/central/central/internal/sqllog"
 )
@@ -130,13 +130,17 @@ func New(pools *Pools, logger *zap.Logger, maxLag time.Duration, opts ...Option)
 		return sqllog.Wrap(d, log, sqllog.Options{Role: role, SlowThreshold: o.slow, Histogram: hist})
 	}
 
-	rwDrv := &markingDriver{Driver: wrap(newConnTxDriver(pools.ReadWrite.DB), sqllog.RolePrimary)}
-	roDrv := wrap(entsql.OpenDB(dialect.Postgres, pools.ReadOnly.DB), sqllog.RoleReadOnly)
+	// Every client runs on pgx directly (internal/pgxdriver); the
+	// database/sql views serve QueryContext outside transactions and the
+	// replica router's polls.
+	rwPgx := pgxdriver.New(pools.ReadWrite.Pgx, pgxdriver.WithDatabaseSQL(pools.ReadWrite.DB))
+	rwDrv := &markingDriver{Driver: wrap(txConnDriver{rwPgx}, sqllog.RolePrimary)}
+	roDrv := wrap(pgxdriver.New(pools.ReadOnly.Pgx, pgxdriver.WithDatabaseSQL(pools.ReadOnly.DB)), sqllog.RoleReadOnly)
 	targets := make([]replica.Target, 0, len(pools.Replicas))
 	for _, r := range pools.Replicas {
 		targets = append(targets, replica.Target{
 			Name:   r.Name,
-			Driver: wrap(entsql.OpenDB(dialect.Postgres, r.DB), sqllog.RoleReplica),
+			Driver: wrap(pgxdriver.New(r.Pgx, pgxdriver.WithDatabaseSQL(r.DB)), sqllog.RoleReplica),
 			DB:     r.DB,
 		})
 	}
@@ -221,7 +225,7 @@ FROM pg_roles WHERE rolname = current_user`
 // checkReadOnlyRole warns when the read-only pool's role could write.
 func (d *DB) checkReadOnlyRole(ctx context.Context) {
 	var canWrite bool
-	if err := d.pools.ReadOnly.QueryRowContext(ctx, readOnlyRoleQuery).Scan(&canWrite); err != nil {
+	if err := d.pools.ReadOnly.Pgx.QueryRow(ctx, readOnlyRoleQuery).Scan(&canWrite); err != nil {
 		d.log.Warn("could not check the read-only role's privileges", zap.Error(err))
 		return
 	}
@@ -264,11 +268,11 @@ func (d *DB) QueryDurations() *prometheus.HistogramVec { return d.hist }
 func (d *DB) register(reg prometheus.Registerer) error {
 	cs := []prometheus.Collector{
 		d.hist,
-		collectors.NewDBStatsCollector(d.pools.ReadWrite.DB, PoolReadWrite),
-		collectors.NewDBStatsCollector(d.pools.ReadOnly.DB, PoolReadOnly),
+		newPoolStatsCollector(d.pools.ReadWrite.Pgx, PoolReadWrite),
+		newPoolStatsCollector(d.pools.ReadOnly.Pgx, PoolReadOnly),
 	}
 	for _, r := range d.pools.Replicas {
-		cs = append(cs, collectors.NewDBStatsCollector(r.DB, r.Name))
+		cs = append(cs, newPoolStatsCollector(r.Pgx, r.Name))
 	}
 	if len(d.pools.Replicas) > 0 {
 		cs = append(cs, &replicaCollector{router: d.router})

@@ -5,12 +5,17 @@
 //
 // # Pools and clients
 //
-// NewPools opens (lazily) one pgx stdlib *sql.DB per connection target: the
+// NewPools opens (lazily) one *pgxpool.Pool per connection target: the
 // primary as the read-write role (ReadWritePool), the primary as the
 // read-only role (ReadOnlyPool) and each configured replica (ReplicaPool).
 // Every pool is capped at its configured size and sets application_name;
-// read-only pools also force default_transaction_read_only=on. New builds on
-// them:
+// read-only pools also force default_transaction_read_only=on. Each pool
+// also offers a database/sql view of the same connections (the embedded
+// *sql.DB, stdlib.OpenDBFromPool) for code that needs database/sql: Atlas
+// migrations, advisory-lock sessions, the replica router's polls.
+//
+// The ent clients run on pgx directly, through internal/pgxdriver: no
+// database/sql between ent and the wire. New builds on the pools:
 //
 //   - the read-write *ent.Client, logged as role primary (internal/sqllog);
 //     every statement and commit on it marks the request's replica session
@@ -83,8 +88,11 @@
 // Live pings both primary pools. Ready also fails while stopping and while
 // migrations are pending (*NotReadyError); Health returns every check,
 // including each replica's state and lag, which never fails readiness (reads
-// fall back to the primary). WithRegistry registers sql.DBStats collectors
-// per pool (label db_name: readwrite, readonly, replica-N), the
+// fall back to the primary). WithRegistry registers pool statistics
+// (pgxpool.Stat, under the go_sql_* names of Prometheus' database/sql
+// collector so dashboards carry over, plus central_db_pool_* for acquires
+// and new connections) per pool (label db_name: readwrite, readonly,
+// replica-N), the
 // central_db_query_duration_seconds histogram by role, and replica health
 // and lag gauges.
 package db

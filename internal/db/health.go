@@ -57,10 +57,10 @@ func (e *NotReadyError) Unwrap() error {
 // otherwise). Unlike the start-up Ping it does not wait for an unreachable
 // server: a probe must answer promptly.
 func (d *DB) Live(ctx context.Context) error {
-	if err := d.pools.ping(ctx, PoolReadWrite, d.pools.ReadWrite.DB); err != nil {
+	if err := d.pools.ping(ctx, PoolReadWrite, d.pools.ReadWrite.Pgx); err != nil {
 		return err
 	}
-	return d.pools.ping(ctx, PoolReadOnly, d.pools.ReadOnly.DB)
+	return d.pools.ping(ctx, PoolReadOnly, d.pools.ReadOnly.Pgx)
 }
 
 // Ready reports whether the instance should get traffic: not stopping, both
@@ -90,8 +90,8 @@ func (d *DB) Health(ctx context.Context) Report {
 		stopErr = ErrStopping
 	}
 	add("stopping", true, stopErr, "")
-	add(PoolReadWrite, true, d.pools.ping(ctx, PoolReadWrite, d.pools.ReadWrite.DB), "")
-	add(PoolReadOnly, true, d.pools.ping(ctx, PoolReadOnly, d.pools.ReadOnly.DB), "")
+	add(PoolReadWrite, true, d.pools.ping(ctx, PoolReadWrite, d.pools.ReadWrite.Pgx), "")
+	add(PoolReadOnly, true, d.pools.ping(ctx, PoolReadOnly, d.pools.ReadOnly.Pgx), "")
 	if d.pending != nil {
 		n, err := d.pending.Pending(ctx)
 		switch {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/central/central/internal/config"
@@ -27,17 +28,31 @@ const (
 )
 
 // ReadWritePool is the pool on the primary as the read-write role.
-type ReadWritePool struct{ *sql.DB }
+//
+// Pgx is the pool itself; the ent clients run on it (internal/pgxdriver).
+// The embedded *sql.DB is a database/sql view of the same connections
+// (stdlib.OpenDBFromPool, keeping no idle connections of its own) for code
+// that needs database/sql: Atlas migrations, advisory-lock sessions, tools.
+// Both count against the one size limit.
+type ReadWritePool struct {
+	*sql.DB
+	Pgx *pgxpool.Pool
+}
 
 // ReadOnlyPool is the pool on the primary as the read-only role; every
-// session has default_transaction_read_only=on.
-type ReadOnlyPool struct{ *sql.DB }
+// session has default_transaction_read_only=on. Pgx and *sql.DB share
+// connections as in ReadWritePool.
+type ReadOnlyPool struct {
+	*sql.DB
+	Pgx *pgxpool.Pool
+}
 
 // ReplicaPool is a pool on one streaming replica (read-only sessions too).
 type ReplicaPool struct {
 	Name string // replica-1, replica-2, ... in configuration order
 	Addr string // host:port, for messages
 	*sql.DB
+	Pgx *pgxpool.Pool
 }
 
 // Pools holds every pool the app opens. NewPools does no I/O; Ping checks
@@ -50,7 +65,7 @@ type Pools struct {
 	// PingTimeout bounds Ping's retries (default StartPingTimeout).
 	PingTimeout time.Duration
 
-	meta map[*sql.DB]poolMeta
+	meta map[*pgxpool.Pool]poolMeta
 }
 
 type poolMeta struct{ addr, database, user string }
@@ -87,49 +102,69 @@ func envSide(pool string) string {
 // pool size, sets application_name, and read-only pools force
 // default_transaction_read_only=on as a second guard beside the role.
 func NewPools(cfg config.Postgres) (*Pools, error) {
-	p := &Pools{meta: map[*sql.DB]poolMeta{}, PingTimeout: StartPingTimeout}
-	rw, err := p.open(PoolReadWrite, cfg.ReadWrite, false)
+	p := &Pools{meta: map[*pgxpool.Pool]poolMeta{}, PingTimeout: StartPingTimeout}
+	rw, rwSQL, err := p.open(PoolReadWrite, cfg.ReadWrite, false)
 	if err != nil {
 		return nil, err
 	}
-	p.ReadWrite = &ReadWritePool{rw}
-	ro, err := p.open(PoolReadOnly, cfg.ReadOnly, true)
+	p.ReadWrite = &ReadWritePool{DB: rwSQL, Pgx: rw}
+	ro, roSQL, err := p.open(PoolReadOnly, cfg.ReadOnly, true)
 	if err != nil {
 		_ = p.Close()
 		return nil, err
 	}
-	p.ReadOnly = &ReadOnlyPool{ro}
+	p.ReadOnly = &ReadOnlyPool{DB: roSQL, Pgx: ro}
 	for i, u := range cfg.Replicas {
 		name := "replica-" + strconv.Itoa(i+1)
 		conn := config.Conn{URL: u, PoolSize: cfg.ReadOnly.PoolSize, AppName: cfg.ReadOnly.AppName}
-		db, err := p.open(name, conn, true)
+		pool, sdb, err := p.open(name, conn, true)
 		if err != nil {
 			_ = p.Close()
 			return nil, err
 		}
-		p.Replicas = append(p.Replicas, ReplicaPool{Name: name, Addr: p.meta[db].addr, DB: db})
+		p.Replicas = append(p.Replicas, ReplicaPool{Name: name, Addr: p.meta[pool].addr, DB: sdb, Pgx: pool})
 	}
 	return p, nil
 }
 
-func (p *Pools) open(name string, c config.Conn, readOnly bool) (*sql.DB, error) {
+func (p *Pools) open(name string, c config.Conn, readOnly bool) (*pgxpool.Pool, *sql.DB, error) {
 	if !c.URL.IsSet() {
-		return nil, fmt.Errorf("%w: %s pool has no URL; set POSTGRES_%s_URL, or start the embedded server and fill in config.Postgres before opening pools", ErrNotConfigured, name, envSide(name))
+		return nil, nil, fmt.Errorf("%w: %s pool has no URL; set POSTGRES_%s_URL, or start the embedded server and fill in config.Postgres before opening pools", ErrNotConfigured, name, envSide(name))
 	}
-	cc, err := ConnConfig(c, readOnly)
+	pc, err := PoolConfig(c, readOnly)
 	if err != nil {
-		return nil, fmt.Errorf("db: %s pool: %w", name, err)
+		return nil, nil, fmt.Errorf("db: %s pool: %w", name, err)
 	}
-	db := stdlib.OpenDB(*cc)
+	// NewWithConfig connects nothing while MinConns is 0.
+	pool, err := pgxpool.NewWithConfig(context.Background(), pc)
+	if err != nil {
+		return nil, nil, fmt.Errorf("db: %s pool: %w", name, err)
+	}
+	db := stdlib.OpenDBFromPool(pool)
+	// The view borrows from pool and keeps no idle connection of its own; the
+	// cap keeps Stats().MaxOpenConnections meaningful to its users.
+	db.SetMaxOpenConns(int(pc.MaxConns))
+	cc := pc.ConnConfig
+	p.meta[pool] = poolMeta{addr: net.JoinHostPort(cc.Host, strconv.Itoa(int(cc.Port))), database: cc.Database, user: cc.User}
+	return pool, db, nil
+}
+
+// PoolConfig is ConnConfig for a pgxpool: at most c.PoolSize connections
+// (config.DefaultPoolSize when unset), idle ones closed after 5 minutes.
+func PoolConfig(c config.Conn, readOnly bool) (*pgxpool.Config, error) {
+	pc, err := pgxpool.ParseConfig(c.URL.Reveal())
+	if err != nil {
+		return nil, fmt.Errorf("parse URL %s: %w", c.Redacted(), err)
+	}
+	applyRuntimeParams(pc.ConnConfig, c, readOnly)
 	size := c.PoolSize
 	if size <= 0 {
 		size = config.DefaultPoolSize
 	}
-	db.SetMaxOpenConns(size)
-	db.SetMaxIdleConns(size)
-	db.SetConnMaxIdleTime(5 * time.Minute)
-	p.meta[db] = poolMeta{addr: net.JoinHostPort(cc.Host, strconv.Itoa(int(cc.Port))), database: cc.Database, user: cc.User}
-	return db, nil
+	pc.MaxConns = int32(size)
+	pc.MinConns = 0
+	pc.MaxConnIdleTime = 5 * time.Minute
+	return pc, nil
 }
 
 // ConnConfig parses c's URL into a pgx configuration with application_name
@@ -141,6 +176,11 @@ func ConnConfig(c config.Conn, readOnly bool) (*pgx.ConnConfig, error) {
 		// pgconn redacts the password in its own message; say which URL anyway.
 		return nil, fmt.Errorf("parse URL %s: %w", c.Redacted(), err)
 	}
+	applyRuntimeParams(cc, c, readOnly)
+	return cc, nil
+}
+
+func applyRuntimeParams(cc *pgx.ConnConfig, c config.Conn, readOnly bool) {
 	if cc.RuntimeParams == nil {
 		cc.RuntimeParams = map[string]string{}
 	}
@@ -150,7 +190,6 @@ func ConnConfig(c config.Conn, readOnly bool) (*pgx.ConnConfig, error) {
 	if readOnly {
 		cc.RuntimeParams["default_transaction_read_only"] = "on"
 	}
-	return cc, nil
 }
 
 // StartPingTimeout bounds how long Ping waits for a server that is not
@@ -164,12 +203,9 @@ const StartPingTimeout = 15 * time.Second
 func (p *Pools) Ping(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, p.PingTimeout)
 	defer cancel()
-	for _, x := range []struct {
-		name string
-		db   *sql.DB
-	}{{PoolReadWrite, p.ReadWrite.DB}, {PoolReadOnly, p.ReadOnly.DB}} {
+	for _, x := range []namedPool{{PoolReadWrite, p.ReadWrite.Pgx, p.ReadWrite.DB}, {PoolReadOnly, p.ReadOnly.Pgx, p.ReadOnly.DB}} {
 		for {
-			err := p.ping(ctx, x.name, x.db)
+			err := p.ping(ctx, x.name, x.pool)
 			var pgErr *pgconn.PgError
 			if err == nil {
 				break
@@ -187,33 +223,34 @@ func (p *Pools) Ping(ctx context.Context) error {
 	return nil
 }
 
-func (p *Pools) ping(ctx context.Context, name string, db *sql.DB) error {
-	err := db.PingContext(ctx)
+func (p *Pools) ping(ctx context.Context, name string, pool *pgxpool.Pool) error {
+	err := pool.Ping(ctx)
 	if err == nil {
 		return nil
 	}
-	m := p.meta[db]
+	m := p.meta[pool]
 	return &PingError{Pool: name, Addr: m.addr, DB: m.database, User: m.user, Err: err}
 }
 
 // all lists every pool in opening order.
-func (p *Pools) all() []namedDB {
-	var out []namedDB
+func (p *Pools) all() []namedPool {
+	var out []namedPool
 	if p.ReadWrite != nil {
-		out = append(out, namedDB{PoolReadWrite, p.ReadWrite.DB})
+		out = append(out, namedPool{PoolReadWrite, p.ReadWrite.Pgx, p.ReadWrite.DB})
 	}
 	if p.ReadOnly != nil {
-		out = append(out, namedDB{PoolReadOnly, p.ReadOnly.DB})
+		out = append(out, namedPool{PoolReadOnly, p.ReadOnly.Pgx, p.ReadOnly.DB})
 	}
 	for _, r := range p.Replicas {
-		out = append(out, namedDB{r.Name, r.DB})
+		out = append(out, namedPool{r.Name, r.Pgx, r.DB})
 	}
 	return out
 }
 
-type namedDB struct {
+type namedPool struct {
 	name string
-	db   *sql.DB
+	pool *pgxpool.Pool
+	db   *sql.DB // database/sql view of pool
 }
 
 // DrainError reports pools that still had connections in use when the stop
@@ -230,10 +267,9 @@ func (e *DrainError) Error() string {
 func (e *DrainError) Unwrap() error { return e.Err }
 
 // Stop lets in-flight work finish, then closes every pool in reverse order of
-// opening. database/sql's Close does not wait for connections in use (a
-// transaction or an unread *sql.Rows holds one), so Stop first waits until
-// no pool has a connection in use or ctx ends; then it closes anyway and
-// reports what was still in use as a *DrainError.
+// opening. Stop first waits until no pool has a connection in use (a
+// transaction, unread rows, a database/sql *sql.Conn) or ctx ends; then it
+// closes anyway and reports what was still in use as a *DrainError.
 func (p *Pools) Stop(ctx context.Context) error {
 	pools := p.all()
 	var drainErr error
@@ -243,7 +279,7 @@ wait:
 	for {
 		busy := map[string]int{}
 		for _, x := range pools {
-			if n := x.db.Stats().InUse; n > 0 {
+			if n := int(x.pool.Stat().AcquiredConns()); n > 0 {
 				busy[x.name] = n
 			}
 		}
@@ -261,13 +297,20 @@ wait:
 }
 
 // Close closes every pool at once, in reverse order of opening, without
-// waiting for connections in use.
+// waiting for connections in use: new work is refused at once, and a
+// connection still in use is closed when its holder returns it (pgxpool's
+// Close would block until then, so it finishes in the background).
 func (p *Pools) Close() error {
 	pools := p.all()
 	var errs []error
 	for i := len(pools) - 1; i >= 0; i-- {
 		if err := pools[i].db.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("close %s pool: %w", pools[i].name, err))
+		}
+		if pool := pools[i].pool; pool.Stat().AcquiredConns() == 0 {
+			pool.Close()
+		} else {
+			go pool.Close()
 		}
 	}
 	return errors.Join(errs...)

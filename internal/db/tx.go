@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"go.uber.org/zap"
 
@@ -68,7 +69,7 @@ type txState struct {
 	db     *DB
 	tx     *ent.Tx
 	client *ent.Client
-	conn   *sql.Conn // the connection under tx, for WithTxConn
+	conn   *pgx.Conn // the connection under tx, for WithTxConn
 
 	mu    sync.Mutex
 	ro    *ent.ReadOnlyClient // lazily built read-only view of client

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/central/central/internal/db"
@@ -23,20 +24,13 @@ func insert(ctx context.Context, d *db.DB, v string) error {
 	return err
 }
 
-// countItems counts rows through the context's writer (its transaction).
+// countItems counts rows on the connection of the context's transaction.
 func countItems(ctx context.Context, d *db.DB) (int, error) {
-	rows, err := d.Writer(ctx).QueryContext(ctx, "SELECT count(*) FROM items")
-	if err != nil {
-		return 0, err
-	}
-	defer rows.Close()
 	var n int
-	for rows.Next() {
-		if err := rows.Scan(&n); err != nil {
-			return 0, err
-		}
-	}
-	return n, rows.Err()
+	err := d.WithTxConn(ctx, func(conn *pgx.Conn) error {
+		return conn.QueryRow(ctx, "SELECT count(*) FROM items").Scan(&n)
+	})
+	return n, err
 }
 
 func items(t *testing.T, d *db.DB) string {
@@ -209,7 +203,7 @@ func TestWithTx(t *testing.T) {
 				t.Errorf("hooks = %q, want %q", got, tt.wantHooks)
 			}
 			// The connection went back to the pool in a clean state.
-			if n := d.Pools().ReadWrite.Stats().InUse; n != 0 {
+			if n := d.Pools().ReadWrite.Pgx.Stat().AcquiredConns(); n != 0 {
 				t.Errorf("%d connections still in use", n)
 			}
 		})
@@ -386,7 +380,7 @@ func TestWithTxGoexit(t *testing.T) {
 		})
 	}()
 	<-done
-	if n := d.Pools().ReadWrite.Stats().InUse; n != 0 {
+	if n := d.Pools().ReadWrite.Pgx.Stat().AcquiredConns(); n != 0 {
 		t.Errorf("%d connections still in use: the transaction was left open", n)
 	}
 	if got := items(t, d); got != "" {

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -170,16 +171,35 @@ func newHarness(ctx context.Context, adminURL string, urls urlMaker) (*Harness, 
 
 // StartEmbedded starts a throwaway cluster in a new temporary directory and
 // returns a Harness on it. Close stops the cluster and removes the directory.
+// The cluster does not fsync (pgserver.Config.Ephemeral); see
+// StartEmbeddedWith for a durable one.
 func StartEmbedded(ctx context.Context, logger *zap.Logger) (*Harness, error) {
+	return StartEmbeddedWith(ctx, logger, EmbeddedOptions{})
+}
+
+// EmbeddedOptions configures StartEmbeddedWith.
+type EmbeddedOptions struct {
+	// Durable keeps PostgreSQL's crash-safe defaults (fsync,
+	// full_page_writes and synchronous_commit on) instead of the test
+	// shortcuts: for benchmarks whose figures must hold in production.
+	Durable bool
+	// Settings are extra server settings (-c name=value), applied last.
+	Settings map[string]string
+}
+
+// StartEmbeddedWith is StartEmbedded with options.
+func StartEmbeddedWith(ctx context.Context, logger *zap.Logger, o EmbeddedOptions) (*Harness, error) {
 	dir, err := newTempDir()
 	if err != nil {
 		return nil, err
 	}
+	settings := maps.Clone(clusterSettings)
+	maps.Copy(settings, o.Settings)
 	srv, err := pgserver.Start(ctx, pgserver.Config{
 		DataDir:   filepath.Join(dir, "primary"),
-		Ephemeral: true,
+		Ephemeral: !o.Durable,
 		Logger:    logger,
-		Settings:  clusterSettings,
+		Settings:  settings,
 	})
 	if err != nil {
 		os.RemoveAll(dir)
@@ -191,7 +211,9 @@ func StartEmbedded(ctx context.Context, logger *zap.Logger) (*Harness, error) {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	h.strategy = "FILE_COPY"
+	if !o.Durable {
+		h.strategy = "FILE_COPY"
+	}
 	h.close = func(ctx context.Context) error {
 		h.admin.Close()
 		err := srv.Stop(ctx)

@@ -29,6 +29,12 @@ func analyze(dir migrate.Dir, revs []*migrate.Revision) (*analysis, error) {
 	if err != nil {
 		return nil, fmt.Errorf("hash migration directory: %w", err)
 	}
+	// One map, not HashFile.SumByName per revision: that scans the whole
+	// hash file each time, O(n²) at boot with n applied migrations.
+	sums := make(map[string]string, len(sum))
+	for _, e := range sum {
+		sums[e.N] = e.H
+	}
 	a := &analysis{files: files}
 	byVersion := make(map[string]migrate.File, len(files))
 	for _, f := range files {
@@ -50,7 +56,7 @@ func analyze(dir migrate.Dir, revs []*migrate.Revision) (*analysis, error) {
 		if r.Hash == "" || r.Applied < r.Total || !r.Type.Has(migrate.RevisionTypeExecute) {
 			continue
 		}
-		if h, err := sum.SumByName(f.Name()); err == nil && h != strings.TrimPrefix(r.Hash, "h1:") {
+		if h, ok := sums[f.Name()]; ok && h != strings.TrimPrefix(r.Hash, "h1:") {
 			a.changed = append(a.changed, &ChangedError{File: f.Name(), Version: r.Version})
 		}
 	}

@@ -172,7 +172,7 @@ func (m *Migrator) UpDetached(ctx context.Context, timeout time.Duration) (*Resu
 // then applies the pending files, each in its own transaction, under a
 // session advisory lock. When nothing is pending it returns without locking.
 func (m *Migrator) Up(ctx context.Context) (*Result, error) {
-	dir, err := LoadDir(m.fsys)
+	dir, err := loadFrozen(m.fsys)
 	if err != nil {
 		return nil, err
 	}
@@ -195,7 +195,7 @@ func (m *Migrator) Up(ctx context.Context) (*Result, error) {
 	return m.upLocked(ctx, dir)
 }
 
-func (m *Migrator) upLocked(ctx context.Context, dir *migrate.MemDir) (res *Result, err error) {
+func (m *Migrator) upLocked(ctx context.Context, dir migrate.Dir) (res *Result, err error) {
 	res = &Result{Locked: true}
 	start := time.Now()
 	lock, err := acquireLock(ctx, m.db, m.lockTimeout)

@@ -55,7 +55,7 @@ func Status(ctx context.Context, db *sql.DB, fsys fs.FS, opts ...Option) (*Repor
 // problems between the directory and the database are reported in
 // Report.Problem so that they can be shown next to the rest.
 func (m *Migrator) Status(ctx context.Context) (*Report, error) {
-	dir, err := LoadDir(m.fsys)
+	dir, err := loadFrozen(m.fsys)
 	if err != nil {
 		return nil, err
 	}

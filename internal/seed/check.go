@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/central/central/ent"
+	"github.com/central/central/ent/appmeta"
 	"github.com/central/central/internal/config"
 )
 
@@ -23,7 +24,9 @@ type ledger struct {
 func (r *Runner[D]) readLedger(ctx context.Context) (ledger, error) {
 	c := r.db.Writer(ctx)
 	var l ledger
-	rows, err := c.QueryContext(ctx, `SELECT value FROM app_meta WHERE key = $1`, AppMetaKey)
+	// The typed query, not QueryContext: *sql.Rows cannot be read from the
+	// pgx transaction the seeds run in (internal/pgxdriver).
+	metas, err := c.AppMeta.Query().Where(appmeta.ID(AppMetaKey)).All(ctx)
 	if err != nil {
 		var pe *pgconn.PgError
 		if errors.As(err, &pe) && pe.Code == "42P01" { // undefined_table
@@ -31,16 +34,8 @@ func (r *Runner[D]) readLedger(ctx context.Context) (ledger, error) {
 		}
 		return l, fmt.Errorf("seed: read environment stamp: %w", err)
 	}
-	for rows.Next() {
-		var v string
-		if err := rows.Scan(&v); err != nil {
-			rows.Close()
-			return l, fmt.Errorf("seed: read environment stamp: %w", err)
-		}
-		l.stamp = config.Env(v)
-	}
-	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
-		return l, fmt.Errorf("seed: read environment stamp: %w", err)
+	for _, m := range metas {
+		l.stamp = config.Env(m.Value)
 	}
 	if l.rows, err = c.Seed.Query().All(ctx); err != nil {
 		return l, fmt.Errorf("seed: read seed ledger: %w", err)

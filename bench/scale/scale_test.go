@@ -1,0 +1,455 @@
+package scale_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"go.uber.org/zap"
+
+	"github.com/central/central/ent"
+	"github.com/central/central/ent/user"
+	"github.com/central/central/ent/usertag"
+	"github.com/central/central/internal/config"
+	"github.com/central/central/internal/db"
+	"github.com/central/central/internal/dbtest"
+	"github.com/central/central/internal/entityid"
+)
+
+const tenants = 1000
+
+// sizes are the users-table sizes measured, in increasing order: each step
+// COPYs the rows it lacks, so the whole run loads 10⁶ users once.
+var sizes = []int{1_000, 10_000, 100_000, 1_000_000}
+
+// suite is the durable database, the app's DB module on it and a raw pgxpool
+// (the same role) to compare with, plus the IDs loaded so far.
+type suite struct {
+	d       *db.DB
+	rw, ro  *pgxpool.Pool
+	tenants []entityid.TenantID
+	users   [][]entityid.UserID // by tenant, in ID order (IDs are time-ordered)
+	total   int
+	rng     *rand.Rand
+	created int
+}
+
+func maxUsers(b *testing.B) int {
+	v := os.Getenv("SCALE_MAX_USERS")
+	if v == "" {
+		return sizes[len(sizes)-1]
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < sizes[0] {
+		b.Fatalf("SCALE_MAX_USERS=%q: want a number ≥ %d", v, sizes[0])
+	}
+	return n
+}
+
+// BenchmarkScale measures, at each size: get-by-id (a user and its tags, by
+// tenant and ID, as the users service reads it), the tenant's first page of
+// 100 users with tags, a deep cursor page (after the tenant's middle user),
+// and creating a user with two tags in a transaction. Reads are interleaved
+// with the same SQL on raw pgxpool; metrics: p50-us and p99-us of the app's
+// path, pgx-p50-us, ent/pgx-p50 and ent/pgx-mean (ratios of medians and of
+// means), rows/op.
+func BenchmarkScale(b *testing.B) {
+	ctx := context.Background()
+	h, err := dbtest.StartEmbeddedWith(ctx, zap.NewNop(), dbtest.EmbeddedOptions{Durable: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	// Cleanups run last-registered first: the DB module stops, then the
+	// database is dropped, then the cluster stops.
+	b.Cleanup(func() {
+		if err := h.Close(context.Background()); err != nil {
+			b.Error(err)
+		}
+	})
+	tdb := h.New(b)
+	s := &suite{rng: rand.New(rand.NewPCG(1, 2))}
+	pg := config.Postgres{
+		ReadWrite:          config.Conn{URL: config.Secret(tdb.URL), PoolSize: 4, AppName: "scale"},
+		ReadOnly:           config.Conn{URL: config.Secret(tdb.ReadOnlyURL), PoolSize: 4, AppName: "scale"},
+		SlowQueryThreshold: config.DefaultSlowQueryThreshold,
+	}
+	s.d, err = db.Open(ctx, pg, zap.NewNop())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		if err := s.d.Stop(context.Background()); err != nil {
+			b.Error(err)
+		}
+	})
+	s.rw, s.ro = s.d.Pools().ReadWrite.Pgx, s.d.Pools().ReadOnly.Pgx
+	printSettings(b, s.rw)
+
+	limit := maxUsers(b)
+	for _, n := range sizes {
+		if n > limit {
+			break
+		}
+		start := time.Now()
+		s.load(b, n)
+		fmt.Printf("scale: users=%d loaded in %s; load average %s\n", n, time.Since(start).Round(time.Millisecond), loadAvg())
+		if n == sizes[0] {
+			// Fill connection, statement and buffer caches first, so the
+			// smallest size is not charged for them; reported under
+			// warmup/, which the charts ignore.
+			b.Run("warmup/get-by-id", func(b *testing.B) { s.getByID(b) })
+			b.Run("warmup/list-first", func(b *testing.B) { s.list(b, false) })
+			b.Run("warmup/create", func(b *testing.B) { s.create(b) })
+			s.dropCreated(b)
+		}
+		name := "users=" + strconv.Itoa(n)
+		b.Run(name+"/get-by-id", func(b *testing.B) { s.getByID(b) })
+		b.Run(name+"/list-first", func(b *testing.B) { s.list(b, false) })
+		b.Run(name+"/list-deep", func(b *testing.B) { s.list(b, true) })
+		b.Run(name+"/create", func(b *testing.B) { s.create(b) })
+		s.dropCreated(b)
+	}
+}
+
+// printSettings prints the durability settings and server facts every
+// figure of the run depends on.
+func printSettings(b *testing.B, pool *pgxpool.Pool) {
+	var parts []string
+	for _, n := range []string{"server_version", "fsync", "full_page_writes", "synchronous_commit", "wal_level", "shared_buffers", "max_connections"} {
+		var v string
+		if err := pool.QueryRow(context.Background(), "SELECT current_setting($1)", n).Scan(&v); err != nil {
+			b.Fatal(err)
+		}
+		parts = append(parts, n+"="+v)
+	}
+	fmt.Printf("scale: settings %s\n", strings.Join(parts, " "))
+}
+
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+// load grows the data set to n users (and one tag each) with COPY, then
+// ANALYZEs.
+func (s *suite) load(b *testing.B, n int) {
+	ctx := context.Background()
+	if s.tenants == nil {
+		now := time.Now()
+		rows := make([][]any, tenants)
+		for i := range rows {
+			id := entityid.NewTenantID()
+			s.tenants = append(s.tenants, id)
+			rows[i] = []any{id, now, now, fmt.Sprintf("t%04d", i), fmt.Sprintf("Tenant %d", i)}
+		}
+		if _, err := s.rw.CopyFrom(ctx, pgx.Identifier{"tenants"}, []string{"id", "created_at", "updated_at", "slug", "display_name"}, pgx.CopyFromRows(rows)); err != nil {
+			b.Fatal(err)
+		}
+		s.users = make([][]entityid.UserID, tenants)
+	}
+	add := n - s.total
+	if add <= 0 {
+		return
+	}
+	now := time.Now()
+	userIDs := make([]entityid.UserID, add)
+	for i := range userIDs {
+		userIDs[i] = entityid.NewUserID()
+	}
+	first := s.total
+	ur := func(i int) []any {
+		k := first + i
+		t := k % tenants
+		return []any{userIDs[i], now, now, fmt.Sprintf("u%07d@t%04d.example", k, t), fmt.Sprintf("User %d", k), s.tenants[t]}
+	}
+	if _, err := s.rw.CopyFrom(ctx, pgx.Identifier{"users"}, []string{"id", "created_at", "updated_at", "email", "display_name", "tenant_id"},
+		&rowSource{n: add, row: ur}); err != nil {
+		b.Fatal(err)
+	}
+	tr := func(i int) []any {
+		return []any{entityid.NewUserTagID(), now, now, "team", "t" + strconv.Itoa(i%7), userIDs[i]}
+	}
+	if _, err := s.rw.CopyFrom(ctx, pgx.Identifier{"user_tags"}, []string{"id", "created_at", "updated_at", "key", "value", "user_id"},
+		&rowSource{n: add, row: tr}); err != nil {
+		b.Fatal(err)
+	}
+	for i, id := range userIDs {
+		t := (first + i) % tenants
+		s.users[t] = append(s.users[t], id)
+	}
+	s.total = n
+	if _, err := s.rw.Exec(ctx, "ANALYZE tenants, users, user_tags"); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// rowSource is a pgx.CopyFromSource that builds rows on demand, so a
+// million rows are never held at once.
+type rowSource struct {
+	n, i int
+	row  func(i int) []any
+	cur  []any
+}
+
+func (r *rowSource) Next() bool {
+	if r.i >= r.n {
+		return false
+	}
+	r.cur = r.row(r.i)
+	r.i++
+	return true
+}
+func (r *rowSource) Values() ([]any, error) { return r.cur, nil }
+func (r *rowSource) Err() error             { return nil }
+
+// pick returns a random tenant (with users) and user of it.
+func (s *suite) pick() (int, entityid.UserID) {
+	t := s.rng.IntN(tenants)
+	us := s.users[t]
+	return t, us[s.rng.IntN(len(us))]
+}
+
+// timing collects per-operation durations of the app's path and the raw
+// path, interleaved.
+type timing struct {
+	app, raw []time.Duration
+	rows     int
+}
+
+func (tm *timing) report(b *testing.B) {
+	if len(tm.app) == 0 {
+		return
+	}
+	q := func(ds []time.Duration, p float64) float64 {
+		s := slices.Clone(ds)
+		slices.Sort(s)
+		return float64(s[int(p*float64(len(s)-1))].Nanoseconds()) / 1e3
+	}
+	mean := func(ds []time.Duration) float64 {
+		var t time.Duration
+		for _, d := range ds {
+			t += d
+		}
+		return float64(t.Nanoseconds()) / float64(len(ds))
+	}
+	b.ReportMetric(q(tm.app, .5), "p50-us")
+	b.ReportMetric(q(tm.app, .99), "p99-us")
+	if len(tm.raw) > 0 {
+		b.ReportMetric(q(tm.raw, .5), "pgx-p50-us")
+		// Medians: on a shared machine a few stalls move the means.
+		b.ReportMetric(q(tm.app, .5)/q(tm.raw, .5), "ent/pgx-p50")
+		b.ReportMetric(mean(tm.app)/mean(tm.raw), "ent/pgx-mean")
+	}
+	b.ReportMetric(float64(tm.rows)/float64(len(tm.app)), "rows/op")
+}
+
+const userCols = "id, created_at, updated_at, tenant_id, email, display_name, status"
+
+// getByID reads a user and its tags as the users service does (two
+// queries), interleaved with the same two queries on pgxpool.
+func (s *suite) getByID(b *testing.B) {
+	ctx := context.Background()
+	var tm timing
+	i := 0
+	for b.Loop() {
+		t, id := s.pick()
+		tid := s.tenants[t]
+		app := func() {
+			u, err := s.d.Reader(ctx).User.Query().
+				Select(user.FieldID, user.FieldCreatedAt, user.FieldUpdatedAt, user.FieldTenantID, user.FieldEmail, user.FieldDisplayName, user.FieldStatus).
+				Where(user.ID(id), user.TenantID(tid)).
+				WithTags(func(q *ent.UserTagQuery) { q.Order(ent.Asc(usertag.FieldKey)) }).
+				Only(ctx)
+			if err != nil || len(u.Edges.Tags) != 1 {
+				b.Fatal(err)
+			}
+			tm.rows++
+		}
+		raw := func() {
+			var r userRow
+			if err := s.ro.QueryRow(ctx, "SELECT "+userCols+" FROM users WHERE id = $1 AND tenant_id = $2", id, tid).Scan(r.dest()...); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := scanTags(ctx, s.ro, []entityid.UserID{r.ID}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		tm.run(i, app, raw)
+		i++
+	}
+	tm.report(b)
+}
+
+// run times app and raw, alternating which goes first.
+func (tm *timing) run(i int, app, raw func()) {
+	first, second := app, raw
+	if i%2 == 1 {
+		first, second = raw, app
+	}
+	var d [2]time.Duration
+	for k, f := range []func(){first, second} {
+		start := time.Now()
+		f()
+		d[k] = time.Since(start)
+	}
+	if i%2 == 1 {
+		d[0], d[1] = d[1], d[0]
+	}
+	tm.app = append(tm.app, d[0])
+	tm.raw = append(tm.raw, d[1])
+}
+
+// list reads a page of 100 users with their tags: the tenant's first page,
+// or (deep) the page after the tenant's middle user.
+func (s *suite) list(b *testing.B, deep bool) {
+	ctx := context.Background()
+	var tm timing
+	i := 0
+	for b.Loop() {
+		t := s.rng.IntN(tenants)
+		tid := s.tenants[t]
+		var after entityid.UserID
+		if deep {
+			after = s.users[t][len(s.users[t])/2]
+		}
+		app := func() {
+			q := s.d.Reader(ctx).User.Query().
+				Select(user.FieldID, user.FieldCreatedAt, user.FieldUpdatedAt, user.FieldTenantID, user.FieldEmail, user.FieldDisplayName, user.FieldStatus).
+				Where(user.TenantID(tid)).
+				WithTags(func(q *ent.UserTagQuery) { q.Order(ent.Asc(usertag.FieldKey)) }).
+				Order(ent.Asc(user.FieldID)).
+				Limit(101)
+			if deep {
+				q.Where(user.IDGT(after))
+			}
+			us, err := q.All(ctx)
+			if err != nil {
+				b.Fatal(err)
+			}
+			tm.rows += len(us)
+		}
+		raw := func() {
+			query := "SELECT " + userCols + " FROM users WHERE tenant_id = $1 ORDER BY id LIMIT 101"
+			args := []any{tid}
+			if deep {
+				query = "SELECT " + userCols + " FROM users WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT 101"
+				args = append(args, after)
+			}
+			rows, err := s.ro.Query(ctx, query, args...)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var ids []entityid.UserID
+			for rows.Next() {
+				r := new(userRow)
+				if err := rows.Scan(r.dest()...); err != nil {
+					b.Fatal(err)
+				}
+				ids = append(ids, r.ID)
+			}
+			if err := rows.Err(); err != nil {
+				b.Fatal(err)
+			}
+			if len(ids) > 0 {
+				if _, err := scanTags(ctx, s.ro, ids); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		tm.run(i, app, raw)
+		i++
+	}
+	tm.report(b)
+}
+
+// create inserts a user and two tags in one transaction through the app's
+// DB (WithTx, ent), as the users service does minus its audit event. The
+// rows are deleted after the size's benchmarks (dropCreated), so sizes stay
+// what they say.
+func (s *suite) create(b *testing.B) {
+	ctx := context.Background()
+	var tm timing
+	for b.Loop() {
+		t := s.rng.IntN(tenants)
+		s.created++
+		email := fmt.Sprintf("new%07d@t%04d.example", s.created, t)
+		start := time.Now()
+		err := s.d.WithTx(ctx, func(ctx context.Context) error {
+			w := s.d.Writer(ctx)
+			u, err := w.User.Create().SetTenantID(s.tenants[t]).SetEmail(email).SetDisplayName("New").Save(ctx)
+			if err != nil {
+				return err
+			}
+			_, err = w.UserTag.CreateBulk(
+				w.UserTag.Create().SetUserID(u.ID).SetKey("role").SetValue("dev"),
+				w.UserTag.Create().SetUserID(u.ID).SetKey("team").SetValue("red"),
+			).Save(ctx)
+			return err
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		tm.app = append(tm.app, time.Since(start))
+		tm.rows++
+	}
+	tm.report(b)
+}
+
+func (s *suite) dropCreated(b *testing.B) {
+	if _, err := s.rw.Exec(context.Background(), "DELETE FROM users WHERE email LIKE 'new%'"); err != nil {
+		b.Fatal(err)
+	}
+}
+
+type userRow struct {
+	ID          entityid.UserID
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	TenantID    entityid.TenantID
+	Email       string
+	DisplayName *string
+	Status      string
+}
+
+func (r *userRow) dest() []any {
+	return []any{&r.ID, &r.CreatedAt, &r.UpdatedAt, &r.TenantID, &r.Email, &r.DisplayName, &r.Status}
+}
+
+// scanTags reads the tags of users the way ent's eager loading does: one
+// query with IN over the user IDs.
+func scanTags(ctx context.Context, pool *pgxpool.Pool, ids []entityid.UserID) (int, error) {
+	rows, err := pool.Query(ctx, "SELECT id, created_at, updated_at, key, value, user_id FROM user_tags WHERE user_id = ANY($1) ORDER BY key", ids)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var (
+			id         entityid.UserTagID
+			c, u       time.Time
+			key, value string
+			uid        entityid.UserID
+		)
+		if err := rows.Scan(&id, &c, &u, &key, &value, &uid); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, rows.Err()
+}

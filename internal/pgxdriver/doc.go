@@ -1,0 +1,37 @@
+// Package pgxdriver is an ent dialect.Driver over a pgx/v5 *pgxpool.Pool,
+// without database/sql.
+//
+// ent's generated code talks to its driver through two calls, Exec (v is a
+// *sql.Result or nil) and Query (v is an *entsql.Rows), and scans rows through
+// entsql.ColumnScanner: the methods of *sql.Rows. database/sql boxes every
+// column into a driver.Value and converts it again in Rows.Scan; this driver
+// hands ent's scan targets to pgx instead, which decodes the wire value
+// straight into them. The common targets ent generates (*sql.NullString,
+// *sql.NullInt64, *sql.NullTime, *sql.NullBool, *sql.NullFloat64) are
+// converted, without allocating, to types that implement pgx's scanner
+// interfaces (pgtype.TextScanner, ...), so text and timestamps are read
+// without an intermediate interface value. Any other target (our rich IDs,
+// which implement pgtype.UUIDScanner; *[]byte for JSON; sql.Scanner) goes to
+// pgx as is.
+//
+// Differences from ent's database/sql driver, all deliberate:
+//
+//   - Result.LastInsertId returns an error (PostgreSQL has none; ent uses
+//     RETURNING).
+//   - Rows.ColumnTypes returns an error: database/sql's *sql.ColumnType cannot
+//     be built outside database/sql. ent only calls it (through
+//     entsql.ScanTypeOf) for columns it does not know, and falls back to
+//     scanning into *any.
+//   - QueryContext (ent's sql/execquery feature, returning *sql.Rows) works on
+//     the Driver only when it was given a database/sql view of the same pool
+//     (WithDatabaseSQL), and never inside a transaction: use ent's typed
+//     queries, or the transaction's *pgx.Conn (Tx.Conn). ExecContext works
+//     everywhere.
+//   - A transaction does not roll back by itself when its BeginTx context
+//     ends, as database/sql's does; its owner commits or rolls it back.
+//     Rollback after the end returns an error matching both sql.ErrTxDone
+//     and pgx.ErrTxClosed.
+//
+// The driver does not own the pool: Close is a no-op and the pool's owner
+// closes it.
+package pgxdriver
