@@ -14,11 +14,13 @@ import (
 
 	"github.com/central/central/ent"
 	"github.com/central/central/ent/oidcconnector"
+	"github.com/central/central/ent/tenant"
 	"github.com/central/central/ent/user"
 	"github.com/central/central/internal/db"
 	"github.com/central/central/internal/entityid"
 	"github.com/central/central/internal/jsonb"
 	"github.com/central/central/internal/sensitive"
+	"github.com/central/central/internal/tenantctx"
 )
 
 // Store is what the job needs from the database; *db.DB satisfies it.
@@ -227,20 +229,45 @@ func (j *Job) connectors() column[entityid.OIDCConnectorID, jsonb.OIDCConnectorS
 	}
 }
 
-// runColumn rekeys one column batch by batch; the cursor advances only
-// after a batch commits, so a retried transaction redoes the same batch.
+// runColumn rekeys one column batch by batch, tenant by tenant; the cursor
+// advances only after a batch commits, so a retried transaction redoes the
+// same batch.
+//
+// Row-level security: the job runs as the app's role, which sees a
+// tenant-owned row only in its tenant's scope, so it walks the tenants (a
+// global table) and runs each tenant's batches with that tenant in the
+// context (tenantctx.With); the driver sets app.tenant_id from it. A batch
+// can therefore never read or write another tenant's rows, and the job needs
+// no role that bypasses row-level security.
 func runColumn[ID fmt.Stringer, T any](ctx context.Context, j *Job, w io.Writer, t column[ID, T], batchSize int) (ColumnStats, error) {
 	cs := ColumnStats{Column: t.col}
-	pending, err := t.count(ctx, j.store.Writer(ctx))
+	tenants, err := j.store.Writer(ctx).Tenant.Query().Order(ent.Asc(tenant.FieldID)).IDs(ctx)
 	if err != nil {
-		return cs, fmt.Errorf("count values to rekey: %w", err)
+		return cs, fmt.Errorf("list tenants: %w", err)
 	}
-	cs.Pending = pending
-	fmt.Fprintf(w, "rekey: %s: %d values not under %s\n", t.col, pending, j.keys.Current())
+	for _, tid := range tenants {
+		tctx := tenantctx.With(ctx, tid)
+		pending, err := t.count(tctx, j.store.Writer(tctx))
+		if err != nil {
+			return cs, fmt.Errorf("count values to rekey: %w", err)
+		}
+		cs.Pending += pending
+	}
+	fmt.Fprintf(w, "rekey: %s: %d values not under %s\n", t.col, cs.Pending, j.keys.Current())
+	for _, tid := range tenants {
+		if err := rekeyTenant(tenantctx.With(ctx, tid), j, w, t, batchSize, &cs); err != nil {
+			return cs, err
+		}
+	}
+	return cs, nil
+}
+
+// rekeyTenant rekeys the column's values of the tenant in ctx.
+func rekeyTenant[ID fmt.Stringer, T any](ctx context.Context, j *Job, w io.Writer, t column[ID, T], batchSize int, cs *ColumnStats) error {
 	var cursor *ID
 	for {
 		if err := ctx.Err(); err != nil {
-			return cs, err
+			return err
 		}
 		var (
 			n    int
@@ -272,10 +299,10 @@ func runColumn[ID fmt.Stringer, T any](ctx context.Context, j *Job, w io.Writer,
 			return nil
 		})
 		if err != nil {
-			return cs, err
+			return err
 		}
 		if last == nil {
-			return cs, nil
+			return nil
 		}
 		cursor = last
 		cs.Rekeyed += n

@@ -113,7 +113,7 @@ func newEnv(t *testing.T) *env {
 // keyCounts counts stored values per "kid:kver" (and "null").
 func (e *env) keyCounts(t testing.TB) map[string]int {
 	t.Helper()
-	rows, err := e.tdb.OpenDB(t).QueryContext(ctxT(t), `
+	rows, err := e.tdb.OpenAdminDB(t).QueryContext(ctxT(t), `
 		SELECT coalesce((v->>'kid') || ':' || (v->>'kver'), 'null'), count(*) FROM (
 			SELECT idp_user_info AS v FROM users UNION ALL SELECT state FROM oidc_connectors) s
 		GROUP BY 1`)
@@ -137,7 +137,7 @@ func (e *env) keyCounts(t testing.TB) map[string]int {
 func (e *env) dump(t testing.TB) string {
 	t.Helper()
 	var s string
-	err := e.tdb.OpenDB(t).QueryRowContext(ctxT(t), `SELECT concat(
+	err := e.tdb.OpenAdminDB(t).QueryRowContext(ctxT(t), `SELECT concat(
 		(SELECT string_agg(coalesce(idp_user_info::text, 'null') || updated_at::text, ',' ORDER BY id) FROM users),
 		(SELECT string_agg(state::text || updated_at::text, ',' ORDER BY id) FROM oidc_connectors))`).Scan(&s)
 	if err != nil {
@@ -160,7 +160,7 @@ var rotated = map[sensitive.KeyRef][32]byte{key1: material(1), key2: material(2)
 func TestRekeyMovesEveryValue(t *testing.T) {
 	e := newEnv(t)
 	var updatedBefore string
-	raw := e.tdb.OpenDB(t)
+	raw := e.tdb.OpenAdminDB(t)
 	if err := raw.QueryRowContext(ctxT(t), "SELECT string_agg(updated_at::text, ',' ORDER BY id) FROM users").Scan(&updatedBefore); err != nil {
 		t.Fatal(err)
 	}
