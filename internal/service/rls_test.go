@@ -122,11 +122,11 @@ func savepoint(t *testing.T, tx pgx.Tx, fn func(tx pgx.Tx) error) error {
 // deletes of them touch nothing, and a write that sets B's tenant_id is
 // refused.
 //
-// Deliberate bugs it catches: a migration without FORCE ROW LEVEL SECURITY
-// (central owns the tables, so it would see everything), without the WITH
-// CHECK (a row of B could be written under A: PostgreSQL would fall back to
-// USING for inserts, so drop both USING and WITH CHECK to an `OR true`
-// branch to see it), or a tenant-owned entity whose table the diff skipped.
+// Deliberate bugs it catches (each tried): the migration without FORCE ROW
+// LEVEL SECURITY (central owns the tables, so it sees and writes every row),
+// and the policies with WITH CHECK (true) instead of the tenant condition
+// (an insert or update under A may then write B's tenant_id; note that a
+// policy with no WITH CHECK at all reuses USING, which is safe).
 func TestRowSecurityEveryTableEveryRole(t *testing.T) {
 	e := newEnv(t)
 	f := newRLSFixture(t, e)
