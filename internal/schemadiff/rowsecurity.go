@@ -47,10 +47,12 @@ func RowSecurity(entities []entmeta.Entity) Option {
 // PolicyExpr is the condition of the tenant-isolation policy on column
 // col: the row's tenant equals the transaction's app.tenant_id. An unset
 // setting is NULL, and one that a finished transaction set locally reads
-// back as ” on the same session, hence NULLIF: both compare as NULL, so no
-// row qualifies and every write fails WITH CHECK.
+// back as the empty string on the same session, hence NULLIF: both compare
+// as NULL, so no row qualifies and every write fails WITH CHECK. The setting
+// is read in a scalar subquery, which PostgreSQL evaluates once per
+// statement (an InitPlan) instead of once per row a scan filters.
 func PolicyExpr(col string) string {
-	return fmt.Sprintf("%s = NULLIF(current_setting('%s', true), '')::uuid", quoteIdent(col), tenantctx.Setting)
+	return fmt.Sprintf("%s = (SELECT NULLIF(current_setting('%s', true), '')::uuid)", quoteIdent(col), tenantctx.Setting)
 }
 
 func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }

@@ -51,7 +51,7 @@ func TestRowSecurityDiff(t *testing.T) {
 	for _, want := range []string{
 		`ALTER TABLE "gadgets" ENABLE ROW LEVEL SECURITY;`,
 		`ALTER TABLE "gadgets" FORCE ROW LEVEL SECURITY;`,
-		`CREATE POLICY "tenant_isolation" ON "gadgets" AS PERMISSIVE FOR ALL TO PUBLIC USING ("tenant_id" = NULLIF(current_setting('app.tenant_id', true), '')::uuid) WITH CHECK (`,
+		`CREATE POLICY "tenant_isolation" ON "gadgets" AS PERMISSIVE FOR ALL TO PUBLIC USING ("tenant_id" = (SELECT NULLIF(current_setting('app.tenant_id', true), '')::uuid)) WITH CHECK (`,
 	} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("owned migration lacks %s:\n%s", want, b)
