@@ -203,6 +203,7 @@ func (d *DB) Start(ctx context.Context) error {
 // pings them first.
 func (d *DB) startClients(ctx context.Context) error {
 	d.checkReadOnlyRole(ctx)
+	d.checkRowSecurityRoles(ctx)
 	if err := d.router.Start(ctx); err != nil {
 		return fmt.Errorf("db: start replica router: %w", err)
 	}
