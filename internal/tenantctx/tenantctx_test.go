@@ -2,6 +2,7 @@ package tenantctx_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/central/central/internal/tenantctx"
@@ -25,5 +26,6 @@ func TestWithFrom(t *testing.T) {
 func ExampleWith() {
 	ctx := tenantctx.With(context.Background(), [16]byte{15: 1})
 	id, _ := tenantctx.From(ctx)
-	println(id.String())
+	fmt.Println(id.String())
+	// Output: 00000000-0000-0000-0000-000000000001
 }
