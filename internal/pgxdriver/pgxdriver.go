@@ -252,11 +252,11 @@ func queryRows(ctx context.Context, q querier, query string, args, v any) error 
 		return err
 	}
 	if id, ok := tenantctx.From(ctx); ok {
-		r, done, err := queryTenant(ctx, q, id, query, argv)
+		r, err := queryTenant(ctx, q, id, query, argv)
 		if err != nil {
 			return err
 		}
-		*vr = entsql.Rows{ColumnScanner: &Rows{rows: r, done: done}}
+		*vr = entsql.Rows{ColumnScanner: &Rows{rows: r}}
 		return nil
 	}
 	r, err := q.Query(ctx, query, argv...)

@@ -13,9 +13,6 @@ import (
 // of *sql.Rows that ent uses.
 type Rows struct {
 	rows pgx.Rows
-	// done, when set, ends the batch the rows came from (a tenant
-	// statement, see tenant.go) and releases its connection.
-	done func() error
 	cols []string
 	// dest is reused across Scan calls so that converting ent's targets to
 	// pgx scanners costs no allocation per row.
@@ -29,14 +26,7 @@ var errColumnTypes = errors.New("pgxdriver: ColumnTypes is not available: *sql.C
 // pgx's stdlib adapter).
 func (r *Rows) Close() error {
 	r.rows.Close()
-	err := r.rows.Err()
-	if r.done != nil {
-		if derr := r.done(); err == nil {
-			err = derr
-		}
-		r.done = nil
-	}
-	return err
+	return r.rows.Err()
 }
 
 // ColumnTypes always fails; see errColumnTypes. entsql.ScanTypeOf then

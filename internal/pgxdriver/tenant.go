@@ -45,16 +45,39 @@ func execTenant(ctx context.Context, q batcher, id tenantctx.ID, query string, a
 	return tag, err
 }
 
-func queryTenant(ctx context.Context, q batcher, id tenantctx.ID, query string, argv []any) (pgx.Rows, func() error, error) {
+func queryTenant(ctx context.Context, q batcher, id tenantctx.ID, query string, argv []any) (pgx.Rows, error) {
 	br := q.SendBatch(ctx, tenantBatch(id, query, argv))
 	if _, err := br.Exec(); err != nil {
 		_ = br.Close()
-		return nil, nil, err
+		return nil, err
 	}
 	rows, err := br.Query()
 	if err != nil {
 		_ = br.Close()
-		return nil, nil, err
+		return nil, err
 	}
-	return rows, br.Close, nil
+	return &batchRows{Rows: rows, br: br}, nil
+}
+
+// batchRows are the rows of a tenant statement: closing them also ends
+// the batch, which releases its connection to the pool.
+type batchRows struct {
+	pgx.Rows
+	br  pgx.BatchResults
+	err error
+}
+
+func (r *batchRows) Close() {
+	r.Rows.Close()
+	if r.br != nil {
+		r.err = r.br.Close()
+		r.br = nil
+	}
+}
+
+func (r *batchRows) Err() error {
+	if err := r.Rows.Err(); err != nil {
+		return err
+	}
+	return r.err
 }
