@@ -123,7 +123,9 @@ func BenchmarkRowSecurity(b *testing.B) {
 				return check(off.Reader(ctx).User.Query().Where(user.TenantID(offTenant), user.ID(offIDs[i%len(offIDs)])).Only(ctx))
 			},
 			func(i int) error { return check(on.Reader(ctx).ForTenant(onTenant).User.Get(ctx, onIDs[i%len(onIDs)])) },
-			func(i int) error { return check(off.Reader(ctx).ForTenant(offTenant).User.Get(ctx, offIDs[i%len(offIDs)])) },
+			func(i int) error {
+				return check(off.Reader(ctx).ForTenant(offTenant).User.Get(ctx, offIDs[i%len(offIDs)]))
+			},
 		}},
 		{"list-100", [len(names)]func(int) error{
 			func(int) error {
