@@ -19,6 +19,9 @@
 // (tenants, seeds, app_meta) have no policy. user_tags
 // (entmeta.TenantOwnedVia: no tenant column) has none either: its rows are
 // reached through their user, but a raw query on user_tags is not filtered.
+// A tenant-owned row whose tenant column is NULL (audit_events allows it)
+// matches no tenant: the app's roles can neither write nor read one; today
+// every audit event names its tenant.
 //
 // # How the tenant reaches each statement
 //
