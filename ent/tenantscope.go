@@ -15,6 +15,7 @@ import (
 	"github.com/central/central/ent/user"
 	"github.com/central/central/ent/usertag"
 	"github.com/central/central/internal/entityid"
+	"github.com/central/central/internal/tenantctx"
 )
 
 // TenantScope gives access to the tenant-owned entities of one tenant only.
@@ -46,27 +47,61 @@ type TenantScope struct {
 // it is refused, and an update-one that sets nothing (ent then skips the
 // UPDATE and re-reads the row by id alone, ignoring the scope's predicate)
 // is checked against the scope first and fails with a *NotFoundError.
+//
+// The guard hook and an interceptor (on a copy of c's interceptors) also
+// put the tenant into the context of every statement the scope runs
+// (tenantctx.With): the driver sets PostgreSQL's app.tenant_id from it, so
+// row-level security, the second lock, applies the same tenant.
 func (c *Client) ForTenant(tid entityid.TenantID) *TenantScope {
 	cfg := c.config
 	h := *cfg.hooks
 	cfg.hooks = &h
+	in := *cfg.inters
+	cfg.inters = &in
 	s := &TenantScope{tenant: tid}
 	s.AuditEvent = &AuditEventScopedClient{tenant: tid}
 	h.AuditEvent = append(slices.Clip(h.AuditEvent), s.AuditEvent.guard)
+	in.AuditEvent = append(slices.Clip(in.AuditEvent), tenantInterceptor(tid))
 	s.AuditEvent.c = NewAuditEventClient(cfg)
 	s.OIDCConnector = &OIDCConnectorScopedClient{tenant: tid}
 	h.OIDCConnector = append(slices.Clip(h.OIDCConnector), s.OIDCConnector.guard)
+	in.OIDCConnector = append(slices.Clip(in.OIDCConnector), tenantInterceptor(tid))
 	s.OIDCConnector.c = NewOIDCConnectorClient(cfg)
 	s.StoredObject = &StoredObjectScopedClient{tenant: tid}
 	h.StoredObject = append(slices.Clip(h.StoredObject), s.StoredObject.guard)
+	in.StoredObject = append(slices.Clip(in.StoredObject), tenantInterceptor(tid))
 	s.StoredObject.c = NewStoredObjectClient(cfg)
 	s.User = &UserScopedClient{tenant: tid}
 	h.User = append(slices.Clip(h.User), s.User.guard)
+	in.User = append(slices.Clip(in.User), tenantInterceptor(tid))
 	s.User.c = NewUserClient(cfg)
 	s.UserTag = &UserTagScopedClient{tenant: tid}
 	h.UserTag = append(slices.Clip(h.UserTag), s.UserTag.guard)
+	in.UserTag = append(slices.Clip(in.UserTag), tenantInterceptor(tid))
 	s.UserTag.c = NewUserTagClient(cfg)
 	return s
+}
+
+// tenantInterceptor runs a scoped query with its tenant in the context.
+func tenantInterceptor(tid entityid.TenantID) Interceptor {
+	return InterceptFunc(func(next Querier) Querier {
+		return QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
+			return next.Query(tenantctx.With(ctx, tid), q)
+		})
+	})
+}
+
+// scopedConfig is cfg with the tenant interceptor on every tenant-owned
+// entity, for the read-only scope.
+func scopedConfig(cfg config, tid entityid.TenantID) config {
+	in := *cfg.inters
+	cfg.inters = &in
+	in.AuditEvent = append(slices.Clip(in.AuditEvent), tenantInterceptor(tid))
+	in.OIDCConnector = append(slices.Clip(in.OIDCConnector), tenantInterceptor(tid))
+	in.StoredObject = append(slices.Clip(in.StoredObject), tenantInterceptor(tid))
+	in.User = append(slices.Clip(in.User), tenantInterceptor(tid))
+	in.UserTag = append(slices.Clip(in.UserTag), tenantInterceptor(tid))
+	return cfg
 }
 
 // TenantID returns the tenant of the scope.
@@ -93,13 +128,14 @@ var ErrTenantScope = errors.New("tenant_id differs from the scope's tenant")
 
 // ForTenant returns the read-only scope of tenant tid.
 func (c *ReadOnlyClient) ForTenant(tid entityid.TenantID) *ReadOnlyTenantScope {
+	cfg := scopedConfig(c.AuditEvent.c.config, tid)
 	return &ReadOnlyTenantScope{
 		tenant:        tid,
-		AuditEvent:    &AuditEventReadOnlyScopedClient{s: &AuditEventScopedClient{c: c.AuditEvent.c, tenant: tid}},
-		OIDCConnector: &OIDCConnectorReadOnlyScopedClient{s: &OIDCConnectorScopedClient{c: c.OIDCConnector.c, tenant: tid}},
-		StoredObject:  &StoredObjectReadOnlyScopedClient{s: &StoredObjectScopedClient{c: c.StoredObject.c, tenant: tid}},
-		User:          &UserReadOnlyScopedClient{s: &UserScopedClient{c: c.User.c, tenant: tid}},
-		UserTag:       &UserTagReadOnlyScopedClient{s: &UserTagScopedClient{c: c.UserTag.c, tenant: tid}},
+		AuditEvent:    &AuditEventReadOnlyScopedClient{s: &AuditEventScopedClient{c: NewAuditEventClient(cfg), tenant: tid}},
+		OIDCConnector: &OIDCConnectorReadOnlyScopedClient{s: &OIDCConnectorScopedClient{c: NewOIDCConnectorClient(cfg), tenant: tid}},
+		StoredObject:  &StoredObjectReadOnlyScopedClient{s: &StoredObjectScopedClient{c: NewStoredObjectClient(cfg), tenant: tid}},
+		User:          &UserReadOnlyScopedClient{s: &UserScopedClient{c: NewUserClient(cfg), tenant: tid}},
+		UserTag:       &UserTagReadOnlyScopedClient{s: &UserTagScopedClient{c: NewUserTagClient(cfg), tenant: tid}},
 	}
 }
 
@@ -120,6 +156,7 @@ func (c *AuditEventScopedClient) predicate() predicate.AuditEvent {
 // guard is the scope's hook; see Client.ForTenant.
 func (c *AuditEventScopedClient) guard(next Mutator) Mutator {
 	return MutateFunc(func(ctx context.Context, m Mutation) (Value, error) {
+		ctx = tenantctx.With(ctx, c.tenant)
 		mu, ok := m.(*AuditEventMutation)
 		if !ok {
 			return nil, fmt.Errorf("ent: tenant scope of AuditEvent: unexpected mutation %T", m)
@@ -226,6 +263,7 @@ func (c *OIDCConnectorScopedClient) predicate() predicate.OIDCConnector {
 // guard is the scope's hook; see Client.ForTenant.
 func (c *OIDCConnectorScopedClient) guard(next Mutator) Mutator {
 	return MutateFunc(func(ctx context.Context, m Mutation) (Value, error) {
+		ctx = tenantctx.With(ctx, c.tenant)
 		mu, ok := m.(*OIDCConnectorMutation)
 		if !ok {
 			return nil, fmt.Errorf("ent: tenant scope of OIDCConnector: unexpected mutation %T", m)
@@ -332,6 +370,7 @@ func (c *StoredObjectScopedClient) predicate() predicate.StoredObject {
 // guard is the scope's hook; see Client.ForTenant.
 func (c *StoredObjectScopedClient) guard(next Mutator) Mutator {
 	return MutateFunc(func(ctx context.Context, m Mutation) (Value, error) {
+		ctx = tenantctx.With(ctx, c.tenant)
 		mu, ok := m.(*StoredObjectMutation)
 		if !ok {
 			return nil, fmt.Errorf("ent: tenant scope of StoredObject: unexpected mutation %T", m)
@@ -438,6 +477,7 @@ func (c *UserScopedClient) predicate() predicate.User {
 // guard is the scope's hook; see Client.ForTenant.
 func (c *UserScopedClient) guard(next Mutator) Mutator {
 	return MutateFunc(func(ctx context.Context, m Mutation) (Value, error) {
+		ctx = tenantctx.With(ctx, c.tenant)
 		mu, ok := m.(*UserMutation)
 		if !ok {
 			return nil, fmt.Errorf("ent: tenant scope of User: unexpected mutation %T", m)
@@ -542,6 +582,7 @@ func (c *UserTagScopedClient) predicate() predicate.UserTag {
 // guard is the scope's hook; see Client.ForTenant.
 func (c *UserTagScopedClient) guard(next Mutator) Mutator {
 	return MutateFunc(func(ctx context.Context, m Mutation) (Value, error) {
+		ctx = tenantctx.With(ctx, c.tenant)
 		mu, ok := m.(*UserTagMutation)
 		if !ok {
 			return nil, fmt.Errorf("ent: tenant scope of UserTag: unexpected mutation %T", m)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/central/central/ent"
 	entmigrate "github.com/central/central/ent/migrate"
 	"github.com/central/central/internal/migrate"
 	"github.com/central/central/internal/schemadiff"
@@ -16,7 +17,7 @@ import (
 // TestNoDrift fails when ent/schema and migrations/ disagree.
 func TestNoDrift(t *testing.T) {
 	ctx := context.Background()
-	plan, err := schemadiff.Compute(ctx, devURL(t), migrations.FS, entmigrate.Tables, "drift")
+	plan, err := schemadiff.Compute(ctx, devURL(t), migrations.FS, entmigrate.Tables, "drift", schemadiff.RowSecurity(ent.Entities()))
 	var de *schemadiff.DestructiveError
 	switch {
 	case errors.As(err, &de):

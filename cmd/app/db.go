@@ -12,6 +12,7 @@ import (
 
 	"go.uber.org/fx"
 
+	"github.com/central/central/ent"
 	entmigrate "github.com/central/central/ent/migrate"
 	"github.com/central/central/internal/app"
 	"github.com/central/central/internal/db"
@@ -152,7 +153,7 @@ func diffCommand() command {
 					defer cleanup()
 					url = srv.URL(pgserver.RoleReadWrite, pgserver.Database)
 				}
-				res, err := schemadiff.Diff(ctx, url, *dir, entmigrate.Tables, args[0], schemadiff.AllowDestructive(*allow))
+				res, err := schemadiff.Diff(ctx, url, *dir, entmigrate.Tables, args[0], schemadiff.AllowDestructive(*allow), schemadiff.RowSecurity(ent.Entities()))
 				if err != nil {
 					var de *schemadiff.DestructiveError
 					if errors.As(err, &de) {

@@ -426,7 +426,8 @@ func stateFromAPI(t *testing.T, a *appProc, tenants []string) dbState {
 	return st
 }
 
-// stateFromSQL reads the tenants' users, tags and audit events directly.
+// stateFromSQL reads the tenants' users, tags and audit events directly;
+// url must bypass row-level security (a superuser).
 func stateFromSQL(t *testing.T, url string, tenants []string) dbState {
 	t.Helper()
 	conn := connect(t, url)
@@ -624,7 +625,7 @@ func TestLoad(t *testing.T) {
 			t.Fatalf("without an interrupt every write must be answered; %s was not", u.email)
 		}
 	}
-	verify(t, res.users, stateFromSQL(t, db.URL, tenants))
+	verify(t, res.users, stateFromSQL(t, db.AdminURL, tenants))
 }
 
 // TestShutdownUnderLoad sends SIGTERM to the app (embedded PostgreSQL) in the

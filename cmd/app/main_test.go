@@ -450,8 +450,9 @@ func requireNoProcesses(t testing.TB, dir string, wait time.Duration) time.Durat
 }
 
 // openEmbedded starts the embedded cluster of an app's DATA_DIR in this
-// process (the app must have stopped) and returns a read-write URL; the
-// cluster stops when t ends.
+// process (the app must have stopped) and returns a superuser URL of the
+// app's database (it bypasses row-level security: the checks read every
+// tenant's rows); the cluster stops when t ends.
 func openEmbedded(t testing.TB, dataDir string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), bootTimeout)
@@ -465,5 +466,5 @@ func openEmbedded(t testing.TB, dataDir string) string {
 			t.Errorf("stop the app's PostgreSQL: %v", err)
 		}
 	})
-	return srv.URL(pgserver.RoleReadWrite, pgserver.Database)
+	return srv.URL(pgserver.RoleSuperuser, pgserver.Database)
 }

@@ -316,7 +316,7 @@ func TestServeWithReplica(t *testing.T) {
 		minWrites: 20, maxWrites: 300, duration: time.Second,
 	})
 	t.Log(res.summary())
-	verify(t, res.users, stateFromSQL(t, pair.URL, tenants))
+	verify(t, res.users, stateFromSQL(t, pair.AdminURL, tenants))
 
 	replicaAdmin := connect(t, pair.Replica.URL(pgserver.RoleSuperuser, "postgres"))
 	ctx := context.Background()

@@ -16,6 +16,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
 	"go.uber.org/zap"
 
+	"github.com/central/central/ent"
 	entmigrate "github.com/central/central/ent/migrate"
 	"github.com/central/central/internal/migrate"
 	"github.com/central/central/internal/pgserver"
@@ -84,7 +85,7 @@ func diff(ctx context.Context, stdout io.Writer, dir, devURL, applyURL, name str
 		defer cleanup()
 		devURL = srv.URL(pgserver.RoleReadWrite, pgserver.Database)
 	}
-	res, err := schemadiff.Diff(ctx, devURL, dir, entmigrate.Tables, name, schemadiff.AllowDestructive(allow))
+	res, err := schemadiff.Diff(ctx, devURL, dir, entmigrate.Tables, name, schemadiff.AllowDestructive(allow), schemadiff.RowSecurity(ent.Entities()))
 	if err != nil {
 		var de *schemadiff.DestructiveError
 		if errors.As(err, &de) {

@@ -20,11 +20,13 @@ import (
 
 func TestMain(m *testing.M) { dbtest.Main(m) }
 
-// newClient returns an ent client on a fresh, migrated database.
+// newClient returns an ent client on a fresh, migrated database, connected
+// as the superuser: these tests check the schema (constraints, cascades),
+// not tenant isolation, which row-level security would otherwise add.
 func newClient(t *testing.T) (*ent.Client, *dbtest.DB) {
 	t.Helper()
 	d := dbtest.New(t)
-	client := ent.NewClient(ent.Driver(entsql.OpenDB("postgres", d.OpenDB(t))))
+	client := ent.NewClient(ent.Driver(entsql.OpenDB("postgres", d.OpenAdminDB(t))))
 	return client, d
 }
 
@@ -52,7 +54,7 @@ func TestIDsRoundTripThroughPostgresAndJSON(t *testing.T) {
 	}
 	// PostgreSQL holds the ULID's 16 bytes as a uuid.
 	var stored string
-	if err := d.OpenDB(t).QueryRowContext(ctx, "SELECT id::text FROM tenants WHERE slug = 'acme'").Scan(&stored); err != nil {
+	if err := d.OpenAdminDB(t).QueryRowContext(ctx, "SELECT id::text FROM tenants WHERE slug = 'acme'").Scan(&stored); err != nil {
 		t.Fatal(err)
 	}
 	if stored != created.ID.UUIDString() {
@@ -100,7 +102,7 @@ func TestConstraintsAreEnforcedByPostgres(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db := d.OpenDB(t)
+	db := d.OpenAdminDB(t)
 
 	// Raw SQL bypasses ent's Go validators: PostgreSQL must refuse on its own.
 	tests := []struct {
@@ -170,7 +172,7 @@ func TestDeletingATenantCascades(t *testing.T) {
 
 	c.Tenant.DeleteOneID(tn.ID).ExecX(ctx)
 
-	db := d.OpenDB(t)
+	db := d.OpenAdminDB(t)
 	for table, want := range map[string]int{"users": 1, "user_tags": 0, "stored_objects": 0, "audit_events": 1} {
 		var n int
 		if err := db.QueryRowContext(ctx, "SELECT count(*) FROM "+table).Scan(&n); err != nil {

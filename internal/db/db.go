@@ -206,6 +206,7 @@ func (d *DB) startClients(ctx context.Context) error {
 	if err := d.checkPoolerReadOnly(ctx); err != nil {
 		return err
 	}
+	d.checkRowSecurityRoles(ctx)
 	if err := d.router.Start(ctx); err != nil {
 		return fmt.Errorf("db: start replica router: %w", err)
 	}

@@ -76,7 +76,7 @@ func TestValidateObjectName(t *testing.T) {
 // row written outside ent obeys the same rule.
 func TestBucketCheckMatchesValidator(t *testing.T) {
 	ctx := context.Background()
-	db := dbtest.New(t).OpenDB(t)
+	db := dbtest.New(t).OpenAdminDB(t) // the superuser: row-level security is not what this tests
 	var tenant string
 	if err := db.QueryRowContext(ctx, `INSERT INTO tenants (id, slug, display_name) VALUES (gen_random_uuid(), 'acme', 'Acme') RETURNING id::text`).Scan(&tenant); err != nil {
 		t.Fatal(err)

@@ -32,6 +32,17 @@
 //     Rollback after the end returns an error matching both sql.ErrTxDone
 //     and pgx.ErrTxClosed.
 //
+// Tenant statements: when a statement's context carries a tenant
+// (internal/tenantctx), the driver sends SELECT set_config('app.tenant_id',
+// $1, true) and the statement as one pgx batch: one round trip, and, outside
+// a transaction, one implicit transaction, so the setting that row-level
+// security reads covers exactly that statement and never outlives it (safe
+// behind a transaction-pooling PgBouncer). Rows of such a query release the
+// batch when closed. Inside a transaction the pair is sent the same way for
+// every tenant statement. Raw statements on Tx.Conn and QueryContext's
+// database/sql view carry no tenant: they see what the transaction last set,
+// or no tenant-owned row at all.
+//
 // The driver does not own the pool: Close is a no-op and the pool's owner
 // closes it.
 package pgxdriver

@@ -11,6 +11,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/central/central/internal/tenantctx"
 )
 
 // ErrNoQueryContext is returned by QueryContext where it cannot return a
@@ -76,11 +78,11 @@ func (d *Driver) Query(ctx context.Context, query string, args, v any) error {
 
 // ExecContext runs a statement (ent's sql/execquery feature).
 func (d *Driver) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	tag, err := d.pool.Exec(ctx, query, args...)
-	if err != nil {
+	var res sql.Result
+	if err := exec(ctx, d.pool, query, args, &res); err != nil {
 		return nil, err
 	}
-	return Result{tag}, nil
+	return res, nil
 }
 
 // QueryContext runs a query on the database/sql view given by
@@ -201,6 +203,7 @@ func (r Result) RowsAffected() (int64, error) { return r.Tag.RowsAffected(), nil
 type querier interface {
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	batcher
 }
 
 func argList(args any) ([]any, error) {
@@ -218,12 +221,18 @@ func exec(ctx context.Context, q querier, query string, args, v any) error {
 	if err != nil {
 		return err
 	}
+	run := q.Exec
+	if id, ok := tenantctx.From(ctx); ok {
+		run = func(ctx context.Context, query string, argv ...any) (pgconn.CommandTag, error) {
+			return execTenant(ctx, q, id, query, argv)
+		}
+	}
 	switch v := v.(type) {
 	case nil:
-		_, err := q.Exec(ctx, query, argv...)
+		_, err := run(ctx, query, argv...)
 		return err
 	case *sql.Result:
-		tag, err := q.Exec(ctx, query, argv...)
+		tag, err := run(ctx, query, argv...)
 		if err != nil {
 			return err
 		}
@@ -241,6 +250,14 @@ func queryRows(ctx context.Context, q querier, query string, args, v any) error 
 	argv, err := argList(args)
 	if err != nil {
 		return err
+	}
+	if id, ok := tenantctx.From(ctx); ok {
+		r, err := queryTenant(ctx, q, id, query, argv)
+		if err != nil {
+			return err
+		}
+		*vr = entsql.Rows{ColumnScanner: &Rows{rows: r}}
+		return nil
 	}
 	r, err := q.Query(ctx, query, argv...)
 	if err != nil {

@@ -31,6 +31,10 @@ type Option func(*config) error
 type config struct {
 	allowDestructive bool
 	now              func() time.Time
+	// rls maps each tenant-owned table to its tenant column; nil without
+	// RowSecurity. rlsTables holds every table of the schema.
+	rls       map[string]string
+	rlsTables map[string]bool
 }
 
 // AllowDestructive lets the diff write destructive changes (dropped
@@ -105,7 +109,7 @@ func Compute(ctx context.Context, devURL string, fsys fs.FS, tables []*entschema
 	defer admin.Close()
 
 	// 1. The enum types the directory creates.
-	current, err := replayedEnums(ctx, admin, devURL, dir)
+	current, rlsChanges, err := replayedEnums(ctx, admin, devURL, dir, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -145,7 +149,7 @@ func Compute(ctx context.Context, devURL string, fsys fs.FS, tables []*entschema
 
 	// 3. Compose, lint, version.
 	var plans []*migrate.Plan
-	switch rest := append(addPlan, entChanges...); {
+	switch rest := append(append(addPlan, entChanges...), rlsChanges...); {
 	case len(alterPlan) > 0 && len(rest) > 0:
 		plans = []*migrate.Plan{{Name: name + "_enum_values", Changes: alterPlan}, {Name: name, Changes: rest}}
 	case len(alterPlan) > 0:
@@ -281,25 +285,34 @@ func nextVersion(now time.Time, files []migrate.File) (time.Time, error) {
 }
 
 // replayedEnums applies the directory to a scratch database and reads the
-// enum types it created.
-func replayedEnums(ctx context.Context, admin *sql.DB, devURL string, dir migrate.Dir) (map[string]enum, error) {
+// enum types it created, and plans the row-level security changes from it
+// (rowsecurity.go).
+func replayedEnums(ctx context.Context, admin *sql.DB, devURL string, dir migrate.Dir, cfg *config) (map[string]enum, []*migrate.Change, error) {
 	s, err := newScratch(ctx, admin, devURL)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer s.drop()
 	drv, err := postgres.Open(s.db)
 	if err != nil {
-		return nil, fmt.Errorf("open atlas driver on scratch database: %w", err)
+		return nil, nil, fmt.Errorf("open atlas driver on scratch database: %w", err)
 	}
 	ex, err := migrate.NewExecutor(drv, dir, migrate.NopRevisionReadWriter{})
 	if err != nil {
-		return nil, fmt.Errorf("create executor: %w", err)
+		return nil, nil, fmt.Errorf("create executor: %w", err)
 	}
 	if err := ex.ExecuteN(ctx, 0); err != nil && !errors.Is(err, migrate.ErrNoPendingFiles) {
-		return nil, fmt.Errorf("replay migration directory: %w", err)
+		return nil, nil, fmt.Errorf("replay migration directory: %w", err)
 	}
-	return currentEnums(ctx, s.db)
+	enums, err := currentEnums(ctx, s.db)
+	if err != nil {
+		return nil, nil, err
+	}
+	rls, err := rowSecurityChanges(ctx, s.db, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return enums, rls, nil
 }
 
 // entDiff runs ent's replay-mode diff on the scratch database and returns

@@ -41,6 +41,22 @@
 // PostgreSQL cannot use a value in the transaction that added it. Removing
 // or reordering values fails with ErrUnsupported (write that by hand).
 //
+// # Row-level security
+//
+// With RowSecurity(ent.Entities()) (what `app db diff`, cmd/dbdiff and the
+// drift test pass), row-level security is part of the desired state: every
+// tenant-owned entity's table gets ENABLE and FORCE ROW LEVEL SECURITY and
+// the PolicyName policy (USING and WITH CHECK on its tenant column against
+// app.tenant_id; see internal/tenantctx), and every other table of the
+// schema gets none. Atlas does not model policies, so the replayed scratch
+// database is inspected (pg_class.relrowsecurity, relforcerowsecurity,
+// pg_policies) and plain SQL is planned after ent's changes: missing flags
+// and policies are added, a policy whose normalized text differs (compared
+// with the desired policy created and rolled back on the same database) is
+// dropped and recreated, extra policies are dropped, and an entity that
+// stops being tenant-owned loses its policy and flags. The file is an
+// ordinary migration; atlas.sum is rewritten as for any other.
+//
 // # Lint
 //
 // Destructive changes are refused with a *DestructiveError (ErrDestructive)

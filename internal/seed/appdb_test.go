@@ -15,6 +15,7 @@ import (
 	"github.com/central/central/internal/entityid"
 	"github.com/central/central/internal/seed"
 	"github.com/central/central/internal/seedengine"
+	"github.com/central/central/internal/tenantctx"
 )
 
 // appDB opens the application's *db.DB on a fresh migrated database.
@@ -48,7 +49,8 @@ func copySeed(slug string, n int, opts ...seedengine.CopyOption) seedengine.Func
 			i++
 			return []any{entityid.NewUserID(), tid, fmt.Sprintf("user%d@%s.example", i, slug), "Bulk User"}, nil
 		})
-		copied, err := seedengine.CopyFrom(ctx, pgx.Identifier{"users"}, []string{"id", "tenant_id", "email", "display_name"}, src, opts...)
+		// Row-level security: users are copied as rows of their tenant.
+		copied, err := seedengine.CopyFrom(tenantctx.With(ctx, tid), pgx.Identifier{"users"}, []string{"id", "tenant_id", "email", "display_name"}, src, opts...)
 		if err == nil && copied != int64(n) {
 			err = fmt.Errorf("copied %d rows, want %d", copied, n)
 		}
@@ -80,7 +82,7 @@ func TestCopyFromThroughTheAppDB(t *testing.T) {
 	if _, err := r.Run(ctx, seedengine.RunOptions{}); err != nil {
 		t.Fatalf("run: %v", err)
 	}
-	users, err := d.Writer(ctx).User.Query().Count(ctx)
+	users, err := allUsers(ctx, d)
 	if err != nil || users != 2000 {
 		t.Fatalf("users = %d, %v; want 2000", users, err)
 	}
@@ -117,7 +119,7 @@ func TestCopyFromRevalidatingForeignKeys(t *testing.T) {
 	if _, err := r.Run(ctx, seedengine.RunOptions{}); err != nil {
 		t.Fatalf("run: %v", err)
 	}
-	if n := d.Writer(ctx).User.Query().CountX(ctx); n != 3000 {
+	if n := mustAllUsers(t, ctx, d); n != 3000 {
 		t.Fatalf("users = %d, want 3000", n)
 	}
 	if after := fkDef(); after != before {
@@ -125,8 +127,9 @@ func TestCopyFromRevalidatingForeignKeys(t *testing.T) {
 	}
 
 	orphans := func(ctx context.Context, d *db.DB) error {
-		src := pgx.CopyFromRows([][]any{{entityid.NewUserID(), entityid.NewTenantID(), "orphan@x.example", "Orphan"}})
-		_, err := seedengine.CopyFrom(ctx, pgx.Identifier{"users"}, []string{"id", "tenant_id", "email", "display_name"}, src, seedengine.RevalidateForeignKeys())
+		orphan := entityid.NewTenantID()
+		src := pgx.CopyFromRows([][]any{{entityid.NewUserID(), orphan, "orphan@x.example", "Orphan"}})
+		_, err := seedengine.CopyFrom(tenantctx.With(ctx, orphan), pgx.Identifier{"users"}, []string{"id", "tenant_id", "email", "display_name"}, src, seedengine.RevalidateForeignKeys())
 		return err
 	}
 	r, err = seedengine.New(database, config.Development, copySet("0002_orphans", orphans), d)
@@ -136,7 +139,7 @@ func TestCopyFromRevalidatingForeignKeys(t *testing.T) {
 	if _, err := r.Run(ctx, seedengine.RunOptions{}); err == nil || !strings.Contains(err.Error(), "re-add foreign key") {
 		t.Fatalf("an orphan row was accepted: %v", err)
 	}
-	if n := d.Writer(ctx).User.Query().CountX(ctx); n != 3000 {
+	if n := mustAllUsers(t, ctx, d); n != 3000 {
 		t.Errorf("users = %d after the failed seed, want 3000", n)
 	}
 	if after := fkDef(); after != before {
@@ -176,4 +179,31 @@ func BenchmarkCopyFromUsersAppDB(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(rows*i)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// allUsers counts the users of every tenant, tenant by tenant: under
+// row-level security the app's role sees a tenant's users only in its scope.
+func allUsers(ctx context.Context, d *db.DB) (int, error) {
+	ids, err := d.Writer(ctx).Tenant.Query().IDs(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, id := range ids {
+		c, err := d.Writer(ctx).ForTenant(id).User.Count(ctx)
+		if err != nil {
+			return 0, err
+		}
+		n += c
+	}
+	return n, nil
+}
+
+func mustAllUsers(t testing.TB, ctx context.Context, d *db.DB) int {
+	t.Helper()
+	n, err := allUsers(ctx, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/central/central/internal/config"
 	"github.com/central/central/internal/entityid"
 	"github.com/central/central/internal/seedengine"
+	"github.com/central/central/internal/tenantctx"
 )
 
 // bulkUsers is a seed creating a tenant and COPYing n users into it,
@@ -37,7 +38,8 @@ func bulkUsers(slug string, n int, fail bool) seedengine.Func[deps] {
 			p.Count("rows", int64(i), int64(n))
 			return []any{entityid.NewUserID().UUID(), tenant, fmt.Sprintf("user%d@%s.example", i, slug), "Bulk User"}, nil
 		})
-		copied, err := seedengine.CopyFrom(ctx, pgx.Identifier{"users"}, []string{"id", "tenant_id", "email", "display_name"}, src)
+		// Row-level security: users are copied as rows of their tenant.
+		copied, err := seedengine.CopyFrom(tenantctx.With(ctx, tid), pgx.Identifier{"users"}, []string{"id", "tenant_id", "email", "display_name"}, src)
 		if err != nil {
 			return err
 		}

@@ -32,11 +32,12 @@ func newTestDB(t testing.TB) *dbtest.DB {
 type txDB struct {
 	pool   *sql.DB
 	client *ent.Client
+	admin  *sql.DB // superuser: counts rows of every tenant (row-level security)
 }
 
 func newTxDB(t testing.TB, d *dbtest.DB) *txDB {
 	pool := d.OpenDB(t)
-	return &txDB{pool: pool, client: ent.NewClient(ent.Driver(entsql.OpenDB(dialect.Postgres, pool)))}
+	return &txDB{pool: pool, client: ent.NewClient(ent.Driver(entsql.OpenDB(dialect.Postgres, pool))), admin: d.OpenAdminDB(t)}
 }
 
 type txState struct {
@@ -148,7 +149,7 @@ func newRunner(t testing.TB, db *txDB, env config.Env, s seedengine.Set[deps], o
 func count(t testing.TB, db *txDB, query string, args ...any) int {
 	t.Helper()
 	var n int
-	if err := db.pool.QueryRowContext(context.Background(), query, args...).Scan(&n); err != nil {
+	if err := db.admin.QueryRowContext(context.Background(), query, args...).Scan(&n); err != nil {
 		t.Fatalf("%s: %v", query, err)
 	}
 	return n

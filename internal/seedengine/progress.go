@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/central/central/internal/tenantctx"
 )
 
 // running is what a seed's context carries while it runs.
@@ -118,6 +120,11 @@ func RevalidateForeignKeys() CopyOption {
 // and the services' audit, so use it for plain data only. It fails with
 // ErrNotInSeed outside a seed and ErrCopyUnsupported when the Database cannot
 // lend its connection.
+//
+// Tables under row-level security (every tenant-owned table) take rows of
+// one tenant per call, named by ctx (tenantctx.With): they are staged and
+// moved under the table's policy, so a row of another tenant fails the
+// seed. Without a tenant such a COPY fails with ErrCopyNeedsTenant.
 func CopyFrom(ctx context.Context, table pgx.Identifier, columns []string, src pgx.CopyFromSource, opts ...CopyOption) (int64, error) {
 	r := runFromContext(ctx)
 	if r == nil {
@@ -140,10 +147,22 @@ func CopyFrom(ctx context.Context, table pgx.Identifier, columns []string, src p
 			}
 		}
 		var err error
-		if n, err = conn.CopyFrom(ctx, table, columns, src); err != nil {
+		id, scoped := tenantctx.From(ctx)
+		if scoped {
+			n, err = copyTenant(ctx, conn, id, table, columns, src)
+		} else {
+			n, err = conn.CopyFrom(ctx, table, columns, src)
+		}
+		if err != nil {
+			return copyError(err)
+		}
+		if err := addForeignKeys(ctx, conn, table, fks); err != nil {
 			return err
 		}
-		return addForeignKeys(ctx, conn, table, fks)
+		if scoped {
+			return clearTenant(ctx, conn)
+		}
+		return nil
 	})
 	if err != nil {
 		return n, fmt.Errorf("copy into %s: %w", table.Sanitize(), err)

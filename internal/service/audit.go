@@ -11,6 +11,7 @@ import (
 	"github.com/central/central/ent/auditevent"
 	"github.com/central/central/internal/entityid"
 	"github.com/central/central/internal/jsonb"
+	"github.com/central/central/internal/tenantctx"
 )
 
 // recorder writes audit events through the writer of ctx, so an event
@@ -28,6 +29,10 @@ type event struct {
 }
 
 func (r recorder) record(ctx context.Context, w *ent.Client, e event) error {
+	if e.tenant != nil {
+		// Row-level security: the event is a row of its tenant.
+		ctx = tenantctx.With(ctx, *e.tenant)
+	}
 	// central:unscoped the tenant is optional: writes outside a tenant are audited too.
 	c := w.AuditEvent.Create().
 		SetNillableTenantID(e.tenant).
@@ -100,10 +105,13 @@ func (s *AuditService) List(ctx context.Context, tenantID entityid.TenantID, aft
 	return paginate(rows, n, toAuditEvent, func(e AuditEvent) entityid.AuditEventID { return e.ID }), nil
 }
 
-// ForEntity returns every event about one entity (by rich ID), oldest first.
-func (s *AuditService) ForEntity(ctx context.Context, entityID string) ([]AuditEvent, error) {
-	// central:unscoped an entity's trail, across tenants, for operators and tests.
-	rows, err := s.store.Reader(ctx).AuditEvent.Query().
+// ForEntity returns every event about one entity (by rich ID) of tenantID,
+// oldest first. The tenant is required: audit_events is under row-level
+// security like every tenant-owned table, so a trail is read within its
+// tenant (an operator's cross-tenant read connects as the cross-tenant role;
+// see internal/tenantctx).
+func (s *AuditService) ForEntity(ctx context.Context, tenantID entityid.TenantID, entityID string) ([]AuditEvent, error) {
+	rows, err := s.store.Reader(ctx).ForTenant(tenantID).AuditEvent.Query().
 		Where(auditevent.EntityID(entityID)).
 		Order(ent.Asc(auditevent.FieldID)).
 		All(ctx)

@@ -115,7 +115,7 @@ func TestAuditEveryWrite(t *testing.T) {
 		if n := e.count(t, "audit_events"); n != before+1 {
 			t.Fatalf("%s: %d new audit events, want 1", st.action, n-before)
 		}
-		ev := lastAudit(t, e, ctx)
+		ev := lastAudit(t, e, ctx, tn.ID)
 		if ev.Action != st.action || ev.EntityID != entity || ev.Actor != service.ActorFrom(ctx) ||
 			ev.TenantID == nil || *ev.TenantID != tn.ID || !ev.At.Equal(at) {
 			t.Errorf("%s: audit event %+v", st.action, ev)
@@ -131,13 +131,13 @@ func TestAuditEveryWrite(t *testing.T) {
 	}
 }
 
-func lastAudit(t *testing.T, e *env, ctx context.Context) service.AuditEvent {
+func lastAudit(t *testing.T, e *env, ctx context.Context, tenant entityid.TenantID) service.AuditEvent {
 	t.Helper()
 	var id string
 	if err := e.raw.QueryRowContext(ctx, "SELECT entity_id FROM audit_events ORDER BY id DESC LIMIT 1").Scan(&id); err != nil {
 		t.Fatal(err)
 	}
-	evs, err := e.svc.Audit.ForEntity(ctx, id)
+	evs, err := e.svc.Audit.ForEntity(ctx, tenant, id)
 	if err != nil || len(evs) == 0 {
 		t.Fatalf("ForEntity(%s) = %v, %v", id, evs, err)
 	}

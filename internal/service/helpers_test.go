@@ -59,7 +59,7 @@ func keyring(t testing.TB, current sensitive.KeyRef, keys map[sensitive.KeyRef][
 type env struct {
 	tdb  *dbtest.DB
 	db   *db.DB
-	raw  *sql.DB // owner connection, for raw checks behind the services' back
+	raw  *sql.DB // superuser connection (bypasses row-level security), for raw checks behind the services' back
 	keys *sensitive.Keyring
 	svc  *service.Services
 }
@@ -78,7 +78,7 @@ func newEnvWithKeys(t testing.TB, kr *sensitive.Keyring) *env {
 func newEnvLogged(t testing.TB, kr *sensitive.Keyring, logger *zap.Logger) *env {
 	t.Helper()
 	tdb := dbtest.New(t)
-	e := &env{tdb: tdb, raw: tdb.OpenDB(t), keys: kr}
+	e := &env{tdb: tdb, raw: tdb.OpenAdminDB(t), keys: kr}
 	e.db = openStore(t, tdb, logger)
 	var err error
 	if e.svc, err = service.NewServices(logger, e.db, kr); err != nil {

@@ -48,7 +48,7 @@ func TestTenantLifecycle(t *testing.T) {
 		t.Fatalf("Delete twice: err = %v, want ErrNotFound", err)
 	}
 
-	events, err := e.svc.Audit.ForEntity(ctx, created.ID.String())
+	events, err := e.svc.Audit.ForEntity(ctx, created.ID, created.ID.String())
 	if err != nil {
 		t.Fatal(err)
 	}

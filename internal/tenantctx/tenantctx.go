@@ -1,0 +1,41 @@
+package tenantctx
+
+import "context"
+
+// Setting is the name of the transaction-local setting the row-level
+// security policies read: current_setting('app.tenant_id', true).
+const Setting = "app.tenant_id"
+
+type key struct{}
+
+// ID is a tenant's 16-byte UUID (entityid.TenantID converts to it).
+type ID [16]byte
+
+// With returns ctx carrying tenant id: statements run with it see and write
+// only that tenant's rows.
+func With[T ~[16]byte](ctx context.Context, id T) context.Context {
+	return context.WithValue(ctx, key{}, ID(id))
+}
+
+// From returns the tenant carried by ctx, if any.
+func From(ctx context.Context) (ID, bool) {
+	id, ok := ctx.Value(key{}).(ID)
+	return id, ok
+}
+
+// String returns the canonical lower-case UUID text of id: the value of the
+// setting.
+func (id ID) String() string {
+	const hex = "0123456789abcdef"
+	var b [36]byte
+	j := 0
+	for i, c := range id {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			b[j] = '-'
+			j++
+		}
+		b[j], b[j+1] = hex[c>>4], hex[c&0x0f]
+		j += 2
+	}
+	return string(b[:])
+}
