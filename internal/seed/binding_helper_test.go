@@ -16,10 +16,11 @@ func newTestDB(t testing.TB) *dbtest.DB {
 	return dbtest.New(t)
 }
 
-// rawDB is an owner connection for counting behind the services' back.
+// rawDB is a superuser connection for counting behind the services' back:
+// the app's own roles see only one tenant's rows (row-level security).
 type rawDB struct{ pool *sql.DB }
 
-func newRawDB(t testing.TB, d *dbtest.DB) *rawDB { return &rawDB{pool: d.OpenDB(t)} }
+func newRawDB(t testing.TB, d *dbtest.DB) *rawDB { return &rawDB{pool: d.OpenAdminDB(t)} }
 
 func count(t testing.TB, db *rawDB, query string, args ...any) int {
 	t.Helper()
