@@ -36,7 +36,7 @@ func newPooledEnv(t *testing.T) (*env, *dbtest.Pooled) {
 	}
 	t.Cleanup(func() { _ = d.Stop(context.Background()) })
 	kr := keyring(t, key1, map[sensitive.KeyRef][32]byte{key1: testKey(1)})
-	e := &env{tdb: p.DB, raw: p.DB.OpenDB(t), keys: kr, db: d}
+	e := &env{tdb: p.DB, raw: p.DB.OpenAdminDB(t), keys: kr, db: d}
 	if e.svc, err = service.NewServices(logger, d, kr); err != nil {
 		t.Fatal(err)
 	}

@@ -332,11 +332,11 @@ func classifyInput(entity string, err error) error {
 // it inside the write, before requireUser; a missing user passes here and
 // is reported by requireUser.
 func reserveTagRoom(ctx context.Context, w *ent.Client, tenantID entityid.TenantID, userID entityid.UserID, key string) error {
-	ids, err := w.User.Query().Where(user.ID(userID), user.TenantID(tenantID)).ForUpdate().IDs(ctx)
+	ids, err := w.ForTenant(tenantID).User.Query().Where(user.ID(userID)).ForUpdate().IDs(ctx)
 	if err != nil || len(ids) == 0 {
 		return classify(entityUser, userID.String(), err)
 	}
-	n, err := w.UserTag.Query().Where(usertag.UserID(userID), usertag.KeyNEQ(key)).Count(ctx)
+	n, err := w.ForTenant(tenantID).UserTag.Query().Where(usertag.UserID(userID), usertag.KeyNEQ(key)).Count(ctx)
 	if err != nil {
 		return fmt.Errorf("count tags: %w", err)
 	}
