@@ -63,18 +63,17 @@ const probe = `package main
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"os"
 
-	entsql "entgo.io/ent/dialect/sql"
-	_ "github.com/jackc/pgx/v5/stdlib"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/central/central/ent"
 	"github.com/central/central/ent/project"
 	"github.com/central/central/internal/entgen/isolation"
 	"github.com/central/central/internal/entityid"
 	"github.com/central/central/internal/entmeta"
+	"github.com/central/central/internal/pgxdriver"
 )
 
 func main() {
@@ -86,11 +85,14 @@ func main() {
 }
 
 func run(ctx context.Context, url string) error {
-	db, err := sql.Open("pgx", url)
+	// The app's driver: it carries the tenant of a ForTenant scope to the
+	// row-level-security policies the diff wrote for the new table.
+	pool, err := pgxpool.New(ctx, url)
 	if err != nil {
 		return err
 	}
-	c := ent.NewClient(ent.Driver(entsql.OpenDB("postgres", db)))
+	defer pool.Close()
+	c := ent.NewClient(ent.Driver(pgxdriver.New(pool)))
 	var tenants []entityid.TenantID
 	for _, slug := range []string{"loop-a", "loop-b"} {
 		tn, err := c.Tenant.Create().SetSlug(slug).SetDisplayName(slug).Save(ctx)
@@ -315,6 +317,13 @@ func TestAddEntityLoop(t *testing.T) {
 	sql, _ := os.ReadFile(files[0])
 	if !regexp.MustCompile(`CREATE TABLE "projects"`).Match(sql) {
 		t.Errorf("migration does not create projects:\n%s", sql)
+	}
+	// Tenancy is declared once, in the schema: the diff derives the table's
+	// row-level security from it.
+	for _, want := range []string{`ALTER TABLE "projects" ENABLE ROW LEVEL SECURITY`, `ALTER TABLE "projects" FORCE ROW LEVEL SECURITY`, `CREATE POLICY`} {
+		if !strings.Contains(string(sql), want) {
+			t.Errorf("migration lacks %q:\n%s", want, sql)
+		}
 	}
 	if err := os.MkdirAll(filepath.Join(m.dir, "cmd/loopprobe"), 0o755); err != nil {
 		t.Fatal(err)
