@@ -47,10 +47,12 @@ type GoStep struct {
 // internal/app passes one built on the app's *db.DB.
 type StepTx func(ctx context.Context, fn func(ctx context.Context, q Querier) error) error
 
-// Querier is what the runner needs of a step's transaction.
+// Querier is what the runner needs of a step's transaction: it only writes
+// the ledger row. (No QueryContext: a *sql.Rows cannot be read from the
+// app's native pgx transactions, see internal/pgxdriver; the ledger is read
+// on the migrator's own connection.)
 type Querier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
 var (
