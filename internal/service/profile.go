@@ -60,8 +60,7 @@ func (s *UserService) ListByProfile(ctx context.Context, tenantID entityid.Tenan
 	if err != nil {
 		return Page[UserPublic, entityid.UserID]{}, fmt.Errorf("list users by profile: %w", err)
 	}
-	q := s.store.Reader(ctx).User.Query().
-		Where(user.TenantID(tenantID)).
+	q := s.store.Reader(ctx).ForTenant(tenantID).User.Query().
 		WithTags(withTagsByKey).
 		Order(ent.Asc(user.FieldID)).
 		Limit(n + 1)
@@ -88,12 +87,12 @@ func (s *UserService) SetProfile(ctx context.Context, tenantID entityid.TenantID
 	var out UserPublic
 	err := s.write(ctx, func(ctx context.Context) error {
 		w := s.store.Writer(ctx)
-		u, err := w.User.UpdateOneID(id).Where(user.TenantID(tenantID)).SetProfile(p).
+		u, err := w.ForTenant(tenantID).User.UpdateOneID(id).SetProfile(p).
 			Select(userPublicColumns[0], userPublicColumns[1:]...).Save(ctx)
 		if err != nil {
 			return classify(entityUser, id.String(), err)
 		}
-		if u.Edges.Tags, err = w.UserTag.Query().Where(usertag.UserID(id)).Order(ent.Asc(usertag.FieldKey)).All(ctx); err != nil {
+		if u.Edges.Tags, err = w.ForTenant(tenantID).UserTag.Query().Where(usertag.UserID(id)).Order(ent.Asc(usertag.FieldKey)).All(ctx); err != nil {
 			return fmt.Errorf("load tags: %w", err)
 		}
 		if err := s.audit.record(ctx, w, event{tenant: &tenantID, action: "user.set_profile", entity: id.String()}); err != nil {
