@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -114,8 +115,8 @@ func TestEdgeMalformedEnvelopeDoesNotMarshal(t *testing.T) {
 	if err := d.Scan(`{"v": 1, "kid": "a", "kver": 1, "ct": "eA=="}`); err != nil {
 		t.Fatal(err)
 	}
-	if b, err := json.Marshal(d); err == nil {
-		t.Fatalf("a malformed envelope marshalled to %s", b)
+	if b, err := d.MarshalJSON(); !errors.Is(err, sensitive.ErrMalformed) {
+		t.Fatalf("a malformed envelope marshalled to %s, %v; want ErrMalformed", b, err)
 	}
 }
 
@@ -144,4 +145,51 @@ func TestEdgeDecryptErrorWithoutCause(t *testing.T) {
 	if !strings.HasSuffix(msg, "wrong key or tampered envelope") {
 		t.Errorf("Error() = %q", msg)
 	}
+}
+
+// badKeeper fails as told.
+type badKeeper struct{ wrap, unwrap, close error }
+
+func (k badKeeper) Encrypt(_ context.Context, p []byte) ([]byte, error) { return p, k.wrap }
+func (k badKeeper) Decrypt(_ context.Context, c []byte) ([]byte, error) { return c, k.unwrap }
+func (k badKeeper) Close() error                                        { return k.close }
+
+// TestEdgeKeyringReportsEveryFailingKeeper: Check names each key whose
+// keeper cannot wrap or unwrap, Close each keeper that fails to close, and
+// Keys lists keys sorted. Bugs caught: a failure left out of the joined
+// error, the joined error swallowed, the sort dropped.
+func TestEdgeKeyringReportsEveryFailingKeeper(t *testing.T) {
+	boom := errors.New("boom")
+	kr, err := sensitive.NewKeyring(ref("c", 1), map[sensitive.KeyRef]sensitive.Keeper{
+		ref("c", 1): badKeeper{},
+		ref("b", 2): badKeeper{wrap: boom},
+		ref("b", 1): badKeeper{unwrap: boom, close: boom},
+		ref("a", 1): badKeeper{close: boom},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmtRefs(kr.Keys()); got != "a:1 b:1 b:2 c:1" {
+		t.Errorf("Keys() = %s, want sorted by id then version", got)
+	}
+	err = kr.Check(context.Background())
+	for _, want := range []string{`check key "b:2": wrap probe: boom`, `check key "b:1": unwrap probe: boom`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Check() = %v, want it to contain %q", err, want)
+		}
+	}
+	err = kr.Close()
+	for _, want := range []string{`close keeper "a:1": boom`, `close keeper "b:1": boom`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Close() = %v, want it to contain %q", err, want)
+		}
+	}
+}
+
+func fmtRefs(refs []sensitive.KeyRef) string {
+	var s []string
+	for _, r := range refs {
+		s = append(s, r.ID+":"+strconv.Itoa(r.Version))
+	}
+	return strings.Join(s, " ")
 }
