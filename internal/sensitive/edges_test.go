@@ -193,3 +193,71 @@ func fmtRefs(refs []sensitive.KeyRef) string {
 	}
 	return strings.Join(s, " ")
 }
+
+// TestEdgeNilKeyringAndMalformedEnvelopes: Open and Rekey refuse a nil
+// keyring, and envelopes with a bad key reference, a ciphertext shorter
+// than the tag, or a JSON null over a value are handled as documented.
+// Bugs caught: those errors swallowed (a zero value returned as if
+// decrypted), the tag-length bound off by one, UnmarshalJSON(null) keeping
+// the old value.
+func TestEdgeNilKeyringAndMalformedEnvelopes(t *testing.T) {
+	ctx := context.Background()
+	kr := newKeyring(t, ref("a", 1), map[sensitive.KeyRef][]byte{ref("a", 1): randomKey(t)})
+	s, err := sensitive.Seal(ctx, kr, doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sensitive.Open(ctx, nil, s); err == nil || !strings.Contains(err.Error(), "nil keyring") {
+		t.Errorf("Open with a nil keyring: %v", err)
+	}
+	if _, _, err := sensitive.Rekey(ctx, nil, s); err == nil || !strings.Contains(err.Error(), "nil keyring") {
+		t.Errorf("Rekey with a nil keyring: %v", err)
+	}
+
+	b, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var env map[string]any
+	if err := json.Unmarshal(b, &env); err != nil {
+		t.Fatal(err)
+	}
+	edit := func(k string, v any) []byte {
+		e := map[string]any{}
+		for kk, vv := range env {
+			e[kk] = vv
+		}
+		e[k] = v
+		out, err := json.Marshal(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	tag := make([]byte, 16) // exactly a GCM tag: valid in shape, fails to open
+	for _, tc := range []struct {
+		name      string
+		b         []byte
+		wantParse bool
+	}{
+		{"bad kid", edit("kid", "not/valid"), false},
+		{"ciphertext shorter than the tag", edit("ct", tag[:15]), false},
+		{"ciphertext exactly the tag", edit("ct", tag), true},
+	} {
+		var d sensitive.Sealed[secretDoc]
+		err := json.Unmarshal(tc.b, &d)
+		if tc.wantParse != (err == nil) {
+			t.Errorf("%s: UnmarshalJSON = %v, want parse ok %v", tc.name, err, tc.wantParse)
+		}
+		if !tc.wantParse && !errors.Is(err, sensitive.ErrMalformed) {
+			t.Errorf("%s: %v, want ErrMalformed", tc.name, err)
+		}
+	}
+	var d sensitive.Sealed[secretDoc]
+	if err := json.Unmarshal(b, &d); err != nil || d.IsZero() {
+		t.Fatalf("UnmarshalJSON of an envelope: %v", err)
+	}
+	if err := json.Unmarshal([]byte("null"), &d); err != nil || !d.IsZero() {
+		t.Errorf("UnmarshalJSON(null) over a value: zero=%v, %v", d.IsZero(), err)
+	}
+}
