@@ -261,3 +261,68 @@ func TestEdgeNilKeyringAndMalformedEnvelopes(t *testing.T) {
 		t.Errorf("UnmarshalJSON(null) over a value: zero=%v, %v", d.IsZero(), err)
 	}
 }
+
+type failReader struct{}
+
+func (failReader) Read([]byte) (int, error) { return 0, errUnreadable }
+
+var errUnreadable = errors.New("entropy unavailable")
+
+// shortKeeper unwraps every data key to 31 bytes.
+type shortKeeper struct{ badKeeper }
+
+func (shortKeeper) Decrypt(_ context.Context, c []byte) ([]byte, error) { return c[:31], nil }
+
+// TestEdgeKeeperAndEntropyFailures: a random source that fails stops Seal
+// and Check, a keeper that cannot wrap stops Rekey, and a keeper that
+// unwraps to a wrong-sized data key is a DecryptError. Bugs caught: any of
+// those errors swallowed (a value sealed with a zero key, or returned as
+// decrypted).
+func TestEdgeKeeperAndEntropyFailures(t *testing.T) {
+	ctx := context.Background()
+	noRand, err := sensitive.NewKeyring(ref("a", 1), map[sensitive.KeyRef]sensitive.Keeper{ref("a", 1): badKeeper{}}, sensitive.WithRandom(failReader{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sensitive.Seal(ctx, noRand, doc); !errors.Is(err, errUnreadable) {
+		t.Errorf("Seal without entropy: %v", err)
+	}
+	if err := noRand.Check(ctx); !errors.Is(err, errUnreadable) {
+		t.Errorf("Check without entropy: %v", err)
+	}
+
+	oldKeeper := localKeeper(t, randomKey(t))
+	old, err := sensitive.NewKeyring(ref("old", 1), map[sensitive.KeyRef]sensitive.Keeper{ref("old", 1): oldKeeper})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := sensitive.Seal(ctx, old, doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	boom := errors.New("boom")
+	// The current key "new" cannot wrap; the old one still opens s.
+	kr, err := sensitive.NewKeyring(ref("new", 1), map[sensitive.KeyRef]sensitive.Keeper{
+		ref("new", 1): badKeeper{wrap: boom},
+		ref("old", 1): oldKeeper,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, did, err := sensitive.Rekey(ctx, kr, s); !errors.Is(err, boom) || did || got.String() != s.String() {
+		t.Errorf("Rekey whose current keeper cannot wrap: %v, %v, %v; want the error and s unchanged", got, did, err)
+	}
+
+	short, err := sensitive.NewKeyring(ref("a", 1), map[sensitive.KeyRef]sensitive.Keeper{ref("a", 1): shortKeeper{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed, err := sensitive.Seal(ctx, short, doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var de *sensitive.DecryptError
+	if _, err := sensitive.Open(ctx, short, sealed); !errors.As(err, &de) || !strings.Contains(err.Error(), "data key is 31 bytes") {
+		t.Errorf("Open with a keeper returning a 31-byte data key: %v", err)
+	}
+}
