@@ -45,6 +45,16 @@
 //	nice -n 10 go run ./internal/tools/mutate -o docs/mutation.md            # the default packages
 //	go run ./internal/tools/mutate -match 'runner.go:1[0-9][0-9]' ./internal/seed
 //
+// Flags for partial runs: -match reruns the mutants whose description
+// matches; -carry LOG counts the mutants an earlier run's log shows killed
+// as killed without running them (new tests only add kills); -new REGEXP
+// names the tests written since the last summary, so that each mutant also
+// gets its outcome without them (the "score before" column). Before the
+// schemata, each top-level test runs alone once to record which mutants it
+// reaches; a mutant then runs only those tests. With TEST_DATABASE_URL set,
+// dbtest uses that server instead of starting a cluster per test binary run,
+// which makes database packages several times faster.
+//
 // It runs one mutant at a time; it is not part of .ci/run (it takes tens of
 // minutes).
 package main
