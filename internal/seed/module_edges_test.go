@@ -38,7 +38,7 @@ func TestEdgeSetFor(t *testing.T) {
 func TestEdgeNewAppRunner(t *testing.T) {
 	e := newAppEnv(t, newTestDB(t))
 	cfg := config.Config{Env: config.Development}
-	sets := []seed.AppSet{{Env: config.Development, Sources: set(config.Development, "", nil, nil).Sources, Funcs: map[string]seed.Func[seed.Deps]{}}}
+	sets := []seed.AppSet{{Env: config.Development, Sources: sources(nil), Funcs: map[string]seed.Func{}}}
 	log := zap.NewNop()
 	for _, tc := range []struct {
 		name string

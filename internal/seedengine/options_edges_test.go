@@ -1,4 +1,4 @@
-package seed_test
+package seedengine_test
 
 import (
 	"bytes"
@@ -12,7 +12,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/central/central/internal/config"
-	"github.com/central/central/internal/seed"
+	"github.com/central/central/internal/seedengine"
 )
 
 // TestEdgeRunnerOptions: negative durations are refused, a logger given is
@@ -23,24 +23,24 @@ func TestEdgeRunnerOptions(t *testing.T) {
 	db := newTxDB(t, newTestDB(t))
 	s := set(config.Development, "", []string{"0001_first_one"}, nil)
 	for _, tc := range []struct {
-		opt  seed.Option
+		opt  seedengine.Option
 		want string
 	}{
-		{seed.WithProgressInterval(-time.Second), "WithProgressInterval: -1s is negative"},
-		{seed.WithLockTimeout(-time.Second), "WithLockTimeout: -1s is negative"},
+		{seedengine.WithProgressInterval(-time.Second), "WithProgressInterval: -1s is negative"},
+		{seedengine.WithLockTimeout(-time.Second), "WithLockTimeout: -1s is negative"},
 	} {
-		if _, err := seed.New(db, config.Development, s, deps{db}, tc.opt); err == nil || !strings.Contains(err.Error(), tc.want) {
+		if _, err := seedengine.New(db, config.Development, s, deps{db}, tc.opt); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("New: %v, want an error containing %q", err, tc.want)
 		}
 	}
 	for _, d := range []time.Duration{0} { // zero is allowed for both
-		if _, err := seed.New(db, config.Development, s, deps{db}, seed.WithProgressInterval(d), seed.WithLockTimeout(d)); err != nil {
+		if _, err := seedengine.New(db, config.Development, s, deps{db}, seedengine.WithProgressInterval(d), seedengine.WithLockTimeout(d)); err != nil {
 			t.Errorf("New with zero durations: %v", err)
 		}
 	}
 
 	core, logs := observer.New(zapcore.InfoLevel)
-	if _, err := newRunner(t, db, config.Development, s, seed.WithLogger(zap.New(core))).Run(context.Background(), seed.RunOptions{}); err != nil {
+	if _, err := newRunner(t, db, config.Development, s, seedengine.WithLogger(zap.New(core))).Run(context.Background(), seedengine.RunOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if logs.FilterMessage("seed applied").Len() != 1 {
@@ -49,7 +49,7 @@ func TestEdgeRunnerOptions(t *testing.T) {
 
 	// The binary lost 0001_first_one: nothing pending, one warning.
 	var out bytes.Buffer
-	rep, err := newRunner(t, db, config.Development, set(config.Development, "", nil, nil), seed.WithProgress(&out)).Run(context.Background(), seed.RunOptions{})
+	rep, err := newRunner(t, db, config.Development, set(config.Development, "", nil, nil), seedengine.WithProgress(&out)).Run(context.Background(), seedengine.RunOptions{})
 	if err != nil || len(rep.Warnings) != 1 {
 		t.Fatalf("run with a missing seed: %+v, %v", rep, err)
 	}

@@ -1,4 +1,4 @@
-package seed_test
+package seedengine_test
 
 import (
 	"bytes"
@@ -10,7 +10,7 @@ import (
 
 	"github.com/central/central/internal/config"
 	"github.com/central/central/internal/pglock"
-	"github.com/central/central/internal/seed"
+	"github.com/central/central/internal/seedengine"
 )
 
 // holdSeedLock takes the seed lock on a session of its own.
@@ -42,8 +42,8 @@ func TestEdgeSeedLockWaits(t *testing.T) {
 			_ = held.Release()
 		}()
 		var out bytes.Buffer
-		r := newRunner(t, db, config.Development, set(config.Development, "", names, nil), seed.WithProgress(&out))
-		if _, err := r.Run(context.Background(), seed.RunOptions{}); err != nil {
+		r := newRunner(t, db, config.Development, set(config.Development, "", names, nil), seedengine.WithProgress(&out))
+		if _, err := r.Run(context.Background(), seedengine.RunOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		if !strings.Contains(out.String(), "for another instance's seed run") {
@@ -53,8 +53,8 @@ func TestEdgeSeedLockWaits(t *testing.T) {
 	t.Run("no wait, no message", func(t *testing.T) {
 		db := newTxDB(t, newTestDB(t))
 		var out bytes.Buffer
-		r := newRunner(t, db, config.Development, set(config.Development, "", names, nil), seed.WithProgress(&out))
-		if _, err := r.Run(context.Background(), seed.RunOptions{}); err != nil {
+		r := newRunner(t, db, config.Development, set(config.Development, "", names, nil), seedengine.WithProgress(&out))
+		if _, err := r.Run(context.Background(), seedengine.RunOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		if strings.Contains(out.String(), "waited") {
@@ -67,8 +67,8 @@ func TestEdgeSeedLockWaits(t *testing.T) {
 		defer held.Release()
 		ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
 		defer cancel()
-		_, err := newRunner(t, db, config.Development, set(config.Development, "", names, nil)).Run(ctx, seed.RunOptions{})
-		if err == nil || errors.Is(err, seed.ErrLockTimeout) || !strings.Contains(err.Error(), "acquire seed lock") {
+		_, err := newRunner(t, db, config.Development, set(config.Development, "", names, nil)).Run(ctx, seedengine.RunOptions{})
+		if err == nil || errors.Is(err, seedengine.ErrLockTimeout) || !strings.Contains(err.Error(), "acquire seed lock") {
 			t.Fatalf("Run whose ctx ends while another instance seeds: %v; want the acquire error", err)
 		}
 		if n := count(t, db, `SELECT count(*) FROM seeds`); n != 0 {
