@@ -182,10 +182,12 @@ func perRowBaseline(b *testing.B, ctx context.Context, db *sql.DB, kr *sensitive
 			b.Fatal(err)
 		}
 		// Two statements, as ent built them: an OR on the cursor would
-		// keep the planner from starting the index scan at it.
-		q, args := `SELECT id::text, state::text, updated_at FROM oidc_connectors ORDER BY id LIMIT $1 FOR UPDATE`, []any{min(500, n-done)}
+		// keep the planner from starting the index scan at it. ORDER BY
+		// names the table's id: a bare "id" would be the id::text output
+		// column, sorted after a full scan.
+		q, args := `SELECT id::text, state::text, updated_at FROM oidc_connectors ORDER BY oidc_connectors.id LIMIT $1 FOR UPDATE`, []any{min(500, n-done)}
 		if cursor != "" {
-			q = `SELECT id::text, state::text, updated_at FROM oidc_connectors WHERE id > $2::uuid ORDER BY id LIMIT $1 FOR UPDATE`
+			q = `SELECT id::text, state::text, updated_at FROM oidc_connectors WHERE id > $2::uuid ORDER BY oidc_connectors.id LIMIT $1 FOR UPDATE`
 			args = append(args, cursor)
 		}
 		rs, err := tx.QueryContext(ctx, q, args...)
