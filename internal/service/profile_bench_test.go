@@ -14,6 +14,7 @@ import (
 	"github.com/central/central/internal/entityid"
 	"github.com/central/central/internal/sensitive"
 	"github.com/central/central/internal/service"
+	"github.com/central/central/internal/tenantctx"
 )
 
 // BenchmarkProfileFilter reports the latency of a profile containment
@@ -32,55 +33,66 @@ func BenchmarkProfileFilter(b *testing.B) {
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 		defer cancel()
 		pool := e.tdb.Pool(b)
-		tenants := loadProfiles(b, pool, profileLoad{users: size, smallTenants: 1000})
+		tenants := loadProfiles(b, adminPool(b, e.tdb), profileLoad{users: size, smallTenants: 1000})
 		filter := service.ProfileFilter{Attributes: map[string]string{"team": "compilers"}}
 		doc, _ := json.Marshal(filter)
 		const usersSQL = `SELECT id, created_at, updated_at, tenant_id, email, display_name, status, profile
 			FROM users WHERE tenant_id = $1 AND profile @> $2 ORDER BY id LIMIT 51`
 		const tagsSQL = `SELECT id, created_at, updated_at, key, value, user_id FROM user_tags WHERE user_id = ANY($1) ORDER BY key`
+		// Row-level security hides users from the app's role without a
+		// tenant: raw pgx sends the tenant setting with each statement in
+		// one batch (one round trip, one implicit transaction), exactly as
+		// the app's driver does (internal/pgxdriver).
+		setTenant := `SELECT set_config('` + tenantctx.Setting + `', $1, true)`
+		tenant := tenantctx.ID(tenants[0]).String()
 		raw := func() (int, error) {
-			rows, err := pool.Query(ctx, usersSQL, tenants[0], string(doc))
-			if err != nil {
-				return 0, err
-			}
 			var ids []entityid.UserID
-			for rows.Next() {
-				var (
-					id, tid          entityid.UserID
-					created, updated time.Time
-					email, status    string
-					name             *string
-					profile          []byte
-				)
-				if err := rows.Scan(&id, &created, &updated, &tid, &email, &name, &status, &profile); err != nil {
-					return 0, err
+			bt := &pgx.Batch{}
+			bt.Queue(setTenant, tenant)
+			bt.Queue(usersSQL, tenants[0], string(doc)).Query(func(rows pgx.Rows) error {
+				for rows.Next() {
+					var (
+						id, tid          entityid.UserID
+						created, updated time.Time
+						email, status    string
+						name             *string
+						profile          []byte
+					)
+					if err := rows.Scan(&id, &created, &updated, &tid, &email, &name, &status, &profile); err != nil {
+						return err
+					}
+					var p map[string]any
+					if err := json.Unmarshal(profile, &p); err != nil {
+						return err
+					}
+					ids = append(ids, id)
 				}
-				var p map[string]any
-				if err := json.Unmarshal(profile, &p); err != nil {
-					return 0, err
-				}
-				ids = append(ids, id)
-			}
-			if err := rows.Err(); err != nil {
+				return rows.Err()
+			})
+			if err := pool.SendBatch(ctx, bt).Close(); err != nil {
 				return 0, err
 			}
-			tags, err := pool.Query(ctx, tagsSQL, ids)
-			if err != nil {
-				return 0, err
-			}
-			_, err = pgx.CollectRows(tags, pgx.RowToMap)
+			bt = &pgx.Batch{}
+			bt.Queue(setTenant, tenant)
+			bt.Queue(tagsSQL, ids).Query(func(rows pgx.Rows) error {
+				_, err := pgx.CollectRows(rows, pgx.RowToMap)
+				return err
+			})
+			err := pool.SendBatch(ctx, bt).Close()
 			return min(len(ids), 50), err // the 51st row only says there is more
 		}
 		viaService := func() (int, error) {
 			p, err := e.svc.Users.ListByProfile(ctx, tenants[0], filter, entityid.UserID{}, 50)
 			return len(p.Items), err
 		}
-		rows, err := pool.Query(ctx, "EXPLAIN (ANALYZE, COSTS OFF) "+usersSQL, tenants[0], string(doc))
-		if err != nil {
-			b.Fatal(err)
-		}
-		plan, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
+		var plan []string
+		bt := &pgx.Batch{}
+		bt.Queue(setTenant, tenant)
+		bt.Queue("EXPLAIN (ANALYZE, COSTS OFF) "+usersSQL, tenants[0], string(doc)).Query(func(rows pgx.Rows) (err error) {
+			plan, err = pgx.CollectRows(rows, pgx.RowTo[string])
+			return err
+		})
+		if err := pool.SendBatch(ctx, bt).Close(); err != nil {
 			b.Fatal(err)
 		}
 		b.Logf("users=%d, plan of the users statement (EXPLAIN ANALYZE, fsync=off):\n%s", size, strings.Join(plan, "\n"))

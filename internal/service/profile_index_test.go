@@ -11,14 +11,16 @@ import (
 	"time"
 
 	"entgo.io/ent/dialect"
-	entsql "entgo.io/ent/dialect/sql"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/central/central/ent"
 	"github.com/central/central/internal/db"
+	"github.com/central/central/internal/dbtest"
 	"github.com/central/central/internal/entityid"
+	"github.com/central/central/internal/pgxdriver"
 	"github.com/central/central/internal/service"
+	"github.com/central/central/internal/tenantctx"
 )
 
 // recordingStore is the real store, except that reads go through a driver
@@ -51,9 +53,24 @@ func (r *recorder) Query(ctx context.Context, query string, args, v any) error {
 	return r.Driver.Query(ctx, query, args, v)
 }
 
-func newRecordingStore(t testing.TB, d *db.DB, raw *sql.DB) recordingStore {
-	rec := &recorder{Driver: entsql.OpenDB(dialect.Postgres, raw)}
+// newRecordingStore records on the app's own driver (pgxdriver) over pool,
+// so the tenant of each statement reaches row-level security as in
+// production.
+func newRecordingStore(t testing.TB, d *db.DB, pool *pgxpool.Pool) recordingStore {
+	rec := &recorder{Driver: pgxdriver.New(pool)}
 	return recordingStore{DB: d, reader: ent.NewReadOnlyClient(ent.Driver(rec)), rec: rec}
+}
+
+// adminPool opens a pgx pool as the superuser: bulk loads COPY across
+// tenants, which row-level security refuses the app's roles.
+func adminPool(t testing.TB, tdb *dbtest.DB) *pgxpool.Pool {
+	t.Helper()
+	pool, err := pgxpool.New(context.Background(), tdb.AdminURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	return pool
 }
 
 // profileLoad describes the synthetic users: one big tenant and many small
@@ -163,11 +180,22 @@ func (n planNode) walk(fn func(planNode)) {
 
 // explain runs EXPLAIN (FORMAT JSON) on a recorded statement with its
 // recorded arguments (a custom plan for these values, as the unnamed
-// statement the driver sends gets).
-func explain(t testing.TB, raw *sql.DB, r recorded) planNode {
+// statement the driver sends gets), as the app's role with the tenant set
+// the way the driver sets it, so the plan includes the row-level security
+// policy the real statement runs under.
+func explain(t testing.TB, app *sql.DB, tenant entityid.TenantID, r recorded) planNode {
 	t.Helper()
+	ctx := ctxT(t)
+	tx, err := app.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback() //nolint:errcheck // read-only; nothing to keep
+	if _, err := tx.ExecContext(ctx, `SELECT set_config('`+tenantctx.Setting+`', $1, true)`, tenantctx.ID(tenant).String()); err != nil {
+		t.Fatal(err)
+	}
 	var js []byte
-	if err := raw.QueryRowContext(ctxT(t), "EXPLAIN (FORMAT JSON) "+r.query, r.args...).Scan(&js); err != nil {
+	if err := tx.QueryRowContext(ctx, "EXPLAIN (FORMAT JSON) "+r.query, r.args...).Scan(&js); err != nil {
 		t.Fatalf("explain %s: %v", r.query, err)
 	}
 	var out []struct {
@@ -192,8 +220,8 @@ func TestProfileFilterUsesGINIndex(t *testing.T) {
 	e := newEnv(t)
 	ctx := ctxT(t)
 	const users = 100_000
-	tenants := loadProfiles(t, e.tdb.Pool(t), profileLoad{users: users, smallTenants: 1000})
-	st := newRecordingStore(t, e.db, e.tdb.OpenDB(t))
+	tenants := loadProfiles(t, adminPool(t, e.tdb), profileLoad{users: users, smallTenants: 1000})
+	st := newRecordingStore(t, e.db, e.tdb.Pool(t))
 	svc := newServices(t, st, e.keys)
 
 	tests := []struct {
@@ -229,7 +257,7 @@ func TestProfileFilterUsesGINIndex(t *testing.T) {
 					t.Fatalf("argument %q also appears in the SQL text", s)
 				}
 			}
-			plan := explain(t, e.raw, st.rec.seen[0])
+			plan := explain(t, e.tdb.OpenDB(t), tenants[0], st.rec.seen[0])
 			js, _ := json.MarshalIndent(plan, "", " ")
 			if !usesGINWithTenant(plan) {
 				t.Fatalf("plan does not combine the GIN index with the tenant predicate on one scan of users (or scans users sequentially):\n%s", js)
