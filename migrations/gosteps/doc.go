@@ -20,5 +20,19 @@
 //	{Version: "20261201010516", Name: "backfill_profile_locale", Batch: BackfillProfileLocale(DefaultLocale, 1000)}
 //
 // A step's ctx carries its transaction: Deps.Services and Deps.DB.Writer(ctx)
-// join it, so the step's writes and its ledger row commit together.
+// join it, so the step's writes and its ledger row commit together. Raw SQL
+// goes through ent (typed queries, the tenant scope) or the transaction's
+// pgx connection (Deps.DB.WithTxConn): the app's native pgx driver has no
+// database/sql QueryContext inside a transaction.
+//
+// # Tenant-owned rows
+//
+// Tenant-owned tables are under row-level security, FORCE'd for the app's
+// own role: a statement without a tenant sees none of their rows. A step
+// that works across tenants walks the tenants (a global table) and does
+// each tenant's batches with that tenant set (tenantctx.With for ent; the
+// setting itself on a raw connection), naming the tenant in the statement
+// too (a step may run before the migration that enables row-level
+// security); its cursor then holds the tenant and the position in it. See
+// BackfillProfileLocale.
 package gosteps
