@@ -39,9 +39,10 @@
 // security reads covers exactly that statement and never outlives it (safe
 // behind a transaction-pooling PgBouncer). Rows of such a query release the
 // batch when closed. Inside a transaction the pair is sent the same way for
-// every tenant statement. Raw statements on Tx.Conn and QueryContext's
-// database/sql view carry no tenant: they see what the transaction last set,
-// or no tenant-owned row at all.
+// every tenant statement. Raw statements on Tx.Conn carry no tenant: they
+// see what the transaction last set, or no tenant-owned row at all.
+// QueryContext's database/sql view cannot carry one either, so it refuses a
+// context with a tenant (ErrTenantQueryContext) instead of dropping it.
 //
 // The driver does not own the pool: Close is a no-op and the pool's owner
 // closes it.

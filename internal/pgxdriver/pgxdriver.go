@@ -19,6 +19,13 @@ import (
 // *sql.Rows: inside a transaction, or on a Driver without WithDatabaseSQL.
 var ErrNoQueryContext = errors.New("pgxdriver: QueryContext (*sql.Rows) is not available here: use ent's typed queries, the dialect-level Query, or the transaction's *pgx.Conn")
 
+// ErrTenantQueryContext is returned by Driver.QueryContext when ctx
+// carries a tenant (internal/tenantctx): the database/sql view cannot send
+// the tenant with the statement, and running it without one would silently
+// see no tenant-owned row under row-level security.
+var ErrTenantQueryContext = errors.New("pgxdriver: QueryContext (*sql.Rows) cannot carry the context's tenant: " +
+	"use the dialect-level Query (an *entsql.Rows destination), which sends the tenant setting with the statement")
+
 // ErrTxDone is matched (errors.Is) by the error of Commit or Rollback on a
 // transaction that has already ended; it also matches sql.ErrTxDone and
 // pgx.ErrTxClosed, so callers written against either keep working.
@@ -86,8 +93,12 @@ func (d *Driver) ExecContext(ctx context.Context, query string, args ...any) (sq
 }
 
 // QueryContext runs a query on the database/sql view given by
-// WithDatabaseSQL; without one it returns ErrNoQueryContext.
+// WithDatabaseSQL; without one it returns ErrNoQueryContext. It refuses a
+// ctx that carries a tenant (ErrTenantQueryContext) rather than drop it.
 func (d *Driver) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if id, ok := tenantctx.From(ctx); ok {
+		return nil, fmt.Errorf("%w (tenant %s)", ErrTenantQueryContext, id)
+	}
 	if d.sqlDB == nil {
 		return nil, ErrNoQueryContext
 	}

@@ -2,6 +2,8 @@ package pgxdriver_test
 
 import (
 	"database/sql"
+	"errors"
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -60,5 +62,36 @@ func TestTenantSetting(t *testing.T) {
 	other := tenantctx.ID{0: 0xcd}
 	if err := query(tenantctx.With(ctx, other), tx, get, nil, &got); err != nil || got != other.String() {
 		t.Fatalf("second tenant in the transaction: %q, %v; want %q", got, err, other.String())
+	}
+}
+
+// TestQueryContextRefusesTenant: QueryContext's database/sql view cannot
+// send the tenant setting, so a context carrying a tenant is refused with
+// an error naming the alternative, and the dialect-level Query carries it.
+//
+// Deliberate bug it catches: QueryContext running the query anyway (the
+// tenant silently dropped: under row-level security it sees no row).
+func TestQueryContextRefusesTenant(t *testing.T) {
+	ctx := ctxT(t)
+	tdb := dbtest.New(t, dbtest.Empty())
+	d := pgxdriver.New(tdb.Pool(t), pgxdriver.WithDatabaseSQL(tdb.OpenDB(t)))
+	id := tenantctx.ID{0: 0x12, 15: 0x34}
+	rows, err := d.QueryContext(tenantctx.With(ctx, id), "SELECT 1")
+	if err == nil {
+		rows.Close()
+		t.Fatal("QueryContext with a tenant in the context ran without it")
+	}
+	if !errors.Is(err, pgxdriver.ErrTenantQueryContext) || !strings.Contains(err.Error(), "dialect-level Query") || !strings.Contains(err.Error(), id.String()) {
+		t.Fatalf("err = %v, want ErrTenantQueryContext naming the tenant and the alternative", err)
+	}
+	// Without a tenant the database/sql view still works.
+	rows, err = d.QueryContext(ctx, "SELECT 1")
+	if err != nil {
+		t.Fatalf("QueryContext without a tenant: %v", err)
+	}
+	rows.Close()
+	var got string
+	if err := query(tenantctx.With(ctx, id), d, "SELECT current_setting('app.tenant_id', true)", nil, &got); err != nil || got != id.String() {
+		t.Fatalf("dialect-level Query: %q, %v; want %q", got, err, id.String())
 	}
 }
