@@ -287,7 +287,7 @@ func rekeyCommand() command {
 					keys *sensitive.Keyring
 				)
 				return withApp(ctx, rt, fx.Options(), func(ctx context.Context) error {
-					job, err := rekey.New(rt.logger, d.Client(), keys, rekey.SealedColumns())
+					job, err := rekey.New(rt.logger, d.Driver(), keys, ent.SealedColumns(), ent.Entities())
 					if err != nil {
 						return err
 					}

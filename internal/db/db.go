@@ -249,6 +249,12 @@ func (d *DB) Stop(ctx context.Context) error {
 // Writer(ctx), which joins the context's transaction.
 func (d *DB) Client() *ent.Client { return d.rw }
 
+// Driver returns the read-write client's driver (SQL log, write marking),
+// for statements outside ent's typed queries: its dialect-level Exec and
+// Query send the context's tenant (internal/tenantctx) with the statement,
+// which the database/sql QueryContext cannot.
+func (d *DB) Driver() dialect.Driver { return d.rwDrv }
+
 // ReadOnlyClient returns the routed read-only client (outside any
 // transaction). Prefer Reader(ctx), which joins the context's transaction.
 func (d *DB) ReadOnlyClient() *ent.ReadOnlyClient { return d.ro }

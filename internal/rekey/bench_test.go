@@ -24,6 +24,7 @@ import (
 	"go.uber.org/zap"
 	"gocloud.dev/secrets/localsecrets"
 
+	"github.com/central/central/ent"
 	"github.com/central/central/internal/config"
 	"github.com/central/central/internal/db"
 	"github.com/central/central/internal/dbtest"
@@ -68,7 +69,7 @@ func BenchmarkRekey(b *testing.B) {
 		rows = n
 	}
 	ctx := context.Background()
-	url, pgPID := benchCluster(b)
+	url, appURL, pgPID := benchCluster(b)
 	sqlDB, err := sql.Open("pgx", url)
 	if err != nil {
 		b.Fatal(err)
@@ -101,7 +102,7 @@ func BenchmarkRekey(b *testing.B) {
 		b.Fatal(err)
 	}
 
-	client := benchClient(b, url)
+	client := benchClient(b, appURL)
 	baseRows := min(rows, 20_000)
 	if s := os.Getenv("REKEY_BENCH_BASELINE_ROWS"); s != "" {
 		if baseRows, err = strconv.Atoi(s); err != nil {
@@ -120,7 +121,7 @@ func BenchmarkRekey(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		j, err := rekey.New(zap.NewNop(), client, kr, rekey.SealedColumns())
+		j, err := rekey.New(zap.NewNop(), client, kr, ent.SealedColumns(), ent.Entities())
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -255,8 +256,8 @@ func uuidBytes(b *testing.B, s string) []byte {
 	return out
 }
 
-// benchClient is what `app db rekey` uses: the read-write ent client of
-// db.DB (SQL log, write marking and all).
+// benchClient is what `app db rekey` uses: the read-write driver of db.DB
+// (SQL log, write marking and all), as the app's role.
 func benchClient(b *testing.B, url string) rekey.Conn {
 	b.Helper()
 	d, err := db.Open(context.Background(), config.Postgres{
@@ -267,18 +268,22 @@ func benchClient(b *testing.B, url string) rekey.Conn {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = d.Stop(context.Background()) })
-	return d.Client()
+	return d.Driver()
 }
 
-// benchCluster returns a superuser URL on a database with the migrations
-// applied: a durable cluster of its own unless REKEY_BENCH_FSYNC=off.
-// It also returns the postmaster's PID (0 for the shared test cluster),
-// to account the server's CPU time.
-func benchCluster(b *testing.B) (string, int) {
+// benchCluster returns a superuser URL (to fill the table by COPY, which
+// row-level security forbids to the app's role, and for the baseline) and
+// the app's read-write role URL (the job runs as it, under row-level
+// security, tenant by tenant), on a database with the migrations applied:
+// a durable cluster of its own unless REKEY_BENCH_FSYNC=off. It also
+// returns the postmaster's PID (0 for the shared test cluster), to account
+// the server's CPU time.
+func benchCluster(b *testing.B) (admin, app string, pid int) {
 	b.Helper()
 	ctx := context.Background()
 	if os.Getenv("REKEY_BENCH_FSYNC") == "off" {
-		return dbtest.New(b).URL, 0
+		tdb := dbtest.New(b)
+		return tdb.AdminURL, tdb.URL, 0
 	}
 	dir, err := os.MkdirTemp("", "rekey-bench-")
 	if err != nil {
@@ -307,7 +312,7 @@ func benchCluster(b *testing.B) (string, int) {
 	if _, err := migrate.Up(ctx, db, migrations.FS); err != nil {
 		b.Fatal(err)
 	}
-	return url, srv.PID()
+	return url, srv.URL(pgserver.RoleReadWrite, "central"), srv.PID()
 }
 
 // clockTicks is USER_HZ, the unit of /proc/<pid>/stat times on Linux.

@@ -6,9 +6,25 @@
 // # Which columns
 //
 // The job walks a list of []entmeta.SealedColumn with one generic loop: no
-// code per table. The list is derived from ent/schema (ent.SealedColumns);
-// until that generator lands, SealedColumns in this package is its one
-// stand-in (see its merge note).
+// code per table. The list is derived from ent/schema (ent.SealedColumns),
+// and so is each column's tenancy (ent.Entities); no list is kept by hand.
+//
+// # Row-level security
+//
+// The job runs as the app's role, which row-level security (FORCE) confines
+// to the tenant set on each statement: with none set, a tenant-owned table
+// shows no row. So a column of a tenant-owned entity is walked tenant by
+// tenant (the global table tenants, by ID): its count, batch reads, copy
+// check and UPDATEs run with tenantctx.With(ctx, tenant), which the pgx
+// driver sends with each statement in the same round trip, and each also
+// names the tenant in its WHERE clause, so a tenant's batch touches that
+// tenant's rows only even for a role that bypasses the policies. A global
+// entity's column is walked whole. The job therefore talks to the driver's
+// dialect-level Exec and Query (db.DB.Driver), never database/sql's
+// QueryContext, which cannot carry the tenant (the pgx driver refuses it).
+// New refuses columns it could not reach under the policies: those of an
+// entity owned through its parent (no tenant column to scope a batch by)
+// and those of an entity whose tenant may be NULL.
 //
 // # How it works
 //
@@ -26,9 +42,13 @@
 // the list and are quoted. A progress line is written per batch.
 //
 // Before upgrading a column's version 1 values the job looks for one
-// envelope stored in several rows: a version 1 envelope is not bound to its
-// row, so binding each copy where it sits would make every copy valid. It
-// refuses such a column (*CopiedValuesError) and changes nothing in it.
+// envelope stored in several rows, of one tenant or of several: a version 1
+// envelope is not bound to its row, so binding each copy where it sits
+// would make every copy valid. It refuses such a column (*CopiedValuesError)
+// and changes nothing in it. Since no tenant's scope sees another's rows,
+// it reads a 16-byte digest of every version 1 value, tenant by tenant, and
+// compares them in memory (about 50 bytes per version 1 value, which exist
+// only until the first run after an upgrade).
 //
 // # Resuming
 //
@@ -47,7 +67,7 @@
 //
 // # Usage
 //
-//	job, err := rekey.New(logger, database.Client(), keyring, ent.SealedColumns())
+//	job, err := rekey.New(logger, database.Driver(), keyring, ent.SealedColumns(), ent.Entities())
 //	if err != nil {
 //		return err
 //	}

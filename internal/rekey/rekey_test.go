@@ -18,6 +18,7 @@ import (
 	"go.uber.org/zap/zaptest"
 	"gocloud.dev/secrets/localsecrets"
 
+	"github.com/central/central/ent"
 	"github.com/central/central/internal/config"
 	"github.com/central/central/internal/db"
 	"github.com/central/central/internal/dbtest"
@@ -70,8 +71,12 @@ const (
 	nConnectors = 5
 )
 
-// registry is the list under test: every registered sealed column.
-var registry = rekey.SealedColumns()
+// registry is the list under test: every sealed column of the schema, and
+// entities their tenancy.
+var (
+	registry = ent.SealedColumns()
+	entities = ent.Entities()
+)
 
 // sealedPer is how many non-NULL sealed values newEnv stores per column.
 var sealedPer = map[string]int{"users.idp_user_info": nUsers, "oidc_connectors.state": nConnectors}
@@ -124,7 +129,9 @@ func newEnv(t *testing.T) *env {
 			t.Fatal(err)
 		}
 	}
-	e := &env{db: d, tdb: tdb, raw: tdb.OpenDB(t), tenant: tn.ID}
+	// The superuser sees every tenant's rows (the app's role, under
+	// row-level security, sees none without a tenant).
+	e := &env{db: d, tdb: tdb, raw: tdb.OpenAdminDB(t), tenant: tn.ID}
 	for _, c := range registry {
 		if n := len(e.values(t, c)); n == 0 || n != sealedPer[c.String()] {
 			t.Fatalf("fixture stores %d values in %s (want %d, at least 1): make newEnv fill every registered sealed column and list it in sealedPer", n, c, sealedPer[c.String()])
@@ -245,7 +252,7 @@ func head(t testing.TB, v string) envelopeHead {
 
 func newJob(t testing.TB, e *env, kr *sensitive.Keyring) *rekey.Job {
 	t.Helper()
-	j, err := rekey.New(zaptest.NewLogger(t), e.db.Client(), kr, registry)
+	j, err := rekey.New(zaptest.NewLogger(t), e.db.Driver(), kr, registry, entities)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -541,19 +548,19 @@ func TestRekeyInterruptedThenResumed(t *testing.T) {
 }
 
 // racingConn writes a row's value through the services just before the
-// job's first UPDATE, as a concurrent request would between the job's read
-// and its write.
+// job's first UPDATE of users, as a concurrent request would between the
+// job's read and its write.
 type racingConn struct {
 	rekey.Conn
 	once sync.Once
 	race func()
 }
 
-func (r *racingConn) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	if strings.HasPrefix(q, "UPDATE") {
+func (r *racingConn) Query(ctx context.Context, q string, args, v any) error {
+	if strings.HasPrefix(q, `UPDATE "users"`) {
 		r.once.Do(r.race)
 	}
-	return r.Conn.QueryContext(ctx, q, args...)
+	return r.Conn.Query(ctx, q, args, v)
 }
 
 func TestRekeyLeavesConcurrentWrites(t *testing.T) {
@@ -568,12 +575,12 @@ func TestRekeyLeavesConcurrentWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 	victim := users.Items[0].ID
-	conn := &racingConn{Conn: e.db.Client(), race: func() {
+	conn := &racingConn{Conn: e.db.Driver(), race: func() {
 		if err := svc.Users.SetIdPUserInfo(context.Background(), e.tenant, victim, &jsonb.IdPUserInfo{Subject: "written-concurrently"}); err != nil {
 			t.Error(err)
 		}
 	}}
-	j, err := rekey.New(zaptest.NewLogger(t), conn, kr, registry)
+	j, err := rekey.New(zaptest.NewLogger(t), conn, kr, registry, entities)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -582,7 +589,7 @@ func TestRekeyLeavesConcurrentWrites(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	us := statsOf(t, st, registry[0])
+	us := statsOf(t, st, usersColumn(t))
 	if us.Skipped != 1 || us.Rekeyed != nUsers-1 {
 		t.Fatalf("users stats = %+v, want 1 skipped (the concurrent write)\n%s", us, out.String())
 	}
@@ -635,23 +642,37 @@ func TestRekeyRejectsBadInput(t *testing.T) {
 			t.Errorf("batch %d: err = %v, want ErrInvalidBatchSize", n, err)
 		}
 	}
-	log, conn := zaptest.NewLogger(t), e.db.Client()
-	if _, err := rekey.New(nil, conn, kr, registry); err == nil {
+	log, conn := zaptest.NewLogger(t), e.db.Driver()
+	if _, err := rekey.New(nil, conn, kr, registry, entities); err == nil {
 		t.Error("nil logger accepted")
 	}
-	if _, err := rekey.New(log, nil, kr, registry); err == nil {
+	if _, err := rekey.New(log, nil, kr, registry, entities); err == nil {
 		t.Error("nil connection accepted")
 	}
-	if _, err := rekey.New(log, conn, nil, registry); err == nil {
+	if _, err := rekey.New(log, conn, nil, registry, entities); err == nil {
 		t.Error("nil keyring accepted")
 	}
-	for name, cols := range map[string][]entmeta.SealedColumn{
-		"none":         nil,
-		"duplicate":    {registry[0], registry[0]},
-		"no ID column": {{Table: "users", Column: "idp_user_info"}},
-	} {
-		if _, err := rekey.New(log, conn, kr, cols); !errors.Is(err, rekey.ErrInvalidColumns) {
-			t.Errorf("%s: err = %v, want ErrInvalidColumns", name, err)
+	note := entmeta.SealedColumn{Entity: "Note", Table: "notes", Column: "body", IDColumn: "id"}
+	tests := []struct {
+		name     string
+		cols     []entmeta.SealedColumn
+		entities []entmeta.Entity
+		want     string
+	}{
+		{"none", nil, entities, "none given"},
+		{"duplicate", []entmeta.SealedColumn{registry[0], registry[0]}, entities, "listed twice"},
+		{"no ID column", []entmeta.SealedColumn{{Entity: "User", Table: "users", Column: "idp_user_info"}}, entities, "required"},
+		{"entity unknown", []entmeta.SealedColumn{note}, entities, "not among the entities"},
+		{"no entities", registry, nil, "not among the entities"},
+		{"entity of another table", []entmeta.SealedColumn{note}, []entmeta.Entity{{Name: "Note", Table: "users"}}, "not among the entities"},
+		{"owned through its parent", []entmeta.SealedColumn{note}, []entmeta.Entity{{Name: "Note", Table: "notes", Tenancy: entmeta.TenantOwnedVia, Via: "user", Parent: "User"}}, "no tenant column"},
+		{"tenant may be NULL", []entmeta.SealedColumn{note}, []entmeta.Entity{{Name: "Note", Table: "notes", Tenancy: entmeta.TenantOwned, TenantColumn: "tenant_id", TenantOptional: true}}, "may be NULL"},
+		{"tenant column unnamed", []entmeta.SealedColumn{note}, []entmeta.Entity{{Name: "Note", Table: "notes", Tenancy: entmeta.TenantOwned}}, "may be NULL"},
+		{"unknown tenancy", []entmeta.SealedColumn{note}, []entmeta.Entity{{Name: "Note", Table: "notes", Tenancy: 9}}, "unknown tenancy"},
+	}
+	for _, tt := range tests {
+		if _, err := rekey.New(log, conn, kr, tt.cols, tt.entities); !errors.Is(err, rekey.ErrInvalidColumns) || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: err = %v, want ErrInvalidColumns saying %q", tt.name, err, tt.want)
 		}
 	}
 }
@@ -660,15 +681,22 @@ func TestRekeyRejectsBadInput(t *testing.T) {
 // spliced: a hostile name is a missing relation, not SQL.
 func TestRekeyQuotesIdentifiers(t *testing.T) {
 	e := newEnv(t)
-	evil := entmeta.SealedColumn{Table: `users" WHERE false; DROP TABLE users; --`, Column: "idp_user_info", IDColumn: "id"}
-	j, err := rekey.New(zaptest.NewLogger(t), e.db.Client(), keyring(t, key2, rotated), []entmeta.SealedColumn{evil})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := j.Rekey(ctxT(t), nil, 0); err == nil || !strings.Contains(err.Error(), "does not exist") {
-		t.Fatalf("err = %v, want a missing relation", err)
-	}
-	if len(e.values(t, registry[0])) == 0 {
-		t.Fatal("users is gone")
+	evil := entmeta.SealedColumn{Entity: "Evil", Table: `users" WHERE false; DROP TABLE users; --`, Column: "idp_user_info", IDColumn: "id"}
+	for _, tenancy := range []entmeta.Entity{
+		{Name: "Evil", Table: evil.Table},
+		{Name: "Evil", Table: evil.Table, Tenancy: entmeta.TenantOwned, TenantColumn: `tenant_id" OR true; --`},
+	} {
+		t.Run(tenancy.Tenancy.String(), func(t *testing.T) {
+			j, err := rekey.New(zaptest.NewLogger(t), e.db.Driver(), keyring(t, key2, rotated), []entmeta.SealedColumn{evil}, []entmeta.Entity{tenancy})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := j.Rekey(ctxT(t), nil, 0); err == nil || !strings.Contains(err.Error(), "does not exist") {
+				t.Fatalf("err = %v, want a missing relation", err)
+			}
+			if len(e.values(t, registry[0])) == 0 {
+				t.Fatal("users is gone")
+			}
+		})
 	}
 }
