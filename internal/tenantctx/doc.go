@@ -69,6 +69,69 @@
 // TestTenantBehindPgBouncer (internal/pgxdriver) runs the real binary with
 // one server connection shared by concurrent clients of two tenants.
 //
+// # Indexes under row-level security: jsonb @> is marked LEAKPROOF
+//
+// PostgreSQL evaluates a policy's quals before any qual of the query whose
+// function is not LEAKPROOF, so that such a function never sees a row the
+// policy hides; an index condition runs before everything, so a
+// non-leakproof qual cannot be one. PostgreSQL ships jsonb @>
+// (pg_catalog.jsonb_contains(jsonb, jsonb)) without the mark, so the GIN
+// index user_profile (jsonb_path_ops) would go unused: a profile filter
+// (service.UserService.ListByProfile, profile @> $1) would read every row
+// of the tenant through its tenant index and filter them
+// (TestProfileFilterUsesGINIndex, internal/service, fails exactly so
+// without the mark).
+//
+// LEAKPROOF promises no side effects and nothing revealed about the
+// arguments except through the return value; above all no error whose
+// occurrence depends on the values. We read jsonb_contains (jsonb_op.c)
+// and JsonbDeepContains (jsonb_util.c) of PostgreSQL 15:
+//
+//   - every path returns a boolean; no notice, no write, no ereport of a
+//     user-facing error;
+//   - object keys are found by binary search and strings compared byte-wise
+//     (lengthCompareJsonbStringValue: length, then memcmp), with no
+//     collation, so no collation lookup can fail; numbers go through
+//     numeric_eq, whose body (cmp_numerics) orders NaN and the infinities
+//     and has no error path (PostgreSQL 15 does not mark numeric_eq
+//     LEAKPROOF either, but texteq and byteaeq, which detoast and allocate
+//     the same way, are);
+//   - what is left: elog(ERROR) consistency checks ("invalid jsonb
+//     container type", "unexpectedly fell off end of jsonb container")
+//     reached only by a corrupt datum, never by valid jsonb; out of memory
+//     and detoasting failures, as in every shipped leakproof function on a
+//     varlena; and check_stack_depth in the recursion, which descends only
+//     while both documents nest alike, within depths the jsonb parser
+//     (recursive, with the same check) already accepted when each document
+//     was read.
+//
+// So the mark is true of the function on valid data, and with it the
+// planner answers the filter from the GIN index and applies the policy in
+// the same plan (the policy's tenant test stays; only the order changes).
+// The risk accepted: (1) a later PostgreSQL could give jsonb_contains a
+// data-dependent error; re-read the two functions above before a major
+// upgrade. A pg_upgrade or a restore into a new cluster starts from the new
+// version's catalog, which drops the mark, and the start-up warning below
+// says so. (2) The channels that remain (timing; the stack-depth and
+// memory errors above) are those PostgreSQL accepts for its own leakproof
+// functions. (3) The mark is per database and covers every policy in it,
+// not only ours. Only jsonb_contains is marked: <@, ?, ?| and the other
+// jsonb operators still run after the policy. A composite index on
+// (tenant_id, profile) would not help (@> would still not be allowed as
+// its index condition), and bypassing the policy for this query (a
+// SECURITY DEFINER function, a BYPASSRLS role) would give up the second
+// lock to keep an index.
+//
+// LEAKPROOF may only be set by a superuser, and pg_proc is per database, so
+// the mark is made where each database is born: internal/pgserver applies
+// LeakproofSQL at every start in template1 (every later database inherits
+// it) and in the app database (clusters made before this step get it on
+// their next start); internal/dbtest applies it in each migrated template
+// (every per-test clone carries it) and in an external server's template1.
+// On an external database a superuser runs it once (README, Tenant
+// isolation). db.DB checks LeakproofQuery at start and warns, naming the
+// statement, when the mark is missing: filters stay correct, only slower.
+//
 // # Work that crosses tenants: a role, not a setting
 //
 // The app itself never crosses tenants, so it never needs a bypass:
