@@ -29,6 +29,11 @@
 // ("central_ro", member of pg_read_all_data, default_transaction_read_only
 // on). URL builds a connection URL with the password escaped.
 //
+// Every start also marks jsonb @> (pg_catalog.jsonb_contains) LEAKPROOF in
+// template1, so each database created later is born with it, and in the
+// database "central", so clusters made by earlier versions get it too
+// (tenantctx.LeakproofSQL; why it is safe and needed: internal/tenantctx).
+//
 // # Replica
 //
 // Server.StartReplica takes a pg_basebackup -R into its own data directory

@@ -14,6 +14,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.uber.org/zap"
+
+	"github.com/central/central/internal/tenantctx"
 )
 
 // Config says where and how to run a cluster.
@@ -225,8 +227,9 @@ func commonArgs(i *instance, ephemeral bool, settings map[string]string) []strin
 
 func (s *Server) serverArgs() []string { return commonArgs(s.inst, s.ephemeral, s.settings) }
 
-// bootstrap creates the roles and the application database when missing.
-// It is idempotent and runs at every start.
+// bootstrap creates the roles and the application database when missing,
+// and marks jsonb @> leakproof in template1 and the application database
+// (tenantctx.LeakproofSQL). It is idempotent and runs at every start.
 func (s *Server) bootstrap(ctx context.Context) error {
 	conn, err := pgx.Connect(ctx, s.URL(RoleSuperuser, "postgres"))
 	if err != nil {
@@ -265,11 +268,41 @@ func (s *Server) bootstrap(ctx context.Context) error {
 	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", Database).Scan(&exists); err != nil {
 		return fmt.Errorf("look up database %s: %w", Database, err)
 	}
+	// template1 first, so every database created later (the app's, the
+	// test harness's templates) is born with the mark; then the app database
+	// itself, which on a cluster made by an earlier version predates it.
+	if err := s.markLeakproof(ctx, "template1"); err != nil {
+		return err
+	}
 	if !exists {
 		if _, err := conn.Exec(ctx, "CREATE DATABASE "+ident(Database)+" OWNER "+ident(string(RoleReadWrite))); err != nil {
 			return fmt.Errorf("create database %s: %w", Database, err)
 		}
 	}
+	return s.markLeakproof(ctx, Database)
+}
+
+// markLeakproof applies tenantctx.LeakproofSQL in database when it is not
+// in effect there yet (so a restart writes nothing to the catalog). The
+// connection is closed on return: CREATE DATABASE refuses to copy a
+// template1 somebody is connected to.
+func (s *Server) markLeakproof(ctx context.Context, database string) error {
+	conn, err := pgx.Connect(ctx, s.URL(RoleSuperuser, database))
+	if err != nil {
+		return fmt.Errorf("connect as superuser to %s: %w", database, err)
+	}
+	defer conn.Close(context.Background())
+	var leakproof bool
+	if err := conn.QueryRow(ctx, tenantctx.LeakproofQuery).Scan(&leakproof); err != nil {
+		return fmt.Errorf("check jsonb @> leakproof in %s: %w", database, err)
+	}
+	if leakproof {
+		return nil
+	}
+	if _, err := conn.Exec(ctx, tenantctx.LeakproofSQL); err != nil {
+		return fmt.Errorf("mark jsonb @> leakproof in %s: %w", database, err)
+	}
+	s.inst.logger.Info("marked jsonb @> (jsonb_contains) leakproof, for GIN indexes under row-level security", zap.String("database", database))
 	return nil
 }
 
