@@ -7,7 +7,8 @@
 // With TEST_DATABASE_URL set (a superuser URL such as
 // postgres://postgres@127.0.0.1:5432/postgres), databases are created there;
 // the roles central and central_ro are created when missing (no password: the
-// server must trust them, as the CI server does). Otherwise one embedded
+// server must trust them, as the CI server does), and jsonb @> is marked
+// LEAKPROOF in its template1 (tenantctx.LeakproofSQL; why: internal/tenantctx). Otherwise one embedded
 // cluster (internal/pgserver) is started per test binary on first use, in
 // /dev/shm when it is roomy, else the temporary directory.
 //
@@ -28,7 +29,9 @@
 // names and contents of the migration files. The template is created and
 // migrated once per server, under an advisory lock, so parallel tests and
 // concurrently running test binaries share it; it counts as done only once
-// marked IS_TEMPLATE after its migration succeeded. By default the template
+// marked IS_TEMPLATE after its migration succeeded. Each template is marked
+// like template1 (jsonb @> LEAKPROOF) before it is migrated, so every clone
+// plans profile filters as the app database does. By default the template
 // holds the project's schema (package migrations applied by
 // internal/migrate, as at boot); WithMigrations chooses other migrations and
 // Empty gives a blank database. Each database is dropped WITH (FORCE) when

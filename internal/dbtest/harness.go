@@ -29,6 +29,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/central/central/internal/pgserver"
+	"github.com/central/central/internal/tenantctx"
 )
 
 // Role names used on every server, embedded or not (the same as pgserver's).
@@ -262,7 +263,8 @@ func (h *Harness) Close(ctx context.Context) error { return h.close(ctx) }
 // AdminURL is the superuser URL for database.
 func (h *Harness) AdminURL(database string) string { return h.urls.url("", database) }
 
-// ensureRoles creates the two roles on an external server when missing.
+// ensureRoles creates the two roles on an external server when missing, and
+// marks jsonb @> leakproof in its template1.
 func (h *Harness) ensureRoles(ctx context.Context) error {
 	conn, err := h.admin.Acquire(ctx)
 	if err != nil {
@@ -288,13 +290,30 @@ func (h *Harness) ensureRoles(ctx context.Context) error {
 			return fmt.Errorf("configure role %s: %w", roleReadOnly, err)
 		}
 	}
+	// Under the lock: CREATE DATABASE (createTemplate, from template1)
+	// refuses while this connection to template1 is open.
+	return h.markLeakproof(ctx, "template1")
+}
+
+// markLeakproof runs tenantctx.LeakproofSQL as the superuser in database
+// (pg_proc is per database), as internal/pgserver does in template1 and the
+// app database. The connection is closed on return.
+func (h *Harness) markLeakproof(ctx context.Context, database string) error {
+	conn, err := pgx.Connect(ctx, h.urls.url("", database))
+	if err != nil {
+		return fmt.Errorf("dbtest: connect as superuser to %s: %w", database, err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(ctx, tenantctx.LeakproofSQL); err != nil {
+		return fmt.Errorf("dbtest: mark jsonb @> leakproof in %s: %w", database, err)
+	}
 	return nil
 }
 
 // templateName is central_tmpl_<first 12 hex digits of the migrations hash>.
 func templateName(fsys fs.FS) (string, error) {
 	h := sha256.New()
-	h.Write([]byte("dbtest template v1\x00"))
+	h.Write([]byte("dbtest template v2\x00")) // v2: jsonb @> marked leakproof
 	if fsys != nil {
 		var files []string
 		err := fs.WalkDir(fsys, ".", func(path string, d fs.DirEntry, err error) error {
@@ -375,6 +394,11 @@ func (h *Harness) createTemplate(ctx context.Context, name string, o options) er
 	}
 	if _, err := conn.Exec(ctx, "CREATE DATABASE "+ident(name)+" OWNER "+ident(roleReadWrite)); err != nil {
 		return fmt.Errorf("create template %s: %w", name, err)
+	}
+	// Whatever template1 holds, every clone carries the mark.
+	if err := h.markLeakproof(ctx, name); err != nil {
+		_, _ = conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+ident(name)+" WITH (FORCE)")
+		return err
 	}
 	if o.apply != nil {
 		h.migrations.Add(1)
