@@ -27,7 +27,10 @@
 // methods; read-only sessions run with default_transaction_read_only=on; and
 // the read-only role (central_ro, member of pg_read_all_data) has no write
 // grants, so even SET default_transaction_read_only=off does not help. Start
-// warns when the read-only pool's role is a superuser or the database owner.
+// warns when the read-only pool's role is a superuser or the database owner,
+// when a pool's role bypasses row-level security, and when jsonb @> is not
+// LEAKPROOF in the database (profile filters then read the tenant's rows
+// instead of the GIN index; the warning names the statement to run).
 //
 // # Behind a transaction pooler
 //
