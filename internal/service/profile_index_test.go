@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -136,15 +137,54 @@ func loadProfiles(t testing.TB, pool *pgxpool.Pool, l profileLoad) []entityid.Te
 	return tenants
 }
 
-// planNode is the part of EXPLAIN (FORMAT JSON) the assertions read.
+// planNode is the part of EXPLAIN (VERBOSE, FORMAT JSON) the assertions
+// read.
 type planNode struct {
-	NodeType    string     `json:"Node Type"`
-	Relation    string     `json:"Relation Name,omitempty"`
-	IndexName   string     `json:"Index Name,omitempty"`
-	IndexCond   string     `json:"Index Cond,omitempty"`
-	RecheckCond string     `json:"Recheck Cond,omitempty"`
-	Filter      string     `json:"Filter,omitempty"`
-	Plans       []planNode `json:"Plans,omitempty"`
+	NodeType      string     `json:"Node Type"`
+	Parent        string     `json:"Parent Relationship,omitempty"`
+	SubplanName   string     `json:"Subplan Name,omitempty"`
+	Output        []string   `json:"Output,omitempty"`
+	Relation      string     `json:"Relation Name,omitempty"`
+	IndexName     string     `json:"Index Name,omitempty"`
+	IndexCond     string     `json:"Index Cond,omitempty"`
+	RecheckCond   string     `json:"Recheck Cond,omitempty"`
+	Filter        string     `json:"Filter,omitempty"`
+	OneTimeFilter string     `json:"One-Time Filter,omitempty"`
+	Plans         []planNode `json:"Plans,omitempty"`
+}
+
+// initPlanRef matches how a predicate refers to an InitPlan's value: $0 in
+// "InitPlan 1 (returns $0)" (PostgreSQL 15, 16), (InitPlan 1).col1 from 17.
+var initPlanRef = regexp.MustCompile(`\(returns (\$\d+)\)`)
+
+// appliesPolicy reports whether the plan evaluates the tenant_isolation
+// policy: an InitPlan computes the policy's setting
+// (current_setting('app.tenant_id', true)) and a predicate of the plan
+// compares with its value. With the scope's own tenant_id = <tenant> in
+// the query the planner may turn the policy's tenant_id = <setting> into a
+// one-time filter <tenant> = <setting> (an equivalence class), which is the
+// same condition.
+func appliesPolicy(plan planNode) bool {
+	var refs []string
+	plan.walk(func(n planNode) {
+		if n.Parent != "InitPlan" || !strings.Contains(strings.Join(n.Output, " "), "current_setting('"+tenantctx.Setting+"'") {
+			return
+		}
+		if m := initPlanRef.FindStringSubmatch(n.SubplanName); m != nil {
+			refs = append(refs, m[1])
+		} else {
+			refs = append(refs, "("+n.SubplanName+")")
+		}
+	})
+	found := false
+	plan.walk(func(n planNode) {
+		for _, ref := range refs {
+			for _, pred := range []string{n.Filter, n.RecheckCond, n.IndexCond, n.OneTimeFilter} {
+				found = found || strings.Contains(pred, ref)
+			}
+		}
+	})
+	return found
 }
 
 // usesGINWithTenant reports a scan of users that reads the user_profile
@@ -178,7 +218,7 @@ func (n planNode) walk(fn func(planNode)) {
 	}
 }
 
-// explain runs EXPLAIN (FORMAT JSON) on a recorded statement with its
+// explain runs EXPLAIN (VERBOSE, FORMAT JSON) on a recorded statement with its
 // recorded arguments (a custom plan for these values, as the unnamed
 // statement the driver sends gets), as the app's role with the tenant set
 // the way the driver sets it, so the plan includes the row-level security
@@ -195,7 +235,7 @@ func explain(t testing.TB, app *sql.DB, tenant entityid.TenantID, r recorded) pl
 		t.Fatal(err)
 	}
 	var js []byte
-	if err := tx.QueryRowContext(ctx, "EXPLAIN (FORMAT JSON) "+r.query, r.args...).Scan(&js); err != nil {
+	if err := tx.QueryRowContext(ctx, "EXPLAIN (VERBOSE, FORMAT JSON) "+r.query, r.args...).Scan(&js); err != nil {
 		t.Fatalf("explain %s: %v", r.query, err)
 	}
 	var out []struct {
@@ -208,11 +248,17 @@ func explain(t testing.TB, app *sql.DB, tenant entityid.TenantID, r recorded) pl
 }
 
 // TestProfileFilterUsesGINIndex loads 100k users over 1001 tenants and
-// asserts, on the plan of the very statement ListByProfile sends, that the
-// containment filter is answered by the GIN index on profile and the
-// tenant predicate is applied to the same scan, with no sequential scan.
-// Dropping the index (or building the filter in a way the index cannot
-// serve, e.g. profile->'attributes'->>'team' = $1) fails it.
+// asserts, on the plan of the very statement ListByProfile sends, run as
+// the app's role with the tenant set as the driver sets it, that the
+// containment filter is answered by the GIN index on profile, the tenant
+// predicate is applied to the same scan, the row-level security policy is
+// evaluated, and nothing scans users sequentially. Dropping the index (or
+// building the filter in a way the index cannot serve, e.g.
+// profile->'attributes'->>'team' = $1) fails it; so does removing the
+// bootstrap that marks jsonb @> LEAKPROOF (tenantctx.LeakproofSQL, in
+// internal/pgserver and internal/dbtest): the policy's quals then come
+// first and the planner scans the tenant index (user_tenant_id_id) and
+// filters. EXPLAIN as the superuser (no policy) fails the policy check.
 func TestProfileFilterUsesGINIndex(t *testing.T) {
 	if testing.Short() {
 		t.Skip("loads 100k users; run without -short")
@@ -261,6 +307,9 @@ func TestProfileFilterUsesGINIndex(t *testing.T) {
 			js, _ := json.MarshalIndent(plan, "", " ")
 			if !usesGINWithTenant(plan) {
 				t.Fatalf("plan does not combine the GIN index with the tenant predicate on one scan of users (or scans users sequentially):\n%s", js)
+			}
+			if !appliesPolicy(plan) {
+				t.Fatalf("plan does not evaluate the tenant_isolation policy (row-level security off for this role or table?):\n%s", js)
 			}
 			t.Logf("%d users, %d tenants, %d matches in the big tenant; plan:\n%s", users, len(tenants), want, js)
 		})
