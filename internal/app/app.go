@@ -6,6 +6,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxevent"
 	"go.uber.org/zap"
@@ -20,6 +21,7 @@ import (
 	"github.com/central/central/internal/seed/production"
 	"github.com/central/central/internal/sensitive/keyring"
 	"github.com/central/central/internal/service"
+	"github.com/central/central/internal/tracing"
 	"github.com/central/central/migrations"
 )
 
@@ -43,6 +45,7 @@ func Options(env *Env) fx.Option {
 			newMigrator,
 			pendingMigrations,
 		),
+		tracing.Module,
 		db.Module,
 		keyring.Module,
 		service.Module,
@@ -66,7 +69,9 @@ func ServeOptions(env *Env) fx.Option {
 			fx.Provide(
 				func(d *db.DB) httpapi.Store { return d },
 				httpapi.New,
-				func(api *httpapi.API, l *zap.Logger) *httpapi.Server { return httpapi.NewServer(api, l, cfg.HTTPAddr) },
+				func(api *httpapi.API, l *zap.Logger, tp trace.TracerProvider) *httpapi.Server {
+					return httpapi.NewServer(api, l, cfg.HTTPAddr, httpapi.WithMiddleware(tracing.Middleware(tp)))
+				},
 			),
 			fx.Invoke(httpapi.Register),
 		),
@@ -98,13 +103,15 @@ func newMigrator(pools *db.Pools, logger *zap.Logger, version seed.AppVersion) (
 		migrate.WithOperatorVersion("central "+string(version)))
 }
 
-func registerMigrations(lc fx.Lifecycle, cfg config.Config, m *migrate.Migrator, logger *zap.Logger) {
+func registerMigrations(lc fx.Lifecycle, cfg config.Config, m *migrate.Migrator, logger *zap.Logger, tp trace.TracerProvider) {
 	if cfg.Migrate.Skip {
 		logger.Named("migrate").Info("migrations skipped at boot (SKIP_MIGRATIONS)")
 		return
 	}
 	lc.Append(fx.Hook{OnStart: func(ctx context.Context) error {
+		ctx, span := tracing.StartRoot(ctx, tp, "migrate")
 		_, err := m.UpDetached(ctx, cfg.Migrate.Timeout)
+		tracing.End(span, err)
 		return err
 	}})
 }

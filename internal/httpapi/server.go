@@ -26,13 +26,17 @@ type Server struct {
 }
 
 // NewServer returns a server for api on addr (host:port; port 0 picks one).
-func NewServer(api *API, logger *zap.Logger, addr string) *Server {
+func NewServer(api *API, logger *zap.Logger, addr string, opts ...ServerOption) *Server {
+	var handler http.Handler = api
+	for _, opt := range opts {
+		handler = opt(handler)
+	}
 	return &Server{
 		api:  api,
 		log:  logger.Named("http"),
 		addr: addr,
 		srv: &http.Server{
-			Handler:           api,
+			Handler:           handler,
 			ReadHeaderTimeout: 10 * time.Second,
 			ReadTimeout:       30 * time.Second,
 			WriteTimeout:      60 * time.Second,
@@ -41,6 +45,13 @@ func NewServer(api *API, logger *zap.Logger, addr string) *Server {
 		},
 	}
 }
+
+// ServerOption wraps the server's handler, e.g. tracing.Middleware: the
+// first option is the innermost wrapper.
+type ServerOption func(http.Handler) http.Handler
+
+// WithMiddleware wraps the API in mw (the first wraps innermost).
+func WithMiddleware(mw func(http.Handler) http.Handler) ServerOption { return ServerOption(mw) }
 
 // Start binds the address and serves in the background.
 func (s *Server) Start(context.Context) error {
