@@ -202,12 +202,14 @@ func TestCreateUserSpans(t *testing.T) {
 
 	stmts := statementSpans(spans)
 	var inTx, inserts int
+	ops := map[string]bool{}
 	for _, st := range stmts {
 		if st.SpanContext.TraceID() != srv.SpanContext.TraceID() {
 			t.Errorf("statement span %q in another trace", st.Name)
 		}
 		if st.Parent.SpanID() == tx.SpanContext.SpanID() {
 			inTx++
+			ops[st.Name] = true
 		}
 		if v, _ := attr(st, "db.system.name"); v.AsString() != "postgresql" {
 			t.Errorf("%q: db.system.name = %q", st.Name, v.AsString())
@@ -239,6 +241,9 @@ func TestCreateUserSpans(t *testing.T) {
 	}
 	if inserts != 1 {
 		t.Errorf("want one INSERT INTO users statement span, got %d among %v", inserts, names(stmts))
+	}
+	if !ops["BEGIN"] || !ops["COMMIT"] {
+		t.Errorf("BEGIN and COMMIT should be children of the transaction span: %v", ops)
 	}
 	// BEGIN, the inserts, COMMIT at least.
 	if inTx < 3 {
