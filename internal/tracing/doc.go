@@ -13,8 +13,8 @@
 //
 // With tracing off the provider is the API's no-op provider: no span is
 // recorded, no pgx tracer is installed on the pools, and the HTTP middleware
-// only extracts an incoming W3C traceparent so that the request's log lines
-// still carry the caller's trace id.
+// is not otelhttp: it only extracts an incoming W3C traceparent so that the
+// request's log lines still carry the caller's trace id.
 //
 // Spans:
 //

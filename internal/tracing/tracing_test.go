@@ -42,43 +42,56 @@ type stack struct {
 
 func newStack(t *testing.T, tp trace.TracerProvider) *stack {
 	t.Helper()
-	ctx := context.Background()
-	tdb := dbtest.New(t)
 	core, logs := observer.New(zapcore.DebugLevel)
-	logger := zap.New(core)
+	h := newHandler(t, dbtest.New(t), zap.New(core), tp)
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return &stack{url: srv.URL, logs: logs}
+}
+
+// newHandler is the API on tdb, wired as internal/app does: with tp nil,
+// without any tracing code at all (no middleware, no pool tracer).
+func newHandler(tb testing.TB, tdb *dbtest.DB, logger *zap.Logger, tp trace.TracerProvider) http.Handler {
+	tb.Helper()
+	ctx := context.Background()
 	reg := prometheus.NewRegistry()
+	var popts []db.PoolsOption
+	if tp != nil {
+		popts = append(popts, db.WithPoolTracing(tp))
+	}
 	pools, err := db.NewPools(config.Postgres{
 		ReadWrite: config.Conn{URL: config.Secret(tdb.URL), PoolSize: 4, AppName: "test_rw"},
 		ReadOnly:  config.Conn{URL: config.Secret(tdb.ReadOnlyURL), PoolSize: 4, AppName: "test_ro"},
-	}, db.WithPoolTracing(tp))
+	}, popts...)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	d, err := db.New(pools, logger, 0, db.WithRegistry(reg))
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	if err := d.Start(ctx); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	t.Cleanup(func() { _ = d.Stop(context.Background()) })
+	tb.Cleanup(func() { _ = d.Stop(context.Background()) })
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
 	keys, err := keyring.NewLocal("test", 1, key)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	svc, err := service.NewServices(logger, d, keys)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	api, err := httpapi.New(logger, d, svc, reg)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	srv := httptest.NewServer(tracing.Middleware(tp)(api))
-	t.Cleanup(srv.Close)
-	return &stack{url: srv.URL, logs: logs}
+	if tp == nil {
+		return api
+	}
+	return tracing.Middleware(tp)(api)
 }
 
 func newTraced(t *testing.T) *stack {
