@@ -88,10 +88,20 @@ func FromEnv(ctx context.Context, getenv func(string) string) (*Provider, error)
 	if err != nil {
 		return nil, fmt.Errorf("tracing: resource: %w; check OTEL_RESOURCE_ATTRIBUTES", err)
 	}
-	// The SDK reads OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER_ARG itself
-	// (default: parent-based, always on).
-	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithResource(res))
-	return &Provider{TracerProvider: tp, Exporter: name, shutdown: tp.Shutdown}, nil
+	return FromExporter(exp, name, res), nil
+}
+
+// FromExporter is the provider FromEnv builds around exp: a batch span
+// processor, the SDK's sampler from OTEL_TRACES_SAMPLER[_ARG] (default:
+// parent-based, always on), resource res (nil: the SDK's default).
+// Shutdown flushes the batch to exp.
+func FromExporter(exp sdktrace.SpanExporter, name string, res *resource.Resource) *Provider {
+	opts := []sdktrace.TracerProviderOption{sdktrace.WithBatcher(exp)}
+	if res != nil {
+		opts = append(opts, sdktrace.WithResource(res))
+	}
+	tp := sdktrace.NewTracerProvider(opts...)
+	return &Provider{TracerProvider: tp, Exporter: name, shutdown: tp.Shutdown}
 }
 
 // mustResource keeps a partial resource: resource.New returns one along
@@ -110,9 +120,12 @@ func mustResource(r *resource.Resource, err error) *resource.Resource {
 // the last statements' spans are exported too.
 var Module = fx.Module("tracing",
 	fx.Provide(provide, func(p *Provider) trace.TracerProvider { return p.TracerProvider }),
+	// An invoke, not the constructor, hooks the flush: it flushes whatever
+	// *Provider the graph ends up with (fx.Decorate included).
+	fx.Invoke(func(lc fx.Lifecycle, p *Provider) { lc.Append(fx.Hook{OnStop: p.Shutdown}) }),
 )
 
-func provide(lc fx.Lifecycle, logger *zap.Logger) (*Provider, error) {
+func provide(logger *zap.Logger) (*Provider, error) {
 	p, err := FromEnv(context.Background(), os.Getenv)
 	if err != nil {
 		return nil, err
@@ -120,6 +133,5 @@ func provide(lc fx.Lifecycle, logger *zap.Logger) (*Provider, error) {
 	if p.Enabled() {
 		logger.Named("tracing").Info("tracing on", zap.String("exporter", p.Exporter))
 	}
-	lc.Append(fx.Hook{OnStop: p.Shutdown})
 	return p, nil
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
 	"go.uber.org/fx"
@@ -80,3 +81,28 @@ func TestModuleUnsetIsOff(t *testing.T) {
 		t.Errorf("provider %T with OTEL_TRACES_EXPORTER unset, want the no-op one", tp)
 	}
 }
+
+// TestStopFlushes: spans still in the batch processor when the application
+// stops reach the exporter (the batch would otherwise wait up to 5 s, and
+// the process exits first).
+func TestStopFlushes(t *testing.T) {
+	exp := keepOnShutdown{tracetest.NewInMemoryExporter()}
+	p := tracing.FromExporter(exp, "test", nil)
+	app := fxtest.New(t, fx.Supply(zap.NewNop()), tracing.Module,
+		fx.Decorate(func(*tracing.Provider) *tracing.Provider { return p }))
+	app.RequireStart()
+	_, span := p.Tracer("test").Start(context.Background(), "last")
+	span.End()
+	if n := len(exp.GetSpans()); n != 0 {
+		t.Fatalf("%d spans exported before stop; the test needs them batched", n)
+	}
+	app.RequireStop()
+	if got := exp.GetSpans(); len(got) != 1 || got[0].Name != "last" {
+		t.Errorf("after stop the exporter has %d spans, want the one still batched", len(got))
+	}
+}
+
+// keepOnShutdown keeps the spans that InMemoryExporter drops on Shutdown.
+type keepOnShutdown struct{ *tracetest.InMemoryExporter }
+
+func (keepOnShutdown) Shutdown(context.Context) error { return nil }
