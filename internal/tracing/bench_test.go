@@ -39,15 +39,15 @@ func (discardExporter) Shutdown(context.Context) error                          
 // on/absent of the medians and of the means.
 // Run: go test ./internal/tracing -run '^$' -bench TracingOverhead -benchtime 5000x -count 3
 func BenchmarkTracingOverhead(b *testing.B) {
-	tdb := dbtest.New(b)
+	pg := pgConfig(dbtest.New(b))
 	logger := zap.NewNop()
 	sdk := sdktrace.NewTracerProvider(sdktrace.WithBatcher(discardExporter{}), sdktrace.WithSampler(sdktrace.AlwaysSample()))
 	b.Cleanup(func() { _ = sdk.Shutdown(context.Background()) })
 	names := [...]string{"absent", "off", "on"}
 	handlers := [...]http.Handler{
-		newHandler(b, tdb, logger, nil),
-		newHandler(b, tdb, logger, noop.NewTracerProvider()),
-		newHandler(b, tdb, logger, sdk),
+		newHandler(b, pg, logger, nil),
+		newHandler(b, pg, logger, noop.NewTracerProvider()),
+		newHandler(b, pg, logger, sdk),
 	}
 	call := func(h http.Handler, method, path string, body any) *httptest.ResponseRecorder {
 		var buf bytes.Buffer

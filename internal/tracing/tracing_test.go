@@ -43,7 +43,7 @@ type stack struct {
 func newStack(t *testing.T, tp trace.TracerProvider) *stack {
 	t.Helper()
 	core, logs := observer.New(zapcore.DebugLevel)
-	h := newHandler(t, dbtest.New(t), zap.New(core), tp)
+	h := newHandler(t, pgConfig(dbtest.New(t)), zap.New(core), tp)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return &stack{url: srv.URL, logs: logs}
@@ -51,7 +51,14 @@ func newStack(t *testing.T, tp trace.TracerProvider) *stack {
 
 // newHandler is the API on tdb, wired as internal/app does: with tp nil,
 // without any tracing code at all (no middleware, no pool tracer).
-func newHandler(tb testing.TB, tdb *dbtest.DB, logger *zap.Logger, tp trace.TracerProvider) http.Handler {
+func pgConfig(tdb *dbtest.DB) config.Postgres {
+	return config.Postgres{
+		ReadWrite: config.Conn{URL: config.Secret(tdb.URL), PoolSize: 4, AppName: "test_rw"},
+		ReadOnly:  config.Conn{URL: config.Secret(tdb.ReadOnlyURL), PoolSize: 4, AppName: "test_ro"},
+	}
+}
+
+func newHandler(tb testing.TB, pg config.Postgres, logger *zap.Logger, tp trace.TracerProvider) http.Handler {
 	tb.Helper()
 	ctx := context.Background()
 	reg := prometheus.NewRegistry()
@@ -59,10 +66,7 @@ func newHandler(tb testing.TB, tdb *dbtest.DB, logger *zap.Logger, tp trace.Trac
 	if tp != nil {
 		popts = append(popts, db.WithPoolTracing(tp))
 	}
-	pools, err := db.NewPools(config.Postgres{
-		ReadWrite: config.Conn{URL: config.Secret(tdb.URL), PoolSize: 4, AppName: "test_rw"},
-		ReadOnly:  config.Conn{URL: config.Secret(tdb.ReadOnlyURL), PoolSize: 4, AppName: "test_ro"},
-	}, popts...)
+	pools, err := db.NewPools(pg, popts...)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -101,6 +105,42 @@ func newTraced(t *testing.T) *stack {
 	s := newStack(t, tp)
 	s.exp = exp
 	return s
+}
+
+// TestSpansBehindPgBouncer: behind a transaction pooler (exec query mode,
+// the direct pool beside) a request's statements still have their spans
+// under the request and the transaction, with the pools' roles.
+func TestSpansBehindPgBouncer(t *testing.T) {
+	p := dbtest.NewPooled(t)
+	exp := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+	core, _ := observer.New(zapcore.InfoLevel)
+	h := newHandler(t, config.Postgres{
+		ReadWrite: config.Conn{URL: config.Secret(p.PooledURL), PoolSize: 4, AppName: "test_rw"},
+		ReadOnly:  config.Conn{URL: config.Secret(p.PooledReadOnlyURL), PoolSize: 4, AppName: "test_ro"},
+		Pooler:    config.PoolerTransaction,
+		Direct:    config.Conn{URL: config.Secret(p.URL), PoolSize: 2, AppName: "test_direct"},
+	}, zap.New(core), tp)
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	s := &stack{url: srv.URL, exp: exp}
+	tenant := s.tenant(t)
+	spans := exp.GetSpans()
+	txs := byName(spans, "db.transaction")
+	if len(txs) != 1 {
+		t.Fatalf("want one transaction span, got %v", names(spans))
+	}
+	roles := map[string]int{}
+	for _, st := range statementSpans(spans) {
+		v, _ := attr(st, tracing.PoolRoleKey)
+		roles[v.AsString()]++
+		if st.Parent.SpanID() != txs[0].SpanContext.SpanID() && v.AsString() == "read-write" {
+			t.Errorf("read-write statement %q outside the transaction", st.Name)
+		}
+	}
+	if roles["read-write"] < 3 || roles["read-only"] == 0 {
+		t.Errorf("statement spans by pool role: %v (tenant %s)", roles, tenant)
+	}
 }
 
 func (s *stack) do(t *testing.T, method, path string, body any, header http.Header) (*http.Response, []byte) {
