@@ -24,7 +24,9 @@
 //   - one client span per SQL statement (github.com/exaring/otelpgx), with
 //     db.system.name=postgresql, the statement text with its $n placeholders
 //     and never the argument values, db.pool.role (read-write, read-only,
-//     replica-N or direct) and pgx.rows_affected;
+//     replica-N or direct) and pgx.rows_affected; a batch's statements get
+//     one such span each and the batch none, and the tenant setting that
+//     travels in one batch with each tenant statement gets none;
 //   - one span per transaction attempt (db.WithTx), parent of its statements;
 //   - one span per boot step: migrate, and seed with one child per seed.
 //

@@ -15,6 +15,8 @@ import (
 	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
 	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
+
+	"github.com/central/central/internal/tenantctx"
 )
 
 // ScopeName is the instrumentation scope of Central's own spans.
@@ -36,8 +38,10 @@ const (
 )
 
 // PgxTracer returns the pgx tracer for one pool: a span per statement
-// (query, batch, COPY; and connection set-up) under the span in the
-// statement's context, with PoolRoleKey=role. Argument values are never
+// (query, each statement of a batch, COPY; and connection set-up) under the
+// span in the statement's context, with PoolRoleKey=role. A batch has no
+// span of its own, and the tenant setting queued before a tenant statement
+// has none either (see statementTracer.TraceBatchStart). Argument values are never
 // recorded (otelpgx records them only with WithIncludeQueryParameters).
 // Pool acquisitions and the statement cache's prepare step get no span of
 // their own: the statement's span covers them, and a second span per
@@ -75,16 +79,101 @@ func (s statementTracer) TraceQueryEnd(ctx context.Context, c *pgx.Conn, d pgx.T
 	s.t.TraceQueryEnd(ctx, c, d)
 }
 
+// batchKey is the context key of a batch's *batchSpans.
+type batchKey struct{}
+
+// batchSpans are the statement spans of one batch, in queue order, the
+// tenant setting left out. pgx uses a batch's results from one goroutine at
+// a time, so they need no lock.
+type batchSpans struct {
+	stmts []batchStmt
+	next  int // stmts before next are all done
+	ended bool
+}
+
+type batchStmt struct {
+	ctx  context.Context // from otelpgx's TraceQueryStart: carries the span
+	sql  string
+	done bool
+}
+
+// TraceBatchStart starts the statements' spans. A batch gets no span of
+// its own: each queued statement gets the span a plain statement gets
+// (otelpgx's query span: same name, attributes, rows affected and error),
+// as a child of the span in the batch's context (the
+// transaction or the request), from the moment the batch is sent (all its
+// statements go in one round trip) until its result has been read. The
+// tenant setting that internal/pgxdriver queues before each tenant
+// statement (tenantctx.SetSQL) is plumbing and gets no span: a tenant
+// statement is one span, like any other statement. otelpgx's own batch
+// tracing would instead give a "batch start" span with one instant child
+// per statement, without rows affected, and the tenant setting among them.
 func (s statementTracer) TraceBatchStart(ctx context.Context, c *pgx.Conn, d pgx.TraceBatchStartData) context.Context {
-	return s.t.TraceBatchStart(ctx, c, d)
+	if d.Batch == nil || !trace.SpanFromContext(ctx).IsRecording() {
+		return ctx
+	}
+	b := &batchSpans{stmts: make([]batchStmt, 0, len(d.Batch.QueuedQueries))}
+	for _, q := range d.Batch.QueuedQueries {
+		if q.SQL == tenantctx.SetSQL {
+			continue
+		}
+		b.stmts = append(b.stmts, batchStmt{
+			ctx: s.t.TraceQueryStart(ctx, c, pgx.TraceQueryStartData{SQL: q.SQL, Args: q.Arguments}),
+			sql: q.SQL,
+		})
+	}
+	return context.WithValue(ctx, batchKey{}, b)
 }
 
+// TraceBatchQuery ends the span of the statement whose result pgx has just
+// read: the first statement not yet done with that text (results come in
+// queue order, except that rows read with Query are traced when closed).
 func (s statementTracer) TraceBatchQuery(ctx context.Context, c *pgx.Conn, d pgx.TraceBatchQueryData) {
-	s.t.TraceBatchQuery(ctx, c, d)
+	b, _ := ctx.Value(batchKey{}).(*batchSpans)
+	if b == nil {
+		return
+	}
+	if d.SQL == tenantctx.SetSQL {
+		// A failed setting fails the batch: TraceBatchEnd ends the
+		// statement's span with that error.
+		return
+	}
+	for i := b.next; i < len(b.stmts); i++ {
+		st := &b.stmts[i]
+		if st.done || st.sql != d.SQL {
+			continue
+		}
+		st.done = true
+		s.t.TraceQueryEnd(st.ctx, c, pgx.TraceQueryEndData{CommandTag: d.CommandTag, Err: d.Err})
+		for b.next < len(b.stmts) && b.stmts[b.next].done {
+			b.next++
+		}
+		return
+	}
 }
 
+// TraceBatchEnd ends, when the batch failed, the spans of the statements
+// whose results were never read (those after the failure, or the tenant
+// statement whose setting failed) with the batch's error. When it did not
+// fail, a statement not yet done is one read with Query whose rows are
+// still open: closing them ends its span. pgx may call TraceBatchEnd twice
+// for one batch that fails early; the second call does nothing.
 func (s statementTracer) TraceBatchEnd(ctx context.Context, c *pgx.Conn, d pgx.TraceBatchEndData) {
-	s.t.TraceBatchEnd(ctx, c, d)
+	b, _ := ctx.Value(batchKey{}).(*batchSpans)
+	if b == nil || b.ended {
+		return
+	}
+	b.ended = true
+	if d.Err == nil {
+		return
+	}
+	for i := b.next; i < len(b.stmts); i++ {
+		if st := &b.stmts[i]; !st.done {
+			st.done = true
+			s.t.TraceQueryEnd(st.ctx, c, pgx.TraceQueryEndData{Err: d.Err})
+		}
+	}
+	b.next = len(b.stmts)
 }
 
 func (s statementTracer) TraceCopyFromStart(ctx context.Context, c *pgx.Conn, d pgx.TraceCopyFromStartData) context.Context {

@@ -126,6 +126,7 @@ func TestSpansBehindPgBouncer(t *testing.T) {
 	s := &stack{url: srv.URL, exp: exp}
 	tenant := s.tenant(t)
 	spans := exp.GetSpans()
+	checkNoPlumbing(t, spans)
 	txs := byName(spans, "db.transaction")
 	if len(txs) != 1 {
 		t.Fatalf("want one transaction span, got %v", names(spans))
@@ -225,6 +226,7 @@ func TestCreateUserSpans(t *testing.T) {
 		t.Fatalf("create user: %d %s", resp.StatusCode, body)
 	}
 	spans := s.exp.GetSpans()
+	checkNoPlumbing(t, spans)
 
 	servers := byName(spans, "POST /v1/tenants/{tenant_id}/users")
 	if len(servers) != 1 {
@@ -318,6 +320,7 @@ func TestCreateUserSpans(t *testing.T) {
 		t.Fatalf("get user: %d %s", resp.StatusCode, body)
 	}
 	spans = s.exp.GetSpans()
+	checkNoPlumbing(t, spans)
 	get := byName(spans, "GET /v1/tenants/{tenant_id}/users/{user_id}")
 	if len(get) != 1 {
 		t.Fatalf("want one server span for the read, got %v", names(spans))
@@ -332,6 +335,9 @@ func TestCreateUserSpans(t *testing.T) {
 		}
 		if st.Parent.SpanID() != get[0].SpanContext.SpanID() {
 			t.Errorf("read %q is not a child of the server span", st.Name)
+		}
+		if _, ok := attr(st, "pgx.rows_affected"); !ok {
+			t.Errorf("read %q: pgx.rows_affected not set", st.Name)
 		}
 	}
 }
