@@ -9,6 +9,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxevent"
 	"go.uber.org/zap"
@@ -25,6 +26,7 @@ import (
 	"github.com/central/central/internal/seed/production"
 	"github.com/central/central/internal/sensitive/keyring"
 	"github.com/central/central/internal/service"
+	"github.com/central/central/internal/tracing"
 	"github.com/central/central/migrations"
 	"github.com/central/central/migrations/gosteps"
 )
@@ -51,6 +53,7 @@ func Options(env *Env) fx.Option {
 			pendingMigrations,
 		),
 		fx.Invoke(warnInsecureTLS),
+		tracing.Module,
 		db.Module,
 		keyring.Module,
 		service.Module,
@@ -76,8 +79,10 @@ func ServeOptions(env *Env) fx.Option {
 			fx.Provide(
 				func(d *db.DB) httpapi.Store { return d },
 				httpapi.New,
-				func(api *httpapi.API, l *zap.Logger) *httpapi.Server {
-					return httpapi.NewServer(api, l, cfg.HTTPAddr, httpapi.WithShutdown(cfg.Shutdown.Delay, cfg.Shutdown.Timeout))
+				func(api *httpapi.API, l *zap.Logger, tp trace.TracerProvider) *httpapi.Server {
+					return httpapi.NewServer(api, l, cfg.HTTPAddr,
+						httpapi.WithShutdown(cfg.Shutdown.Delay, cfg.Shutdown.Timeout),
+						httpapi.WithMiddleware(tracing.Middleware(tp)))
 				},
 			),
 			fx.Invoke(func(lc fx.Lifecycle, s *httpapi.Server, _ boot.Seeded) { httpapi.Register(lc, s) }),
@@ -180,13 +185,15 @@ var MigrateModule = fx.Module("migrate.boot",
 
 // registerMigrations appends the migration hook and returns the token that
 // orders later stages after it.
-func registerMigrations(lc fx.Lifecycle, cfg config.Config, m *migrate.Migrator, logger *zap.Logger) boot.Migrated {
+func registerMigrations(lc fx.Lifecycle, cfg config.Config, m *migrate.Migrator, logger *zap.Logger, tp trace.TracerProvider) boot.Migrated {
 	if cfg.Migrate.Skip {
 		logger.Named("migrate").Info("migrations skipped at boot (SKIP_MIGRATIONS)")
 		return boot.Migrated{}
 	}
 	lc.Append(fx.Hook{OnStart: func(ctx context.Context) error {
+		ctx, span := tracing.StartRoot(ctx, tp, "migrate")
 		_, err := m.UpDetached(ctx, cfg.Migrate.Timeout)
+		tracing.End(span, err)
 		return err
 	}})
 	return boot.Migrated{}

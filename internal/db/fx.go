@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/fx"
 	"go.uber.org/zap"
 
@@ -26,8 +27,9 @@ var Module = fx.Module("db",
 
 type poolsIn struct {
 	fx.In
-	LC     fx.Lifecycle
-	Config config.Config
+	LC      fx.Lifecycle
+	Config  config.Config
+	Tracing trace.TracerProvider `optional:"true"` // statement spans (WithPoolTracing)
 }
 
 type poolsOut struct {
@@ -38,7 +40,11 @@ type poolsOut struct {
 }
 
 func providePools(in poolsIn) (poolsOut, error) {
-	p, err := NewPools(in.Config.Postgres)
+	var opts []PoolsOption
+	if in.Tracing != nil {
+		opts = append(opts, WithPoolTracing(in.Tracing))
+	}
+	p, err := NewPools(in.Config.Postgres, opts...)
 	if err != nil {
 		return poolsOut{}, err
 	}

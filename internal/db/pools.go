@@ -70,6 +70,7 @@ type Pools struct {
 
 	meta   map[*pgxpool.Pool]poolMeta
 	pooler config.Pooler
+	tracer func(role string) pgx.QueryTracer // see WithPoolTracing
 }
 
 type poolMeta struct{ addr, database, user string }
@@ -107,8 +108,11 @@ func envSide(pool string) string {
 // and replica pools described by cfg. Each pool holds at most the configured
 // pool size, sets application_name, and read-only pools force
 // default_transaction_read_only=on as a second guard beside the role.
-func NewPools(cfg config.Postgres) (*Pools, error) {
+func NewPools(cfg config.Postgres, opts ...PoolsOption) (*Pools, error) {
 	p := &Pools{meta: map[*pgxpool.Pool]poolMeta{}, PingTimeout: StartPingTimeout, pooler: cfg.Pooler}
+	for _, opt := range opts {
+		opt(p)
+	}
 	rw, rwSQL, err := p.open(PoolReadWrite, cfg.ReadWrite, false)
 	if err != nil {
 		return nil, err
@@ -149,6 +153,7 @@ func (p *Pools) open(name string, c config.Conn, readOnly bool) (*pgxpool.Pool, 
 	if p.pooler == config.PoolerTransaction && name != PoolDirect {
 		forPooler(pc)
 	}
+	p.traceStatements(name, pc)
 	// NewWithConfig connects nothing while MinConns is 0.
 	pool, err := pgxpool.NewWithConfig(context.Background(), pc)
 	if err != nil {

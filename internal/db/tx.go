@@ -160,7 +160,7 @@ func (d *DB) WithTx(ctx context.Context, fn func(ctx context.Context) error, opt
 		opt(&o)
 	}
 	for attempt := 1; ; attempt++ {
-		err := d.runTx(ctx, fn, &o)
+		err := d.tracedTx(ctx, fn, &o, attempt)
 		if err == nil || attempt >= o.maxAttempts || !IsRetryable(err) {
 			return err
 		}

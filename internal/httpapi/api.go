@@ -15,6 +15,7 @@ import (
 	"github.com/central/central/internal/db"
 	"github.com/central/central/internal/replica"
 	"github.com/central/central/internal/service"
+	"github.com/central/central/internal/tracing"
 )
 
 // Store is what the API needs from the database layer beyond the services.
@@ -108,6 +109,7 @@ func (a *API) routes() http.Handler {
 			writeProblem(w, r, http.StatusNotFound, "no resource at "+r.URL.Path)
 			return
 		}
+		tracing.SetRoute(r, pattern)
 		mux.ServeHTTP(w, r) // not h: only the mux fills in r.PathValue
 	})
 }

@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/central/central/internal/service"
+	"github.com/central/central/internal/tracing"
 )
 
 // fail maps a service error to its problem response. Expected failures
@@ -33,7 +34,7 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, context.DeadlineExceeded):
 		writeProblem(w, r, http.StatusServiceUnavailable, "the database did not answer in time; retry later")
 	default:
-		a.log.Error("request failed", zap.String("request_id", w.Header().Get(requestIDHeader)),
+		a.log.Error("request failed", zap.String("request_id", w.Header().Get(requestIDHeader)), tracing.TraceID(r.Context()),
 			zap.String("path", truncate(r.URL.Path, maxInstanceChars)), zap.Error(err))
 		writeProblem(w, r, http.StatusInternalServerError, "internal error; quote the request id to an operator")
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/central/central/internal/replica"
 	"github.com/central/central/internal/reqid"
+	"github.com/central/central/internal/tracing"
 )
 
 const (
@@ -72,6 +73,7 @@ func (a *API) instrument(next http.Handler) http.Handler {
 			// the load balancer, which no longer routes here.
 			w.Header().Set("Connection", "close")
 		}
+		tracing.SetRequestID(r.Context(), id)
 		rec := &statusRecorder{ResponseWriter: w}
 
 		ctx := reqid.NewContext(r.Context(), id)
@@ -94,7 +96,7 @@ func (a *API) instrument(next http.Handler) http.Handler {
 					a.logRequest(r, id, rec, start)
 					panic(p)
 				}
-				a.log.Error("handler panicked", zap.String("request_id", id), zap.Any("panic", p), zap.Stack("stack"))
+				a.log.Error("handler panicked", zap.String("request_id", id), tracing.TraceID(r.Context()), zap.Any("panic", p), zap.Stack("stack"))
 				if rec.status == 0 {
 					writeProblem(rec, r, http.StatusInternalServerError, "internal error; quote the request id to an operator")
 				}
@@ -109,6 +111,7 @@ func (a *API) logRequest(r *http.Request, id string, rec *statusRecorder, start 
 	if ce := a.log.Check(zap.InfoLevel, "request"); ce != nil {
 		ce.Write(
 			zap.String("request_id", id),
+			tracing.TraceID(r.Context()),
 			zap.String("method", r.Method),
 			zap.String("path", r.URL.Path),
 			zap.Int("status", rec.status),
@@ -126,7 +129,7 @@ func (a *API) setConsistencyToken(w http.ResponseWriter, r *http.Request) {
 		// The write is committed; failing the response would invite a retry
 		// that duplicates it. Without a token the client merely loses the
 		// read-your-writes guarantee for its next read.
-		a.log.Warn("resolve consistency token", zap.String("request_id", w.Header().Get(requestIDHeader)), zap.Error(err))
+		a.log.Warn("resolve consistency token", zap.String("request_id", w.Header().Get(requestIDHeader)), tracing.TraceID(r.Context()), zap.Error(err))
 		return
 	}
 	if !tok.IsZero() {

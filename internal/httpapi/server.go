@@ -71,6 +71,12 @@ func NewServer(api *API, logger *zap.Logger, addr string, opts ...ServerOption) 
 	return s
 }
 
+// WithMiddleware wraps the server's handler in mw, e.g.
+// tracing.Middleware; of several, the first given wraps innermost.
+func WithMiddleware(mw func(http.Handler) http.Handler) ServerOption {
+	return func(s *Server) { s.srv.Handler = mw(s.srv.Handler) }
+}
+
 // Start binds the address and serves in the background.
 func (s *Server) Start(context.Context) error {
 	ln, err := net.Listen("tcp", s.addr)

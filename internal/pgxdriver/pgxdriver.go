@@ -120,7 +120,9 @@ func (d *Driver) BeginTx(ctx context.Context, opts *entsql.TxOptions) (dialect.T
 	if err != nil {
 		return nil, err
 	}
-	return &Tx{tx: tx}, nil
+	// Commit and Rollback keep ctx's values (the trace span, the request
+	// id) but not its cancellation, as before with context.Background.
+	return &Tx{tx: tx, ctx: context.WithoutCancel(ctx)}, nil
 }
 
 func txOptions(opts *entsql.TxOptions) (pgx.TxOptions, error) {
@@ -149,7 +151,8 @@ func txOptions(opts *entsql.TxOptions) (pgx.TxOptions, error) {
 
 // Tx is a transaction on one pooled connection.
 type Tx struct {
-	tx pgx.Tx
+	tx  pgx.Tx
+	ctx context.Context // BeginTx's, without cancellation: for Commit and Rollback
 }
 
 // Conn returns the connection of the transaction, for pgx-only features
@@ -184,13 +187,13 @@ func (t *Tx) QueryContext(context.Context, string, ...any) (*sql.Rows, error) {
 
 // Commit commits the transaction and returns its connection to the pool.
 func (t *Tx) Commit() error {
-	return txErr(t.tx.Commit(context.Background()))
+	return txErr(t.tx.Commit(t.ctx))
 }
 
 // Rollback rolls the transaction back and returns its connection to the
 // pool.
 func (t *Tx) Rollback() error {
-	return txErr(t.tx.Rollback(context.Background()))
+	return txErr(t.tx.Rollback(t.ctx))
 }
 
 func txErr(err error) error {

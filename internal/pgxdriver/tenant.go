@@ -9,12 +9,6 @@ import (
 	"github.com/central/central/internal/tenantctx"
 )
 
-// setTenantSQL sets the tenant of row-level security for the current
-// transaction only (is_local true): the setting ends with the transaction,
-// so nothing stays on a pooled connection (or a PgBouncer server connection
-// in transaction mode) for the next user.
-const setTenantSQL = "SELECT set_config('" + tenantctx.Setting + "', $1, true)"
-
 // batcher is what a tenant statement needs: the pool (each batch one
 // implicit transaction on one connection) or a transaction.
 type batcher interface {
@@ -27,7 +21,7 @@ type batcher interface {
 // so the transaction-local setting covers exactly the statement.
 func tenantBatch(id tenantctx.ID, query string, argv []any) *pgx.Batch {
 	b := &pgx.Batch{}
-	b.Queue(setTenantSQL, id.String())
+	b.Queue(tenantctx.SetSQL, id.String())
 	b.Queue(query, argv...)
 	return b
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 
 	"github.com/jackc/pgx/v5"
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/fx"
 	"go.uber.org/zap"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/central/central/internal/db"
 	"github.com/central/central/internal/seedengine"
 	"github.com/central/central/internal/service"
+	"github.com/central/central/internal/tracing"
 )
 
 // Deps is what the app's seeds receive: the services, bound to the seed's
@@ -177,15 +179,30 @@ func provideRunner(in runnerIn) (*AppRunner, error) {
 	return NewAppRunner(in.Config, in.DB, in.Services, in.Logger, in.Sets, in.Version, opts...)
 }
 
-// registerHook appends the seed hook; boot.Migrated orders it after the
-// migration hook.
-func registerHook(lc fx.Lifecycle, cfg config.Config, r *AppRunner, logger *zap.Logger, _ boot.Migrated) boot.Seeded {
+type hookIn struct {
+	fx.In
+	LC      fx.Lifecycle
+	Config  config.Config
+	Runner  *AppRunner
+	Logger  *zap.Logger
+	Tracing trace.TracerProvider `optional:"true"` // the boot step's span "seed"
+	// Migrated orders the seed hook after the migration hook: only the
+	// migration stage provides it.
+	Migrated boot.Migrated
+}
+
+// registerHook appends the seed hook and returns the token that orders the
+// HTTP server after it.
+func registerHook(in hookIn) boot.Seeded {
+	cfg, r := in.Config, in.Runner
 	if cfg.Seed.Skip {
-		logger.Named("seed").Info("seeds skipped at boot (SKIP_SEEDS)")
+		in.Logger.Named("seed").Info("seeds skipped at boot (SKIP_SEEDS)")
 		return boot.Seeded{}
 	}
-	lc.Append(fx.Hook{OnStart: func(ctx context.Context) error {
+	in.LC.Append(fx.Hook{OnStart: func(ctx context.Context) error {
+		ctx, span := tracing.StartRoot(ctx, in.Tracing, "seed")
 		_, err := r.RunDetached(ctx, cfg.Seed.Timeout)
+		tracing.End(span, err)
 		return err
 	}})
 	return boot.Seeded{}

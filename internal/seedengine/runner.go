@@ -261,7 +261,7 @@ func (r *Runner[D]) Run(ctx context.Context, opts RunOptions) (Report, error) {
 	rep.Pending = names(p.pending)
 	r.warn(p.warnings)
 	for i, s := range p.pending {
-		a, err := r.apply(ctx, s)
+		a, err := r.tracedApply(ctx, s)
 		if err != nil {
 			rep.Pending = names(p.pending[i:])
 			return rep, err

@@ -17,6 +17,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/central/central/internal/reqid"
+	"github.com/central/central/internal/tracing"
 )
 
 // Roles used by the database module; any non-empty string is accepted.
@@ -363,6 +364,9 @@ func (l *statementLogger) common(ctx context.Context, tx uint64, fields []zap.Fi
 	if ctx != nil {
 		if id, ok := reqid.FromContext(ctx); ok {
 			fields = append(fields, zap.String("request_id", id))
+		}
+		if f := tracing.TraceID(ctx); f.Type != zapcore.SkipType {
+			fields = append(fields, f)
 		}
 	}
 	if err != nil {

@@ -6,6 +6,14 @@ import "context"
 // security policies read: current_setting('app.tenant_id', true).
 const Setting = "app.tenant_id"
 
+// SetSQL sets the tenant ($1, an ID's String) for the current transaction
+// only (is_local true): the setting ends with the transaction, so nothing
+// stays on a pooled connection (or a PgBouncer server connection in
+// transaction mode) for the next user. internal/pgxdriver queues it in one
+// batch before each tenant statement; internal/tracing recognises it there
+// as plumbing that gets no span of its own.
+const SetSQL = "SELECT set_config('" + Setting + "', $1, true)"
+
 type key struct{}
 
 // ID is a tenant's 16-byte UUID (entityid.TenantID converts to it).
