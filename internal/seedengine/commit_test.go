@@ -2,38 +2,14 @@ package seedengine_test
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/central/central/internal/config"
-	"github.com/central/central/internal/dbtest"
 	"github.com/central/central/internal/seedengine"
 )
-
-// failAtCommit installs a deferred constraint trigger that refuses, at
-// COMMIT, any transaction that inserted a tenant with slug: the seed's work
-// and its ledger row are both written by then, and only the commit fails.
-func failAtCommit(t *testing.T, tdb *dbtest.DB, slug string) {
-	t.Helper()
-	admin, err := sql.Open("pgx", tdb.AdminURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	for _, stmt := range []string{
-		`CREATE FUNCTION refuse_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$
-		 BEGIN RAISE EXCEPTION 'commit refused for %', NEW.slug USING ERRCODE = 'P0001'; END $$`,
-		fmt.Sprintf(`CREATE CONSTRAINT TRIGGER refuse_at_commit AFTER INSERT ON tenants
-		 DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.slug = '%s') EXECUTE FUNCTION refuse_at_commit()`, slug),
-	} {
-		if _, err := admin.ExecContext(context.Background(), stmt); err != nil {
-			t.Fatalf("%s: %v", stmt, err)
-		}
-	}
-}
 
 // TestCommitFailureLeavesNoLedgerRow: a seed whose transaction fails at
 // COMMIT (after its work and its ledger row were written) leaves neither,
@@ -66,7 +42,7 @@ func TestCommitFailureLeavesNoLedgerRow(t *testing.T) {
 	}
 	t.Run("test database", func(t *testing.T) {
 		tdb := newTestDB(t)
-		failAtCommit(t, tdb, "refused-at-commit")
+		tdb.RefuseCommitOfTenant(t, "refused-at-commit")
 		raw := newTxDB(t, tdb)
 		_, err := newRunner(t, raw, config.Development, set(config.Development, "", names, map[string]seedengine.Func[deps]{
 			"0001_first_one":         mkTenant("first-one"),
