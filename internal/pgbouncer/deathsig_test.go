@@ -1,7 +1,6 @@
 package pgbouncer_test
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"os"
@@ -9,11 +8,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/central/central/internal/pgbouncer"
+	"github.com/central/central/internal/sysproc/sysproctest"
 )
 
 const helperEnv = "CENTRAL_PGBOUNCER_HELPER"
@@ -29,39 +28,8 @@ func TestPgBouncerDiesWithLauncher(t *testing.T) {
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperLauncher$")
 	cmd.Env = append(os.Environ(), helperEnv+"="+strings.Join([]string{
 		filepath.Join(dir, "b"), strconv.Itoa(cluster.srv.Port()), users()["central"]}, "\x1f"))
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-	var pid int
-	sc := bufio.NewScanner(out)
-	for sc.Scan() {
-		if p, ok := strings.CutPrefix(sc.Text(), "pgbouncer "); ok {
-			pid, _ = strconv.Atoi(p)
-			break
-		}
-	}
-	if pid == 0 || syscall.Kill(pid, 0) != nil {
-		t.Fatalf("helper did not report a running pgbouncer (PID %d)", pid)
-	}
-	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	cmd.Wait()
-	// The kernel sends SIGTERM; bounded wait, not a timing assertion.
-	deadline := time.Now().Add(30 * time.Second)
-	for syscall.Kill(pid, 0) == nil && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
-	if syscall.Kill(pid, 0) == nil {
-		syscall.Kill(pid, syscall.SIGKILL)
-		t.Fatalf("pgbouncer %d outlived its launcher", pid)
-	}
+	// The kernel sends SIGTERM (pgbouncer's immediate shutdown).
+	sysproctest.DiesWithLauncher(t, cmd, "pgbouncer")
 }
 
 // TestHelperLauncher is the launcher process of TestPgBouncerDiesWithLauncher.

@@ -4,12 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/url"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -18,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/central/central/internal/sysproc"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"go.uber.org/zap"
@@ -80,13 +79,11 @@ type Bouncer struct {
 	cfg     Config
 	dir     string
 	bin     string
-	own     *owner
+	own     *sysproc.Owner // nil: ourselves
 	logger  *zap.Logger
-	port    int
-	cmd     *exec.Cmd
-	done    chan struct{}
 	mu      sync.Mutex
-	waitErr error
+	port    int
+	proc    *sysproc.Process
 	stopped bool
 }
 
@@ -141,20 +138,20 @@ func Start(ctx context.Context, cfg Config) (*Bouncer, error) {
 	} else if err := executable(bin); err != nil {
 		return nil, fmt.Errorf("%w: Binary %s: %v; install it (Debian/Ubuntu: apt-get install pgbouncer) or fix the path", ErrBinaryNotFound, bin, err)
 	}
-	own, err := currentOwner()
+	own, err := sysproc.CurrentOwner()
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("pgbouncer: %w", err)
 	}
-	if err := own.mkdir(dir); err != nil {
-		return nil, err
+	if err := own.Mkdir(dir); err != nil {
+		return nil, fmt.Errorf("pgbouncer: %w", err)
 	}
 	logger := cfg.Logger
 	if logger == nil {
 		logger = zap.NewNop()
 	}
 	b := &Bouncer{cfg: cfg, dir: dir, bin: bin, own: own, logger: logger.With(zap.String("data_dir", dir))}
-	if err := own.writeFile(filepath.Join(dir, authName), []byte(authFile(cfg.Users))); err != nil {
-		return nil, err
+	if err := own.WriteFile(filepath.Join(dir, authName), []byte(authFile(cfg.Users))); err != nil {
+		return nil, fmt.Errorf("pgbouncer: %w", err)
 	}
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
@@ -164,8 +161,8 @@ func Start(ctx context.Context, cfg Config) (*Bouncer, error) {
 	for attempt := 1; ; attempt++ {
 		port := cfg.Port
 		if port == 0 {
-			if port, err = freePort(); err != nil {
-				return nil, err
+			if port, err = sysproc.FreePort(host); err != nil {
+				return nil, fmt.Errorf("pgbouncer: %w", err)
 			}
 		}
 		err := b.spawn(ctx, port)
@@ -173,7 +170,7 @@ func Start(ctx context.Context, cfg Config) (*Bouncer, error) {
 			return b, nil
 		}
 		// A port we picked may have been taken before pgbouncer bound it.
-		if cfg.Port == 0 && attempt < portRetries && portTaken(port) {
+		if cfg.Port == 0 && attempt < portRetries && sysproc.PortFree(host, port) != nil {
 			b.logger.Warn("picked port was taken meanwhile, retrying", zap.Int("port", port))
 			continue
 		}
@@ -296,55 +293,42 @@ func (b *Bouncer) ini(port int) string {
 
 func (b *Bouncer) spawn(ctx context.Context, port int) error {
 	iniPath := filepath.Join(b.dir, iniName)
-	if err := b.own.writeFile(iniPath, []byte(b.ini(port))); err != nil {
-		return err
+	if err := b.own.WriteFile(iniPath, []byte(b.ini(port))); err != nil {
+		return fmt.Errorf("pgbouncer: %w", err)
 	}
 	logPath := b.LogFile()
-	if _, err := os.Stat(logPath); err == nil {
-		_ = os.Rename(logPath, logPath+".1") // keep the previous run for post-mortems
-	}
 	// pgbouncer appends to logfile itself; its stderr (early failures
 	// before the log is open) goes to the same file.
-	out, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	out, err := b.own.OpenLog(logPath)
 	if err != nil {
-		return fmt.Errorf("pgbouncer: open log: %w", err)
+		return fmt.Errorf("pgbouncer: %w", err)
 	}
-	defer out.Close()
-	if err := b.own.chown(logPath); err != nil {
-		return err
-	}
+	defer out.Close() // the child holds its own descriptor
 	cmd := exec.Command(b.bin, iniPath)
 	cmd.Dir = b.dir
-	cmd.Env = b.own.env()
+	cmd.Env = b.own.Env()
 	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = b.own.sysProcAttr(syscall.SIGTERM)
-	if err := cmd.Start(); err != nil {
+	cmd.SysProcAttr = b.own.SysProcAttr(syscall.SIGTERM)
+	proc, err := sysproc.Start(cmd)
+	if err != nil {
 		return fmt.Errorf("pgbouncer: start %s: %w", b.bin, err)
 	}
-	done := make(chan struct{})
 	b.mu.Lock()
-	b.cmd, b.done, b.port, b.waitErr, b.stopped = cmd, done, port, nil, false
+	b.proc, b.port, b.stopped = proc, port, false
 	b.mu.Unlock()
-	go func() {
-		err := cmd.Wait()
-		b.mu.Lock()
-		b.waitErr = err
-		b.mu.Unlock()
-		close(done)
-	}()
-	if err := b.waitReady(ctx, done); err != nil {
+	if err := b.waitReady(ctx, proc); err != nil {
 		_ = b.Stop(context.Background())
-		return fmt.Errorf("%w\n--- %s ---\n%s", err, logPath, tail(logPath, 20))
+		return fmt.Errorf("%w\n--- %s ---\n%s", err, logPath, sysproc.Tail(logPath, 20))
 	}
 	b.logger.Info("pgbouncer started", zap.String("host", host), zap.Int("port", port),
-		zap.Int("pid", cmd.Process.Pid), zap.String("log", logPath))
+		zap.Int("pid", proc.PID()), zap.String("log", logPath))
 	return nil
 }
 
 // waitReady waits until the port accepts TCP connections and answers the
 // startup of a (deliberately unknown) user with a PostgreSQL error: then
 // pgbouncer has loaded its configuration and serves the protocol.
-func (b *Bouncer) waitReady(ctx context.Context, done <-chan struct{}) error {
+func (b *Bouncer) waitReady(ctx context.Context, proc *sysproc.Process) error {
 	cfg, err := pgx.ParseConfig(fmt.Sprintf("postgres://central_pgbouncer_probe@%s/pgbouncer?sslmode=disable&connect_timeout=2", net.JoinHostPort(host, strconv.Itoa(b.port))))
 	if err != nil {
 		return fmt.Errorf("pgbouncer: probe config: %w", err)
@@ -362,11 +346,8 @@ func (b *Bouncer) waitReady(ctx context.Context, done <-chan struct{}) error {
 		}
 		last = err
 		select {
-		case <-done:
-			b.mu.Lock()
-			werr := b.waitErr
-			b.mu.Unlock()
-			return fmt.Errorf("pgbouncer: exited during startup (%v)", werr)
+		case <-proc.Done():
+			return fmt.Errorf("pgbouncer: exited during startup (%v)", proc.Err())
 		case <-ctx.Done():
 			return fmt.Errorf("pgbouncer: not ready: %w (last error: %v)", ctx.Err(), last)
 		case <-time.After(pollInterval):
@@ -378,25 +359,18 @@ func (b *Bouncer) waitReady(ctx context.Context, done <-chan struct{}) error {
 // waits for it to exit; when ctx ends first it is killed. Safe to call twice.
 func (b *Bouncer) Stop(ctx context.Context) error {
 	b.mu.Lock()
-	cmd, done, stopped := b.cmd, b.done, b.stopped
+	proc, stopped := b.proc, b.stopped
 	b.stopped = true
 	b.mu.Unlock()
-	if cmd == nil || stopped {
+	if proc == nil || stopped {
 		return nil
 	}
-	var err error
-	_ = cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-done:
-	case <-ctx.Done():
-		err = fmt.Errorf("pgbouncer: shutdown: %w; killed it", ctx.Err())
-		_ = cmd.Process.Kill()
-		select {
-		case <-done:
-		case <-time.After(stopGrace):
-		}
+	// SIGTERM is pgbouncer's immediate shutdown.
+	err := proc.Stop(ctx, syscall.SIGTERM, syscall.SIGKILL, stopGrace)
+	if err != nil {
+		err = fmt.Errorf("pgbouncer: shutdown: %w; killed it", err)
 	}
-	b.logger.Info("pgbouncer stopped", zap.Int("pid", cmd.Process.Pid))
+	b.logger.Info("pgbouncer stopped", zap.Int("pid", proc.PID()))
 	return err
 }
 
@@ -414,17 +388,20 @@ func (b *Bouncer) Port() int {
 func (b *Bouncer) PID() int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.cmd == nil {
+	if b.proc == nil {
 		return 0
 	}
-	return b.cmd.Process.Pid
+	return b.proc.PID()
 }
 
 // Done is closed when the process exits, through Stop or not.
 func (b *Bouncer) Done() <-chan struct{} {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.done
+	if b.proc == nil {
+		return nil
+	}
+	return b.proc.Done()
 }
 
 // LogFile is PgBouncer's log.
@@ -456,120 +433,4 @@ func (b *Bouncer) AdminURL(user string) string {
 	u := url.URL{Scheme: "postgres", Host: net.JoinHostPort(host, strconv.Itoa(b.Port())), Path: "/pgbouncer",
 		User: url.UserPassword(user, b.cfg.Users[user]), RawQuery: "sslmode=disable&default_query_exec_mode=simple_protocol"}
 	return u.String()
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
-	if err != nil {
-		return 0, fmt.Errorf("pgbouncer: pick a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-func portTaken(port int) bool {
-	l, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
-	if err != nil {
-		return true
-	}
-	_ = l.Close()
-	return false
-}
-
-// tail returns the last n lines of a file, for error messages.
-func tail(path string, n int) string {
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Sprintf("(cannot read log: %v)", err)
-	}
-	defer f.Close()
-	b, _ := io.ReadAll(io.LimitReader(f, 1<<20))
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}
-
-// owner is the account pgbouncer runs as: the postgres system user when we
-// are root (pgbouncer refuses root), nil (ourselves) otherwise.
-type owner struct {
-	name     string
-	uid, gid int
-	home     string
-}
-
-func currentOwner() (*owner, error) {
-	if os.Geteuid() != 0 {
-		return nil, nil
-	}
-	u, err := user.Lookup("postgres")
-	if err != nil {
-		return nil, fmt.Errorf("pgbouncer: look up the postgres system user (pgbouncer refuses to run as root; apt-get install postgresql creates it): %w", err)
-	}
-	uid, err := strconv.Atoi(u.Uid)
-	if err != nil {
-		return nil, fmt.Errorf("pgbouncer: uid of postgres %q: %w", u.Uid, err)
-	}
-	gid, err := strconv.Atoi(u.Gid)
-	if err != nil {
-		return nil, fmt.Errorf("pgbouncer: gid of postgres %q: %w", u.Gid, err)
-	}
-	return &owner{name: u.Username, uid: uid, gid: gid, home: u.HomeDir}, nil
-}
-
-// sysProcAttr: own process group (Ctrl-C reaches only us), sig from the
-// kernel when we die, and the owner's credentials.
-func (o *owner) sysProcAttr(sig syscall.Signal) *syscall.SysProcAttr {
-	a := &syscall.SysProcAttr{Setpgid: true, Pdeathsig: sig}
-	if o != nil {
-		a.Credential = &syscall.Credential{Uid: uint32(o.uid), Gid: uint32(o.gid), Groups: []uint32{}}
-	}
-	return a
-}
-
-func (o *owner) chown(path string) error {
-	if o == nil {
-		return nil
-	}
-	if err := os.Lchown(path, o.uid, o.gid); err != nil {
-		return fmt.Errorf("pgbouncer: chown %s to %s: %w", path, o.name, err)
-	}
-	return nil
-}
-
-func (o *owner) mkdir(dir string) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("pgbouncer: create %s: %w", dir, err)
-	}
-	if err := os.Chmod(dir, 0o700); err != nil {
-		return fmt.Errorf("pgbouncer: chmod %s: %w", dir, err)
-	}
-	return o.chown(dir)
-}
-
-func (o *owner) writeFile(path string, data []byte) error {
-	if err := os.WriteFile(path, data, 0o600); err != nil {
-		return fmt.Errorf("pgbouncer: write %s: %w", path, err)
-	}
-	if err := os.Chmod(path, 0o600); err != nil {
-		return fmt.Errorf("pgbouncer: chmod %s: %w", path, err)
-	}
-	return o.chown(path)
-}
-
-// env is our environment without PG* variables, with HOME and USER of the
-// owner when dropping privileges.
-func (o *owner) env() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if strings.HasPrefix(kv, "PG") || (o != nil && (strings.HasPrefix(kv, "HOME=") || strings.HasPrefix(kv, "USER="))) {
-			continue
-		}
-		env = append(env, kv)
-	}
-	if o != nil {
-		env = append(env, "HOME="+o.home, "USER="+o.name)
-	}
-	return env
 }

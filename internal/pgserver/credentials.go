@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+
+	"github.com/central/central/internal/sysproc"
 )
 
 // Role names a login role the launcher creates.
@@ -67,10 +69,11 @@ func loadCredentials(path string) (c credentials, ok bool, err error) {
 	return c, true, nil
 }
 
-func (o *owner) saveCredentials(path string, c credentials) error {
+// saveCredentials writes c to path, private to o.
+func saveCredentials(o *sysproc.Owner, path string, c credentials) error {
 	b, err := json.MarshalIndent(c, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode credentials: %w", err)
 	}
-	return o.writeFile(path, append(b, '\n'))
+	return o.WriteFile(path, append(b, '\n'))
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/url"
 	"os"
@@ -17,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/central/central/internal/sysproc"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"go.uber.org/zap"
@@ -47,19 +47,17 @@ const (
 type instance struct {
 	binDir  string
 	dataDir string
-	owner   *owner
-	logger  *zap.Logger // carries data_dir
-	base    *zap.Logger // as given by the caller
+	owner   *sysproc.Owner // nil: ourselves
+	logger  *zap.Logger    // carries data_dir
+	base    *zap.Logger    // as given by the caller
 	creds   credentials
 	// args returns postgres command-line settings besides -D/-p.
 	args func() []string
 
-	mu      sync.Mutex
-	port    int
-	lock    *os.File
-	cmd     *exec.Cmd
-	done    chan struct{}
-	waitErr error
+	mu   sync.Mutex
+	port int
+	lock *os.File
+	proc *sysproc.Process // the postmaster; nil when not running
 }
 
 func (i *instance) pgdata() string    { return filepath.Join(i.dataDir, pgdataName) }
@@ -93,22 +91,22 @@ func (i *instance) Port() int {
 func (i *instance) pid() int {
 	i.mu.Lock()
 	defer i.mu.Unlock()
-	if i.cmd == nil {
+	if i.proc == nil {
 		return 0
 	}
-	return i.cmd.Process.Pid
+	return i.proc.PID()
 }
 
 // running reports whether the postmaster we started is still alive.
 func (i *instance) running() bool {
 	i.mu.Lock()
-	done := i.done
+	proc := i.proc
 	i.mu.Unlock()
-	if done == nil {
+	if proc == nil {
 		return false
 	}
 	select {
-	case <-done:
+	case <-proc.Done():
 		return false
 	default:
 		return true
@@ -129,7 +127,7 @@ func (i *instance) acquire() error {
 		}
 		return fmt.Errorf("lock %s: %w", f.Name(), err)
 	}
-	if err := i.owner.chown(f.Name()); err != nil {
+	if err := i.owner.Chown(f.Name()); err != nil {
 		f.Close()
 		return err
 	}
@@ -155,13 +153,13 @@ func (i *instance) start(ctx context.Context, wantPort int) error {
 	if err := i.preflight(ctx); err != nil {
 		return err
 	}
-	if err := i.owner.mkdir(i.socketDir()); err != nil {
+	if err := i.owner.Mkdir(i.socketDir()); err != nil {
 		return err
 	}
 	for attempt := 1; ; attempt++ {
 		port := wantPort
 		if port == 0 {
-			p, err := freePort()
+			p, err := sysproc.FreePort(host)
 			if err != nil {
 				return err
 			}
@@ -185,55 +183,42 @@ func (i *instance) start(ctx context.Context, wantPort int) error {
 
 func (i *instance) spawn(ctx context.Context, port int) error {
 	logPath := i.logFile()
-	if _, err := os.Stat(logPath); err == nil {
-		_ = os.Rename(logPath, logPath+".1") // keep the previous run for post-mortems
-	}
-	logf, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	logf, err := i.owner.OpenLog(logPath)
 	if err != nil {
-		return fmt.Errorf("open server log: %w", err)
+		return fmt.Errorf("server log: %w", err)
 	}
 	defer logf.Close() // the child holds its own descriptor
-	if err := i.owner.chown(logPath); err != nil {
-		return err
-	}
 
 	args := append([]string{"-D", i.pgdata(), "-p", strconv.Itoa(port)}, i.args()...)
 	cmd := exec.Command(filepath.Join(i.binDir, "postgres"), args...)
 	cmd.Dir = i.dataDir
-	cmd.Env = i.owner.env()
+	cmd.Env = i.owner.Env()
 	cmd.Stdout = logf
 	cmd.Stderr = logf
 	// SIGINT is a fast shutdown: should we die without calling Stop, postgres
 	// disconnects its clients, checkpoints and exits rather than lingering.
-	cmd.SysProcAttr = i.owner.sysProcAttr(syscall.SIGINT)
-	if err := cmd.Start(); err != nil {
+	cmd.SysProcAttr = i.owner.SysProcAttr(syscall.SIGINT)
+	proc, err := sysproc.Start(cmd)
+	if err != nil {
 		return fmt.Errorf("start postgres: %w", err)
 	}
-	done := make(chan struct{})
 	i.mu.Lock()
-	i.cmd, i.done, i.port, i.waitErr = cmd, done, port, nil
+	i.proc, i.port = proc, port
 	i.mu.Unlock()
-	go func() {
-		err := cmd.Wait()
-		i.mu.Lock()
-		i.waitErr = err
-		i.mu.Unlock()
-		close(done)
-	}()
 
-	if err := i.waitReady(ctx, done); err != nil {
+	if err := i.waitReady(ctx, proc); err != nil {
 		_ = i.stop(context.Background())
-		return fmt.Errorf("%w\n--- %s ---\n%s", err, logPath, tail(logPath, 30))
+		return fmt.Errorf("%w\n--- %s ---\n%s", err, logPath, sysproc.Tail(logPath, 30))
 	}
 	i.logger.Info("postgres started",
 		zap.String("host", host), zap.Int("port", port),
-		zap.Int("pid", cmd.Process.Pid), zap.String("log", logPath))
+		zap.Int("pid", proc.PID()), zap.String("log", logPath))
 	return nil
 }
 
 // waitReady connects as the superuser until it works, the process exits or
 // ctx ends.
-func (i *instance) waitReady(ctx context.Context, done <-chan struct{}) error {
+func (i *instance) waitReady(ctx context.Context, proc *sysproc.Process) error {
 	cfg, err := pgx.ParseConfig(i.url(RoleSuperuser, "postgres"))
 	if err != nil {
 		return fmt.Errorf("parse superuser URL: %w", err)
@@ -252,11 +237,8 @@ func (i *instance) waitReady(ctx context.Context, done <-chan struct{}) error {
 				pgErr.Code, filepath.Join(i.dataDir, credsName), err)
 		}
 		select {
-		case <-done:
-			i.mu.Lock()
-			werr := i.waitErr
-			i.mu.Unlock()
-			return fmt.Errorf("pgserver: postgres exited during startup (%v)", werr)
+		case <-proc.Done():
+			return fmt.Errorf("pgserver: postgres exited during startup (%v)", proc.Err())
 		case <-ctx.Done():
 			return fmt.Errorf("pgserver: postgres not ready: %w (last connection error: %v)", ctx.Err(), last)
 		case <-time.After(readyPollInterval):
@@ -269,29 +251,20 @@ func (i *instance) waitReady(ctx context.Context, done <-chan struct{}) error {
 // When ctx ends first it escalates to an immediate shutdown, then SIGKILL.
 func (i *instance) stop(ctx context.Context) error {
 	i.mu.Lock()
-	cmd, done := i.cmd, i.done
+	proc := i.proc
 	i.mu.Unlock()
-	if cmd == nil {
+	if proc == nil {
 		return nil
 	}
-	var err error
-	_ = cmd.Process.Signal(syscall.SIGINT)
-	select {
-	case <-done:
-	case <-ctx.Done():
-		err = fmt.Errorf("pgserver: fast shutdown of %s: %w; forced an immediate shutdown", i.dataDir, ctx.Err())
-		_ = cmd.Process.Signal(syscall.SIGQUIT)
-		select {
-		case <-done:
-		case <-time.After(stopGrace):
-			_ = cmd.Process.Kill()
-			<-done
-		}
+	// SIGQUIT is postgres's immediate shutdown.
+	err := proc.Stop(ctx, syscall.SIGINT, syscall.SIGQUIT, stopGrace)
+	if err != nil {
+		err = fmt.Errorf("pgserver: fast shutdown of %s: %w; forced an immediate shutdown", i.dataDir, err)
 	}
 	i.mu.Lock()
-	i.cmd, i.done = nil, nil
+	i.proc = nil
 	i.mu.Unlock()
-	i.logger.Info("postgres stopped", zap.Int("pid", cmd.Process.Pid))
+	i.logger.Info("postgres stopped", zap.Int("pid", proc.PID()))
 	return err
 }
 
@@ -387,36 +360,11 @@ func sortedPIDs(m map[int]bool) []int {
 	return pids
 }
 
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
-	if err != nil {
-		return 0, fmt.Errorf("pick a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
 func checkPort(port int) error {
-	l, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
-	if err != nil {
+	if err := sysproc.PortFree(host, port); err != nil {
 		return &PortInUseError{Port: port, Err: err}
 	}
-	return l.Close()
-}
-
-// tail returns the last n lines of a file, for error messages.
-func tail(path string, n int) string {
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Sprintf("(cannot read log: %v)", err)
-	}
-	defer f.Close()
-	b, _ := io.ReadAll(io.LimitReader(f, 1<<20))
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
+	return nil
 }
 
 // run executes a helper binary (initdb, pg_basebackup) as the owner and
@@ -424,8 +372,8 @@ func tail(path string, n int) string {
 func (i *instance) run(ctx context.Context, env []string, name string, args ...string) error {
 	cmd := exec.CommandContext(ctx, filepath.Join(i.binDir, name), args...)
 	cmd.Dir = i.dataDir
-	cmd.Env = i.owner.env(env...)
-	cmd.SysProcAttr = i.owner.sysProcAttr(syscall.SIGKILL)
+	cmd.Env = i.owner.Env(env...)
+	cmd.SysProcAttr = i.owner.SysProcAttr(syscall.SIGKILL)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("run %s: %w\n%s", name, err, strings.TrimSpace(string(out)))

@@ -72,12 +72,12 @@ func (s *Server) StartReplica(ctx context.Context, cfg ReplicaConfig) (*Replica,
 // clone takes the base backup unless the replica already exists.
 func (r *Replica) clone(ctx context.Context) error {
 	i := r.inst
-	if err := i.owner.saveCredentials(filepath.Join(i.dataDir, credsName), i.creds); err != nil {
+	if err := saveCredentials(i.owner, filepath.Join(i.dataDir, credsName), i.creds); err != nil {
 		return err
 	}
 	passfile := filepath.Join(i.dataDir, passfileName)
 	line := fmt.Sprintf("%s:*:*:%s:%s\n", host, RoleSuperuser, pgpassEscape(i.creds.password(RoleSuperuser)))
-	if err := i.owner.writeFile(passfile, []byte(line)); err != nil {
+	if err := i.owner.WriteFile(passfile, []byte(line)); err != nil {
 		return err
 	}
 	if exists(filepath.Join(i.pgdata(), "PG_VERSION")) {

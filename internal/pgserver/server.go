@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.uber.org/zap"
 
+	"github.com/central/central/internal/sysproc"
 	"github.com/central/central/internal/tenantctx"
 )
 
@@ -101,15 +102,15 @@ func prepare(dataDir, binDir string, logger *zap.Logger) (*instance, error) {
 	} else if err := hasBinaries(binDir); err != nil {
 		return nil, fmt.Errorf("%w: BinDir %s: %v", ErrBinariesNotFound, binDir, err)
 	}
-	own, err := currentOwner()
+	own, err := sysproc.CurrentOwner()
 	if err != nil {
+		return nil, fmt.Errorf("pgserver: %w", err)
+	}
+	if err := own.Mkdir(dataDir); err != nil {
 		return nil, err
 	}
-	if err := own.mkdir(dataDir); err != nil {
-		return nil, err
-	}
-	if err := own.checkReachable(dataDir); err != nil {
-		return nil, err
+	if err := own.CheckReachable(dataDir); err != nil {
+		return nil, fmt.Errorf("pgserver: %w", err)
 	}
 	inst := &instance{binDir: binDir, dataDir: dataDir, owner: own, base: logger, logger: logger.With(zap.String("data_dir", dataDir))}
 	if err := inst.acquire(); err != nil {
@@ -141,7 +142,7 @@ func (s *Server) initialize(ctx context.Context) error {
 			return err
 		}
 		// Saved before initdb so a crash in between never loses a password.
-		if err := i.owner.saveCredentials(credsPath, creds); err != nil {
+		if err := saveCredentials(i.owner, credsPath, creds); err != nil {
 			return err
 		}
 	}
@@ -154,7 +155,7 @@ func (s *Server) initialize(ctx context.Context) error {
 		return fmt.Errorf("remove leftover %s: %w", tmp, err)
 	}
 	pwfile := filepath.Join(i.dataDir, "initdb.pw")
-	if err := i.owner.writeFile(pwfile, []byte(creds.password(RoleSuperuser)+"\n")); err != nil {
+	if err := i.owner.WriteFile(pwfile, []byte(creds.password(RoleSuperuser)+"\n")); err != nil {
 		return err
 	}
 	defer os.Remove(pwfile)
@@ -170,7 +171,7 @@ func (s *Server) initialize(ctx context.Context) error {
 	if err := i.run(ctx, nil, "initdb", args...); err != nil {
 		return err
 	}
-	if err := i.owner.writeFile(filepath.Join(tmp, "pg_hba.conf"), []byte(hbaConf)); err != nil {
+	if err := i.owner.WriteFile(filepath.Join(tmp, "pg_hba.conf"), []byte(hbaConf)); err != nil {
 		return err
 	}
 	if err := os.Rename(tmp, i.pgdata()); err != nil {
@@ -352,12 +353,12 @@ func (s *Server) Password(role Role) string { return s.inst.creds.password(role)
 func (s *Server) Done() <-chan struct{} {
 	s.inst.mu.Lock()
 	defer s.inst.mu.Unlock()
-	if s.inst.done == nil {
+	if s.inst.proc == nil {
 		closed := make(chan struct{})
 		close(closed)
 		return closed
 	}
-	return s.inst.done
+	return s.inst.proc.Done()
 }
 
 // CurrentLSN returns pg_current_wal_lsn(): pass it to Replica.WaitReplay to

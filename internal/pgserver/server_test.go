@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/central/central/internal/sysproc"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"go.uber.org/zap/zaptest"
@@ -127,11 +128,11 @@ func TestRunsAsOwner(t *testing.T) {
 	s := start(t, Config{Ephemeral: true})
 	wantUID := os.Geteuid()
 	if wantUID == 0 {
-		own, err := currentOwner()
+		own, err := sysproc.CurrentOwner()
 		if err != nil {
 			t.Fatal(err)
 		}
-		wantUID = own.uid
+		wantUID = own.UID
 		if wantUID == 0 {
 			t.Fatal("postgres user resolved to uid 0")
 		}
@@ -207,7 +208,7 @@ func TestKillNineThenStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	sleep := exec.Command("sleep", "60")
-	sleep.SysProcAttr = s2.inst.owner.sysProcAttr(syscall.SIGKILL)
+	sleep.SysProcAttr = s2.inst.owner.SysProcAttr(syscall.SIGKILL)
 	if err := sleep.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -280,7 +281,7 @@ func TestPortInUse(t *testing.T) {
 }
 
 func TestExplicitPort(t *testing.T) {
-	port, err := freePort()
+	port, err := sysproc.FreePort(host)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -319,74 +320,26 @@ func TestStartRejectsBadConfig(t *testing.T) {
 	}
 }
 
-// TestUnreachableDataDir checks that a data directory the postgres user
-// cannot reach is refused with an error naming the blocking directory. The
-// check itself runs for a synthetic owner (another uid than ours), so it is
-// tested whether or not the tests run as root; as root, Start is also shown
-// to refuse such a directory before running initdb.
+// TestUnreachableDataDir checks, as root, that Start refuses a data
+// directory the postgres user cannot reach before running initdb, with an
+// error naming the blocking directory. The check itself
+// (sysproc.Owner.CheckReachable) is tested in internal/sysproc for a
+// synthetic owner.
 //
-// Deliberate bugs it catches: checkReachable returning nil at once, or
-// checking only the owner's uid bit (a mode-0701 parent would then be
-// refused), or not naming the parent.
+// Deliberate bug it catches: Start not calling CheckReachable (initdb would
+// fail later with a bare "permission denied").
 func TestUnreachableDataDir(t *testing.T) {
-	other := &owner{name: "someone-else", uid: os.Geteuid() + 4242, gid: os.Getegid() + 4242}
-	tests := []struct {
-		name    string
-		mode    os.FileMode
-		wantErr bool
-	}{
-		{"private parent", 0o700, true},
-		{"group-only parent", 0o750, true},
-		{"others may traverse", 0o701, false},
-		{"others may read and traverse", 0o755, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			parent := filepath.Join(tempDir(t), "parent")
-			if err := os.Mkdir(parent, 0o700); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.Chmod(parent, tt.mode); err != nil {
-				t.Fatal(err)
-			}
-			// Every ancestor of parent must itself be traversable for the
-			// cases that expect success.
-			for p := filepath.Dir(parent); p != filepath.Dir(p); p = filepath.Dir(p) {
-				if fi, err := os.Stat(p); err == nil && fi.Mode().Perm()&0o001 == 0 && !tt.wantErr {
-					t.Fatalf("test setup: ancestor %s is mode %v, not traversable by others", p, fi.Mode().Perm())
-				}
-			}
-			err := other.checkReachable(filepath.Join(parent, "pg"))
-			if tt.wantErr {
-				if err == nil || !strings.Contains(err.Error(), "cannot reach") || !strings.Contains(err.Error(), parent+" is mode") {
-					t.Fatalf("err = %v, want it to name %s as not traversable", err, parent)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("err = %v, want the directory accepted", err)
-			}
-		})
-	}
 	if os.Geteuid() != 0 {
-		// Not root: postgres runs as us and can always reach what we
-		// created; Start has no second user to refuse for (the check above
-		// covered the logic).
-		if err := (*owner)(nil).checkReachable(filepath.Join(tempDir(t), "x", "pg")); err != nil {
-			t.Fatalf("the current user (nil owner) was refused: %v", err)
-		}
-		return
+		t.Skip("not root: postgres runs as us and can reach whatever we created; internal/sysproc tests the check itself")
 	}
-	t.Run("Start as root", func(t *testing.T) {
-		parent := tempDir(t)
-		if err := os.Chmod(parent, 0o700); err != nil {
-			t.Fatal(err)
-		}
-		_, err := Start(ctxT(t), Config{DataDir: filepath.Join(parent, "pg"), Ephemeral: true})
-		if err == nil || !strings.Contains(err.Error(), "cannot reach") || !strings.Contains(err.Error(), parent) {
-			t.Fatalf("err = %v, want it to name %s as not traversable", err, parent)
-		}
-	})
+	parent := tempDir(t)
+	if err := os.Chmod(parent, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Start(ctxT(t), Config{DataDir: filepath.Join(parent, "pg"), Ephemeral: true})
+	if err == nil || !strings.Contains(err.Error(), "cannot reach") || !strings.Contains(err.Error(), parent) {
+		t.Fatalf("err = %v, want it to name %s as not traversable", err, parent)
+	}
 }
 
 func TestStopEscalatesWhenContextEnds(t *testing.T) {
