@@ -37,7 +37,7 @@ func copyTenant(ctx context.Context, conn *pgx.Conn, id tenantctx.ID, table pgx.
 	if _, err := conn.CopyFrom(ctx, stage, columns, src); err != nil {
 		return 0, err
 	}
-	if _, err := conn.Exec(ctx, "SELECT set_config('"+tenantctx.Setting+"', $1, true)", id.String()); err != nil {
+	if _, err := conn.Exec(ctx, tenantctx.SetSQL, id.String()); err != nil {
 		return 0, fmt.Errorf("set tenant: %w", err)
 	}
 	tag, err := conn.Exec(ctx, "INSERT INTO "+table.Sanitize()+" ("+list+") SELECT "+list+" FROM "+stage.Sanitize())
@@ -64,7 +64,7 @@ func copyError(err error) error {
 // query that row-level security filters for the table's owner under FORCE,
 // so the copied rows must still be visible then, or an orphan would pass.
 func clearTenant(ctx context.Context, conn *pgx.Conn) error {
-	if _, err := conn.Exec(ctx, "SELECT set_config('"+tenantctx.Setting+"', '', true)"); err != nil {
+	if _, err := conn.Exec(ctx, tenantctx.ClearSQL); err != nil {
 		return fmt.Errorf("clear tenant: %w", err)
 	}
 	return nil

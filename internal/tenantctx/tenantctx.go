@@ -14,6 +14,11 @@ const Setting = "app.tenant_id"
 // as plumbing that gets no span of its own.
 const SetSQL = "SELECT set_config('" + Setting + "', $1, true)"
 
+// ClearSQL empties the tenant for the rest of the current transaction, for
+// code that sets it by hand on a connection (SetSQL) and must not leave later
+// statements of that transaction silently scoped.
+const ClearSQL = "SELECT set_config('" + Setting + "', '', true)"
+
 type key struct{}
 
 // ID is a tenant's 16-byte UUID (entityid.TenantID converts to it).

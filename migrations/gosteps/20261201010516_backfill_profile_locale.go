@@ -140,7 +140,7 @@ func backfillBatch(ctx context.Context, conn *pgx.Conn, after string, n int, loc
 		after = "00000000-0000-0000-0000-000000000000"
 	}
 	b := &pgx.Batch{}
-	b.Queue(`SELECT set_config('`+tenantctx.Setting+`', $1, true)`, tid.String())
+	b.Queue(tenantctx.SetSQL, tid.String())
 	b.Queue(`
 		WITH batch AS (
 			SELECT id FROM users WHERE tenant_id = $1::uuid AND id > $2::uuid ORDER BY id LIMIT $3
@@ -151,7 +151,7 @@ func backfillBatch(ctx context.Context, conn *pgx.Conn, after string, n int, loc
 		)
 		SELECT coalesce((SELECT id::text FROM batch ORDER BY id DESC LIMIT 1), ''),
 			(SELECT count(*) FROM batch), (SELECT count(*) FROM updated)`, tid.String(), after, n, locale)
-	b.Queue(`SELECT set_config('` + tenantctx.Setting + `', '', true)`)
+	b.Queue(tenantctx.ClearSQL)
 	br := conn.SendBatch(ctx, b)
 	if _, err := br.Exec(); err != nil {
 		_ = br.Close()
