@@ -22,6 +22,8 @@ func TestRedactorRemovesEverySecretShape(t *testing.T) {
 		"POSTGRES_READONLY_PASSWORD":  "ro-p@ss word",
 		"POSTGRES_REPLICA_URLS":       "postgres://r:replica-pw-1@h1/c?sslmode=disable,postgres://r:replica-pw-2@h2/c",
 		"POSTGRES_READONLY_URL":       "host=db password=dsn-pass-9",
+		"POSTGRES_DIRECT_URL":         "postgres://owner:direct-pw-7@primary/central",
+		"POSTGRES_DIRECT_PASSWORD":    "direct-pw-8",
 		"POSTGRES_READWRITE_APP_NAME": "not-a-secret",
 	}))
 	vault := config.NewRedactor(env(map[string]string{"SENSITIVE_KEYS": "prod:1=hashivault://central,prod:2=base64key://" + key}))
@@ -40,9 +42,11 @@ func TestRedactorRemovesEverySecretShape(t *testing.T) {
 		"ro-p@ss word",
 		"replica replica-pw-2 down",
 		"password dsn-pass-9",
+		"direct connection postgres://owner:direct-pw-7@primary/central refused",
+		"password direct-pw-8 rejected",
 	} {
 		got := r.Redact(text)
-		for _, s := range []string{key[:20], strings.Repeat("A", 20), "w0rd", "ro-p", "replica-pw", "dsn-pass"} {
+		for _, s := range []string{key[:20], strings.Repeat("A", 20), "w0rd", "ro-p", "replica-pw", "dsn-pass", "direct-pw"} {
 			if strings.Contains(got, s) {
 				t.Errorf("Redact(%s) = %s: still holds %q", strconv.Quote(text), got, s)
 			}
