@@ -91,14 +91,20 @@ func (o *Owner) OpenLog(path string) (*os.File, error) {
 	return f, nil
 }
 
-// Tail returns the last n lines of a file, for error messages.
+// Tail returns the last n lines of a file, for error messages. It reads at
+// most the file's last MiB: a long-running child's log can be large, and the
+// lines that explain a failure are at its end.
 func Tail(path string, n int) string {
+	const window = 1 << 20
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Sprintf("(cannot read log: %v)", err)
 	}
 	defer f.Close()
-	b, _ := io.ReadAll(io.LimitReader(f, 1<<20))
+	if st, err := f.Stat(); err == nil && st.Size() > window {
+		_, _ = f.Seek(st.Size()-window, io.SeekStart)
+	}
+	b, _ := io.ReadAll(io.LimitReader(f, window))
 	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
 	if len(lines) > n {
 		lines = lines[len(lines)-n:]
