@@ -265,15 +265,12 @@ func queryRows(ctx context.Context, q querier, query string, args, v any) error 
 	if err != nil {
 		return err
 	}
+	var r pgx.Rows
 	if id, ok := tenantctx.From(ctx); ok {
-		r, err := queryTenant(ctx, q, id, query, argv)
-		if err != nil {
-			return err
-		}
-		*vr = entsql.Rows{ColumnScanner: &Rows{rows: r}}
-		return nil
+		r, err = queryTenant(ctx, q, id, query, argv)
+	} else {
+		r, err = q.Query(ctx, query, argv...)
 	}
-	r, err := q.Query(ctx, query, argv...)
 	if err != nil {
 		return err
 	}
