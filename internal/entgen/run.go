@@ -157,17 +157,13 @@ func syncGenerated(src, dst string) error {
 		if err := os.Remove(p); err != nil {
 			return err
 		}
-		// Remove the directory too once nothing is left in it.
-		if err := os.Remove(filepath.Dir(p)); err != nil && !errors.Is(err, fs.ErrExist) && !isNotEmpty(err) {
+		// Remove the directory too once nothing is left in it (a directory
+		// that is not empty fails with ENOTEMPTY, which matches fs.ErrExist).
+		if err := os.Remove(filepath.Dir(p)); err != nil && !errors.Is(err, fs.ErrExist) {
 			return err
 		}
 	}
 	return nil
-}
-
-func isNotEmpty(err error) bool {
-	var pe *fs.PathError
-	return errors.As(err, &pe) && (strings.Contains(pe.Err.Error(), "not empty") || strings.Contains(pe.Err.Error(), "exists"))
 }
 
 func isGenerated(path string) (bool, error) {
