@@ -4,12 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -198,7 +199,7 @@ func validate(cfg *Config) error {
 	if len(cfg.Users) == 0 {
 		problems = append(problems, "Config.Users is empty: list the roles (and passwords) clients log in as")
 	}
-	for _, name := range sortedKeys(cfg.Users) {
+	for _, name := range slices.Sorted(maps.Keys(cfg.Users)) {
 		// The auth_file quotes with "..." and doubles inner quotes; control
 		// characters cannot be written at all.
 		if name == "" || strings.ContainsFunc(name, isControl) {
@@ -229,22 +230,13 @@ func validate(cfg *Config) error {
 
 func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
 
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 // authFile is the auth_file: "user" "password" per line, inner double quotes
 // doubled. Plain passwords let PgBouncer check clients' SCRAM proofs and log
 // into PostgreSQL with SCRAM itself.
 func authFile(users map[string]string) string {
 	var b strings.Builder
 	q := func(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
-	for _, name := range sortedKeys(users) {
+	for _, name := range slices.Sorted(maps.Keys(users)) {
 		b.WriteString(q(name) + " " + q(users[name]) + "\n")
 	}
 	return b.String()
@@ -285,7 +277,7 @@ func (b *Bouncer) ini(port int) string {
 	var s strings.Builder
 	s.WriteString("; Written by internal/pgbouncer.\n[databases]\n")
 	fmt.Fprintf(&s, "* = host=%s port=%d\n\n[pgbouncer]\n", c.UpstreamHost, c.UpstreamPort)
-	for _, k := range sortedKeys(set) {
+	for _, k := range slices.Sorted(maps.Keys(set)) {
 		fmt.Fprintf(&s, "%s = %s\n", k, set[k])
 	}
 	return s.String()
