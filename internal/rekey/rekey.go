@@ -343,12 +343,6 @@ func (j *Job) tenants(ctx context.Context) ([]scope, error) {
 	return out, rs.Err()
 }
 
-// currentJSON is the containment test for "version 2 under the current key".
-func (j *Job) currentJSON() string {
-	b, _ := json.Marshal(map[string]any{"v": 2, "kid": j.keys.Current().ID, "kver": j.keys.Current().Version})
-	return string(b)
-}
-
 // row is one stored value of a batch.
 type row struct {
 	id       pgtype.UUID
@@ -363,7 +357,7 @@ type row struct {
 // scope before anything of the column is written.
 func (j *Job) runColumn(ctx context.Context, w io.Writer, c column, scopes []scope, batchSize int) (ColumnStats, error) {
 	cs := ColumnStats{Column: c.SealedColumn}
-	cur := j.currentJSON()
+	cur := j.keys.CurrentHeader()
 	var pending []scope
 	for _, s := range scopes {
 		var n int

@@ -37,21 +37,28 @@ type envelope struct {
 	ct      []byte
 }
 
-// wireEnvelope is the JSON shape; byte fields are standard base64.
-type wireEnvelope struct {
+// wireHeader is the leading part of the JSON shape: what an envelope is
+// and which key sealed it. CurrentHeader marshals it alone.
+type wireHeader struct {
 	V    int    `json:"v"`
 	KID  string `json:"kid"`
 	KVer int    `json:"kver"`
-	Tbl  string `json:"tbl,omitempty"`
-	Col  string `json:"col,omitempty"`
-	Row  string `json:"row,omitempty"`
-	WDK  []byte `json:"wdk"`
-	N    []byte `json:"n"`
-	CT   []byte `json:"ct"`
+}
+
+// wireEnvelope is the JSON shape; byte fields are standard base64. The
+// embedded header's fields come first, as before it was split out.
+type wireEnvelope struct {
+	wireHeader
+	Tbl string `json:"tbl,omitempty"`
+	Col string `json:"col,omitempty"`
+	Row string `json:"row,omitempty"`
+	WDK []byte `json:"wdk"`
+	N   []byte `json:"n"`
+	CT  []byte `json:"ct"`
 }
 
 func (e *envelope) marshal() []byte {
-	w := wireEnvelope{V: e.version, KID: e.key.ID, KVer: e.key.Version, WDK: e.wdk, N: e.nonce, CT: e.ct}
+	w := wireEnvelope{wireHeader: wireHeader{V: e.version, KID: e.key.ID, KVer: e.key.Version}, WDK: e.wdk, N: e.nonce, CT: e.ct}
 	if !e.place.IsZero() {
 		w.Tbl, w.Col, w.Row = e.place.Table, e.place.Column, formatUUID(e.place.Row)
 	}
@@ -244,4 +251,17 @@ func (s Sealed[T]) LogValue() slog.Value { return slog.StringValue(s.String()) }
 func (s Sealed[T]) MarshalLogObject(enc zapcore.ObjectEncoder) error {
 	enc.AddString("sealed", s.String())
 	return nil
+}
+
+// CurrentHeader is the JSON document a stored envelope contains (jsonb @>)
+// exactly when it is what Seal writes now: the current envelope version
+// under the current key. The rekey job selects the values that need
+// re-encrypting with NOT (value @> CurrentHeader()), so the wire names and
+// the version number live here only.
+func (k *Keyring) CurrentHeader() string {
+	b, err := json.Marshal(wireHeader{V: envelopeVersion, KID: k.current.ID, KVer: k.current.Version})
+	if err != nil { // cannot happen: a string and two ints
+		panic("sensitive: marshal envelope header: " + err.Error())
+	}
+	return string(b)
 }
