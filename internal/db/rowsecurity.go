@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"go.uber.org/zap"
 
 	"github.com/central/central/internal/tenantctx"
@@ -19,13 +20,13 @@ const bypassQuery = `SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname
 func (d *DB) checkRowSecurityRoles(ctx context.Context) {
 	for _, p := range []struct {
 		name string
-		q    func() (bool, error)
+		pool *pgxpool.Pool
 	}{
-		{PoolReadWrite, func() (b bool, err error) { return b, d.pools.ReadWrite.Pgx.QueryRow(ctx, bypassQuery).Scan(&b) }},
-		{PoolReadOnly, func() (b bool, err error) { return b, d.pools.ReadOnly.Pgx.QueryRow(ctx, bypassQuery).Scan(&b) }},
+		{PoolReadWrite, d.pools.ReadWrite.Pgx},
+		{PoolReadOnly, d.pools.ReadOnly.Pgx},
 	} {
-		bypass, err := p.q()
-		if err != nil {
+		var bypass bool
+		if err := p.pool.QueryRow(ctx, bypassQuery).Scan(&bypass); err != nil {
 			d.log.Warn("could not check whether the pool's role bypasses row-level security", zap.String("pool", p.name), zap.Error(err))
 			continue
 		}
