@@ -293,16 +293,8 @@ func replayedEnums(ctx context.Context, admin *sql.DB, devURL string, dir migrat
 		return nil, nil, err
 	}
 	defer s.drop()
-	drv, err := postgres.Open(s.db)
-	if err != nil {
-		return nil, nil, fmt.Errorf("open atlas driver on scratch database: %w", err)
-	}
-	ex, err := migrate.NewExecutor(drv, dir, migrate.NopRevisionReadWriter{})
-	if err != nil {
-		return nil, nil, fmt.Errorf("create executor: %w", err)
-	}
-	if err := ex.ExecuteN(ctx, 0); err != nil && !errors.Is(err, migrate.ErrNoPendingFiles) {
-		return nil, nil, fmt.Errorf("replay migration directory: %w", err)
+	if _, err := replay(ctx, s, dir); err != nil {
+		return nil, nil, err
 	}
 	enums, err := currentEnums(ctx, s.db)
 	if err != nil {
@@ -342,13 +334,9 @@ func entDiff(ctx context.Context, s *scratch, dir *migrate.MemDir, tables []*ent
 		return nil, nil
 	})
 	// ent rewrites atlas.sum of the dir it is given: give it a copy.
-	work := &migrate.MemDir{}
-	files, err := dir.Files()
+	work, err := copyDir(dir)
 	if err != nil {
 		return nil, nil, err
-	}
-	if err := work.CopyFiles(files); err != nil {
-		return nil, nil, fmt.Errorf("copy migration directory: %w", err)
 	}
 	m, err := entschema.NewMigrate(entsql.OpenDB(dialect.Postgres, s.db),
 		entschema.WithDir(work),
@@ -381,13 +369,9 @@ func entDiff(ctx context.Context, s *scratch, dir *migrate.MemDir, tables []*ent
 // `atlas migrate diff`, plan it again, so it is refused with an
 // *UnstableError naming the form to write instead.
 func verifyConverges(ctx context.Context, admin *sql.DB, devURL string, dir *migrate.MemDir, planned []File, desired *schema.Schema) error {
-	work := &migrate.MemDir{}
-	files, err := dir.Files()
+	work, err := copyDir(dir)
 	if err != nil {
 		return err
-	}
-	if err := work.CopyFiles(files); err != nil {
-		return fmt.Errorf("copy migration directory: %w", err)
 	}
 	for _, f := range planned {
 		if err := work.WriteFile(f.Name, f.Content); err != nil {
@@ -406,16 +390,9 @@ func verifyConverges(ctx context.Context, admin *sql.DB, devURL string, dir *mig
 		return err
 	}
 	defer s.drop()
-	drv, err := postgres.Open(s.db)
+	drv, err := replay(ctx, s, work)
 	if err != nil {
-		return fmt.Errorf("open atlas driver on scratch database: %w", err)
-	}
-	ex, err := migrate.NewExecutor(drv, work, migrate.NopRevisionReadWriter{})
-	if err != nil {
-		return fmt.Errorf("create executor: %w", err)
-	}
-	if err := ex.ExecuteN(ctx, 0); err != nil && !errors.Is(err, migrate.ErrNoPendingFiles) {
-		return fmt.Errorf("replay the directory with the planned migration: %w", err)
+		return fmt.Errorf("with the planned migration: %w", err)
 	}
 	after, err := drv.InspectSchema(ctx, desired.Name, nil)
 	if err != nil {
@@ -440,6 +417,37 @@ func verifyConverges(ctx context.Context, admin *sql.DB, devURL string, dir *mig
 		return ue
 	}
 	return nil
+}
+
+// replay applies every file of dir to the scratch database and returns the
+// atlas driver on it.
+func replay(ctx context.Context, s *scratch, dir migrate.Dir) (migrate.Driver, error) {
+	drv, err := postgres.Open(s.db)
+	if err != nil {
+		return nil, fmt.Errorf("open atlas driver on scratch database: %w", err)
+	}
+	ex, err := migrate.NewExecutor(drv, dir, migrate.NopRevisionReadWriter{})
+	if err != nil {
+		return nil, fmt.Errorf("create executor: %w", err)
+	}
+	if err := ex.ExecuteN(ctx, 0); err != nil && !errors.Is(err, migrate.ErrNoPendingFiles) {
+		return nil, fmt.Errorf("replay migration directory: %w", err)
+	}
+	return drv, nil
+}
+
+// copyDir copies dir into a new in-memory directory that a step may add
+// files to without touching dir.
+func copyDir(dir migrate.Dir) (*migrate.MemDir, error) {
+	files, err := dir.Files()
+	if err != nil {
+		return nil, err
+	}
+	work := &migrate.MemDir{}
+	if err := work.CopyFiles(files); err != nil {
+		return nil, fmt.Errorf("copy migration directory: %w", err)
+	}
+	return work, nil
 }
 
 // describeUnstable says what did not converge, and for a CHECK the form to
