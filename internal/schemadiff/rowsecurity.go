@@ -6,9 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strings"
 
 	"ariga.io/atlas/sql/migrate"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/central/central/internal/entmeta"
 	"github.com/central/central/internal/tenantctx"
@@ -55,7 +55,7 @@ func PolicyExpr(col string) string {
 	return fmt.Sprintf("%s = (SELECT NULLIF(current_setting('%s', true), '')::uuid)", quoteIdent(col), tenantctx.Setting)
 }
 
-func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+func quoteIdent(s string) string { return pgx.Identifier{s}.Sanitize() }
 
 // tableRLS is the row-level security of one table in a database.
 type tableRLS struct {
