@@ -43,7 +43,7 @@
 // # Usage
 //
 //	nice -n 10 go run ./internal/tools/mutate -o docs/mutation.md            # the default packages
-//	go run ./internal/tools/mutate -match 'runner.go:1[0-9][0-9]' ./internal/seed
+//	go run ./internal/tools/mutate -match 'runner.go:1[0-9][0-9]' ./internal/seedengine
 //
 // Flags for partial runs: -match reruns the mutants whose description
 // matches; -carry LOG counts the mutants an earlier run's log shows killed

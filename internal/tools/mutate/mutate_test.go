@@ -5,6 +5,8 @@ import (
 	"context"
 	"go/parser"
 	"go/token"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -146,5 +148,31 @@ func TestFixture(t *testing.T) {
 	}
 	if md := summary([]*pkgResult{res}); !strings.Contains(md, "lived: calc.go:12 boundary") {
 		t.Errorf("summary lacks the surviving mutants:\n%s", md)
+	}
+}
+
+// TestNamedMutantsStillApply checks that every named mutant's text occurs
+// exactly once in its file: the tool is not part of CI, so a renamed
+// package or an edited line would otherwise silently turn a mutant into
+// "not viable" on the next run.
+//
+// Deliberate bug it catches: a named mutant left pointing at a package the
+// code moved out of (internal/seed → internal/seedengine).
+func TestNamedMutantsStillApply(t *testing.T) {
+	const module = "github.com/central/central/"
+	for _, n := range namedMutants {
+		rel, ok := strings.CutPrefix(n.Pkg, module)
+		if !ok {
+			t.Errorf("%q: package %s is outside the module", n.Name, n.Pkg)
+			continue
+		}
+		src, err := os.ReadFile(filepath.Join("..", "..", "..", rel, n.File))
+		if err != nil {
+			t.Errorf("%q: %v", n.Name, err)
+			continue
+		}
+		if c := bytes.Count(src, []byte(n.Old)); c != 1 {
+			t.Errorf("%q: %q occurs %d times in %s/%s, want once", n.Name, n.Old, c, rel, n.File)
+		}
 	}
 }

@@ -25,12 +25,12 @@ func (n named) mutant() Mutant {
 
 var namedMutants = []named{
 	{
-		Pkg: "github.com/central/central/internal/seed", File: "runner.go",
+		Pkg: "github.com/central/central/internal/seedengine", File: "runner.go",
 		Name: "the ledger row is written outside the seed's transaction",
 		Old:  "c := r.db.Writer(ctx)", New: "c := r.db.Writer(context.Background())",
 	},
 	{
-		Pkg: "github.com/central/central/internal/seed", File: "lock.go",
+		Pkg: "github.com/central/central/internal/seedengine", File: "lock.go",
 		Name: "a different seed lock key",
 		Old:  `pglock.Key("central_seed_run")`, New: `pglock.Key("central_seed_run_mutant")`,
 	},
