@@ -80,11 +80,11 @@ func newBenchEnv(b *testing.B) *benchEnv {
 // openLegacy opens a database/sql pool the way db.NewPools did before the
 // module moved to pgxpool: today's database/sql path, for comparison.
 func openLegacy(b *testing.B, url string, readOnly bool) *sql.DB {
-	cc, err := db.ConnConfig(config.Conn{URL: config.Secret(url), AppName: "bench"}, readOnly)
+	pc, err := db.PoolConfig(config.Conn{URL: config.Secret(url), AppName: "bench"}, readOnly)
 	if err != nil {
 		b.Fatal(err)
 	}
-	sdb := stdlib.OpenDB(*cc)
+	sdb := stdlib.OpenDB(*pc.ConnConfig)
 	sdb.SetMaxOpenConns(4)
 	sdb.SetMaxIdleConns(4)
 	b.Cleanup(func() { sdb.Close() })

@@ -168,8 +168,11 @@ func (p *Pools) open(name string, c config.Conn, readOnly bool) (*pgxpool.Pool, 
 	return pool, db, nil
 }
 
-// PoolConfig is ConnConfig for a pgxpool: at most c.PoolSize connections
-// (config.DefaultPoolSize when unset), idle ones closed after 5 minutes.
+// PoolConfig parses c's URL into a pgxpool configuration with
+// application_name set and, when readOnly, default_transaction_read_only=on:
+// at most c.PoolSize connections (config.DefaultPoolSize when unset), idle
+// ones closed after 5 minutes. Parse errors name the URL with its password
+// redacted.
 func PoolConfig(c config.Conn, readOnly bool) (*pgxpool.Config, error) {
 	pc, err := pgxpool.ParseConfig(c.URL.Reveal())
 	if err != nil {
@@ -186,19 +189,8 @@ func PoolConfig(c config.Conn, readOnly bool) (*pgxpool.Config, error) {
 	return pc, nil
 }
 
-// ConnConfig parses c's URL into a pgx configuration with application_name
-// set and, when readOnly, default_transaction_read_only=on. Parse errors
-// name the URL with its password redacted.
-func ConnConfig(c config.Conn, readOnly bool) (*pgx.ConnConfig, error) {
-	cc, err := pgx.ParseConfig(c.URL.Reveal())
-	if err != nil {
-		// pgconn redacts the password in its own message; say which URL anyway.
-		return nil, fmt.Errorf("parse URL %s: %w", c.Redacted(), err)
-	}
-	applyRuntimeParams(cc, c, readOnly)
-	return cc, nil
-}
-
+// applyRuntimeParams sets application_name and, when readOnly,
+// default_transaction_read_only=on.
 func applyRuntimeParams(cc *pgx.ConnConfig, c config.Conn, readOnly bool) {
 	if cc.RuntimeParams == nil {
 		cc.RuntimeParams = map[string]string{}

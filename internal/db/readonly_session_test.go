@@ -15,7 +15,7 @@ import (
 // session setting, and it must refuse the write (SQLSTATE 25006).
 //
 // Deliberate bug it catches: dropping
-// cc.RuntimeParams["default_transaction_read_only"] = "on" from ConnConfig.
+// cc.RuntimeParams["default_transaction_read_only"] = "on" from applyRuntimeParams.
 // TestReadOnlyPoolRefusesWrites cannot see that bug: its read-only role
 // carries the same setting (ALTER ROLE ... SET in dbtest) and lacks grants.
 // (With the bug, Open fails first: the replica router refuses a read-only
