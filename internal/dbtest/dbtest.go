@@ -180,7 +180,7 @@ func newResources(getenv func(string) string) *resources {
 		if u := getenv("TEST_DATABASE_URL"); u != "" {
 			h, err = Connect(ctx, u)
 		} else {
-			h, err = startEmbedded(ctx, zap.NewNop(), r.durable)
+			h, err = StartEmbeddedWith(ctx, zap.NewNop(), EmbeddedOptions{Durable: r.durable})
 		}
 		if err != nil {
 			return nil, err

@@ -206,11 +206,6 @@ type EmbeddedOptions struct {
 	Settings map[string]string
 }
 
-// startEmbedded is StartEmbedded; durable turns fsync back on (DurableEnv).
-func startEmbedded(ctx context.Context, logger *zap.Logger, durable bool) (*Harness, error) {
-	return StartEmbeddedWith(ctx, logger, EmbeddedOptions{Durable: durable})
-}
-
 // StartEmbeddedWith is StartEmbedded with options.
 func StartEmbeddedWith(ctx context.Context, logger *zap.Logger, o EmbeddedOptions) (*Harness, error) {
 	dir, err := newTempDir(o.Durable)
