@@ -220,15 +220,6 @@ func pendingMigrations(slot *migratorSlot) db.PendingChecker {
 		if err != nil {
 			return 0, err
 		}
-		n := len(rep.Pending)
-		for _, s := range rep.GoSteps {
-			if s.State == "pending" || s.State == "in progress" {
-				n++
-			}
-		}
-		if rep.Problem != nil {
-			return n, rep.Problem
-		}
-		return n, nil
+		return rep.PendingCount(), rep.Problem
 	})
 }

@@ -77,6 +77,10 @@ func (r *Report) WouldRun() []string {
 	return out
 }
 
+// PendingCount is how many SQL files and Go steps Up would run: what
+// readiness reports as pending.
+func (r *Report) PendingCount() int { return len(r.Pending) + len(r.pendingSteps()) }
+
 func (r *Report) pendingSteps() []GoStepStatus {
 	var out []GoStepStatus
 	for _, s := range r.GoSteps {

@@ -349,13 +349,17 @@ func TestStatusAndWouldRunShowGoSteps(t *testing.T) {
 	if got != want {
 		t.Fatalf("would run %q, want %q", got, want)
 	}
+	// Readiness counts the pending Go steps too (2 files + 2 steps).
+	if n := st.PendingCount(); n != 4 {
+		t.Fatalf("PendingCount = %d, want 4", n)
+	}
 	if _, err := m.Up(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if st, err = m.Status(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if len(st.WouldRun()) != 0 || !strings.Contains(st.String(), ver2+"_log  applied") {
+	if len(st.WouldRun()) != 0 || st.PendingCount() != 0 || !strings.Contains(st.String(), ver2+"_log  applied") {
 		t.Fatalf("status after Up:\n%s", st)
 	}
 }
