@@ -1,6 +1,10 @@
 package tenantctx
 
-import "context"
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5/pgtype"
+)
 
 // Setting is the name of the transaction-local setting the row-level
 // security policies read: current_setting('app.tenant_id', true).
@@ -38,17 +42,4 @@ func From(ctx context.Context) (ID, bool) {
 
 // String returns the canonical lower-case UUID text of id: the value of the
 // setting.
-func (id ID) String() string {
-	const hex = "0123456789abcdef"
-	var b [36]byte
-	j := 0
-	for i, c := range id {
-		if i == 4 || i == 6 || i == 8 || i == 10 {
-			b[j] = '-'
-			j++
-		}
-		b[j], b[j+1] = hex[c>>4], hex[c&0x0f]
-		j += 2
-	}
-	return string(b[:])
-}
+func (id ID) String() string { return pgtype.UUID{Bytes: id, Valid: true}.String() }
