@@ -52,30 +52,19 @@ func profileDoc(f ProfileFilter) ([]byte, error) {
 // team=compilers. An empty filter lists every user. Errors: ErrInvalid for
 // a filter that breaks the profile rules or a bad limit.
 func (s *UserService) ListByProfile(ctx context.Context, tenantID entityid.TenantID, filter ProfileFilter, after entityid.UserID, limit int) (Page[UserPublic, entityid.UserID], error) {
-	n, err := pageLimit(entityUser, limit)
-	if err != nil {
-		return Page[UserPublic, entityid.UserID]{}, err
-	}
 	doc, err := profileDoc(filter)
 	if err != nil {
 		return Page[UserPublic, entityid.UserID]{}, fmt.Errorf("list users by profile: %w", err)
 	}
-	q := s.store.Reader(ctx).ForTenant(tenantID).User.Query().
-		WithTags(withTagsByKey).
-		Order(ent.Asc(user.FieldID)).
-		Limit(n + 1)
-	q.Select(userPublicColumns...)
+	var where predicate.User
 	if !filter.IsZero() {
-		q.Where(profileContains(doc))
+		where = profileContains(doc)
 	}
-	if !after.IsZero() {
-		q.Where(user.IDGT(after))
-	}
-	rows, err := q.All(ctx)
+	p, err := s.list(ctx, tenantID, where, after, limit)
 	if err != nil {
-		return Page[UserPublic, entityid.UserID]{}, fmt.Errorf("list users of %s by profile: %w", tenantID, err)
+		return p, fmt.Errorf("list users of %s by profile: %w", tenantID, err)
 	}
-	return paginate(rows, n, toUserPublic, func(u UserPublic) entityid.UserID { return u.ID }), nil
+	return p, nil
 }
 
 // SetProfile replaces a user's profile and audits it ("user.set_profile").

@@ -288,11 +288,11 @@ func TestProfileFilterUsesGINIndex(t *testing.T) {
 				t.Fatal("the load put no matching user in the big tenant; the test would prove nothing")
 			}
 			st.rec.seen = nil
-			p, err := svc.Users.ListByProfile(ctx, tenants[0], tt.filter, entityid.UserID{}, service.MaxLimit)
+			p, err := svc.Users.ListByProfile(ctx, tenants[0], tt.filter, entityid.UserID{}, service.MaxUserPageLimit)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(p.Items) != min(want, service.MaxLimit) {
+			if len(p.Items) != min(want, service.MaxUserPageLimit) {
 				t.Fatalf("listed %d users, the table holds %d matches", len(p.Items), want)
 			}
 			if len(st.rec.seen) == 0 || !strings.Contains(st.rec.seen[0].query, `"profile" @> $`) {

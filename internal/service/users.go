@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/central/central/ent"
+	"github.com/central/central/ent/predicate"
 	"github.com/central/central/ent/user"
 	"github.com/central/central/ent/usertag"
 	"github.com/central/central/internal/entityid"
@@ -311,6 +312,17 @@ func (s *UserService) GetByEmail(ctx context.Context, tenantID entityid.TenantID
 // List returns the tenant's users ordered by ID after the cursor (zero:
 // from the start), with their tags.
 func (s *UserService) List(ctx context.Context, tenantID entityid.TenantID, after entityid.UserID, limit int) (Page[UserPublic, entityid.UserID], error) {
+	p, err := s.list(ctx, tenantID, nil, after, limit)
+	if err != nil {
+		return p, fmt.Errorf("list users of %s: %w", tenantID, err)
+	}
+	return p, nil
+}
+
+// list is List and ListByProfile: one page of the tenant's users that
+// match where (nil: all), with their tags, so the user page bound applies
+// to both.
+func (s *UserService) list(ctx context.Context, tenantID entityid.TenantID, where predicate.User, after entityid.UserID, limit int) (Page[UserPublic, entityid.UserID], error) {
 	if err := userPageLimit(limit); err != nil {
 		return Page[UserPublic, entityid.UserID]{}, err
 	}
@@ -323,12 +335,15 @@ func (s *UserService) List(ctx context.Context, tenantID entityid.TenantID, afte
 		Order(ent.Asc(user.FieldID)).
 		Limit(n + 1)
 	q.Select(userPublicColumns...)
+	if where != nil {
+		q.Where(where)
+	}
 	if !after.IsZero() {
 		q.Where(user.IDGT(after))
 	}
 	rows, err := q.All(ctx)
 	if err != nil {
-		return Page[UserPublic, entityid.UserID]{}, fmt.Errorf("list users of %s: %w", tenantID, err)
+		return Page[UserPublic, entityid.UserID]{}, err
 	}
 	return paginate(rows, n, toUserPublic, func(u UserPublic) entityid.UserID { return u.ID }), nil
 }

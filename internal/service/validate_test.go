@@ -218,4 +218,7 @@ func TestDeclaredLimits(t *testing.T) {
 	if _, err := e.svc.Users.List(ctx, tn.ID, u.ID, service.MaxUserPageLimit+1); !errors.Is(err, service.ErrInvalid) {
 		t.Errorf("users page of %d: %v, want ErrInvalid", service.MaxUserPageLimit+1, err)
 	}
+	if _, err := e.svc.Users.ListByProfile(ctx, tn.ID, service.ProfileFilter{Locale: "en"}, u.ID, service.MaxUserPageLimit+1); !errors.Is(err, service.ErrInvalid) {
+		t.Errorf("users page by profile of %d: %v, want ErrInvalid", service.MaxUserPageLimit+1, err)
+	}
 }
