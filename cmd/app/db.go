@@ -17,7 +17,6 @@ import (
 	"github.com/central/central/internal/app"
 	"github.com/central/central/internal/db"
 	"github.com/central/central/internal/migrate"
-	"github.com/central/central/internal/pgserver"
 	"github.com/central/central/internal/rekey"
 	"github.com/central/central/internal/schemadiff"
 	"github.com/central/central/internal/seed"
@@ -146,12 +145,12 @@ func diffCommand() command {
 					url, _ = rt.lookup("DEV_DATABASE_URL")
 				}
 				if url == "" {
-					srv, cleanup, err := throwawayServer(ctx, rt)
-					if err != nil {
+					var stop func()
+					var err error
+					if url, stop, err = schemadiff.DevServer(ctx, rt.logger.Named("pgserver")); err != nil {
 						return err
 					}
-					defer cleanup()
-					url = srv.URL(pgserver.RoleReadWrite, pgserver.Database)
+					defer stop()
 				}
 				res, err := schemadiff.Diff(ctx, url, *dir, entmigrate.Tables, args[0], schemadiff.AllowDestructive(*allow), schemadiff.RowSecurity(ent.Entities()))
 				if err != nil {
@@ -166,29 +165,6 @@ func diffCommand() command {
 			}
 		},
 	}
-}
-
-// throwawayServer starts an ephemeral embedded PostgreSQL for one diff.
-func throwawayServer(ctx context.Context, rt *runtime) (*pgserver.Server, func(), error) {
-	dir, err := os.MkdirTemp("", "central-diff-")
-	if err != nil {
-		return nil, nil, fmt.Errorf("create a directory for the dev database: %w", err)
-	}
-	// When we run as root, postgres runs as the postgres user and must be
-	// able to reach its data directory inside this one.
-	if err := os.Chmod(dir, 0o755); err != nil {
-		os.RemoveAll(dir)
-		return nil, nil, err
-	}
-	srv, err := pgserver.Start(ctx, pgserver.Config{DataDir: filepath.Join(dir, "pg"), Ephemeral: true, Logger: rt.logger.Named("pgserver")})
-	if err != nil {
-		os.RemoveAll(dir)
-		return nil, nil, fmt.Errorf("start a dev database for the diff: %w", err)
-	}
-	return srv, func() {
-		_ = srv.Stop(context.WithoutCancel(ctx))
-		os.RemoveAll(dir)
-	}, nil
 }
 
 func seedCommand() command {

@@ -19,7 +19,6 @@ import (
 	"github.com/central/central/ent"
 	entmigrate "github.com/central/central/ent/migrate"
 	"github.com/central/central/internal/migrate"
-	"github.com/central/central/internal/pgserver"
 	"github.com/central/central/internal/schemadiff"
 )
 
@@ -78,12 +77,12 @@ func diff(ctx context.Context, stdout io.Writer, dir, devURL, applyURL, name str
 		return fmt.Errorf("no Atlas directory at %s (run from the repository root or pass --dir): %w", dir, err)
 	}
 	if devURL == "" {
-		srv, cleanup, err := throwawayServer(ctx)
-		if err != nil {
+		var stop func()
+		var err error
+		if devURL, stop, err = schemadiff.DevServer(ctx, zap.NewNop()); err != nil {
 			return err
 		}
-		defer cleanup()
-		devURL = srv.URL(pgserver.RoleReadWrite, pgserver.Database)
+		defer stop()
 	}
 	res, err := schemadiff.Diff(ctx, devURL, dir, entmigrate.Tables, name, schemadiff.AllowDestructive(allow), schemadiff.RowSecurity(ent.Entities()))
 	if err != nil {
@@ -114,27 +113,4 @@ func diff(ctx context.Context, stdout io.Writer, dir, devURL, applyURL, name str
 		fmt.Fprintln(stdout, "the database is up to date: no pending migration")
 	}
 	return nil
-}
-
-// throwawayServer starts an ephemeral embedded PostgreSQL for one diff.
-func throwawayServer(ctx context.Context) (*pgserver.Server, func(), error) {
-	dir, err := os.MkdirTemp("", "central-diff-")
-	if err != nil {
-		return nil, nil, fmt.Errorf("create a directory for the dev database: %w", err)
-	}
-	// When we run as root, postgres runs as the postgres user and must be
-	// able to reach its data directory inside this one.
-	if err := os.Chmod(dir, 0o755); err != nil {
-		os.RemoveAll(dir)
-		return nil, nil, err
-	}
-	srv, err := pgserver.Start(ctx, pgserver.Config{DataDir: filepath.Join(dir, "pg"), Ephemeral: true, Logger: zap.NewNop()})
-	if err != nil {
-		os.RemoveAll(dir)
-		return nil, nil, fmt.Errorf("start a dev database for the diff: %w", err)
-	}
-	return srv, func() {
-		_ = srv.Stop(context.WithoutCancel(ctx))
-		os.RemoveAll(dir)
-	}, nil
 }
