@@ -16,25 +16,25 @@ const attrPrefix = "attr."
 
 // profileFilterParams reads the profile filters of a user listing:
 // locale=, time_zone=, title= and attr.<key>=<value>, all of which must
-// hold (containment). filtered is false when none is given. A parameter
+// hold (containment); none given is the empty filter. A parameter
 // given twice is a 400 (which value would be meant?); the service
 // validates the values themselves (a 400 too). Other parameters are left
 // to pageParams.
-func profileFilterParams(w http.ResponseWriter, r *http.Request) (f service.ProfileFilter, filtered, ok bool) {
+func profileFilterParams(w http.ResponseWriter, r *http.Request) (f service.ProfileFilter, ok bool) {
 	for name, vals := range r.URL.Query() {
 		key, isAttr := strings.CutPrefix(name, attrPrefix)
 		switch {
 		case isAttr && key == "":
 			writeProblem(w, r, http.StatusBadRequest, "query parameter attr.: name the attribute, e.g. attr.team=compilers")
-			return f, false, false
+			return f, false
 		case !isAttr && name != "locale" && name != "time_zone" && name != "title":
 			continue
 		case len(vals) != 1:
 			writeProblem(w, r, http.StatusBadRequest, fmt.Sprintf("query parameter %s given %d times: give each filter once", clipParam(name), len(vals)))
-			return f, false, false
+			return f, false
 		case vals[0] == "":
 			writeProblem(w, r, http.StatusBadRequest, fmt.Sprintf("query parameter %s is empty: give a value or leave the filter out", clipParam(name)))
-			return f, false, false
+			return f, false
 		}
 		switch v := vals[0]; name {
 		case "locale":
@@ -49,9 +49,8 @@ func profileFilterParams(w http.ResponseWriter, r *http.Request) (f service.Prof
 			}
 			f.Attributes[key] = v
 		}
-		filtered = true
 	}
-	return f, filtered, true
+	return f, true
 }
 
 // clipParam bounds a client-chosen parameter name quoted in a problem.

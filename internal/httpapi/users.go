@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"context"
 	"net/http"
 	"time"
 
@@ -106,17 +105,11 @@ func (a *API) listUsers(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	filter, filtered, ok := profileFilterParams(w, r)
+	filter, ok := profileFilterParams(w, r)
 	if !ok {
 		return
 	}
-	list := a.svc.Users.List
-	if filtered {
-		list = func(ctx context.Context, t entityid.TenantID, after entityid.UserID, limit int) (service.Page[service.UserPublic, entityid.UserID], error) {
-			return a.svc.Users.ListByProfile(ctx, t, filter, after, limit)
-		}
-	}
-	p, err := list(r.Context(), tenantID, after, limit)
+	p, err := a.svc.Users.ListByProfile(r.Context(), tenantID, filter, after, limit) // an empty filter lists every user
 	if err != nil {
 		a.fail(w, r, err)
 		return
