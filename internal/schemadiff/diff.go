@@ -109,7 +109,7 @@ func Compute(ctx context.Context, devURL string, fsys fs.FS, tables []*entschema
 	defer admin.Close()
 
 	// 1. The enum types the directory creates.
-	current, rlsChanges, err := replayedEnums(ctx, admin, devURL, dir, cfg)
+	current, rlsChanges, err := readReplayed(ctx, admin, devURL, dir, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -284,10 +284,10 @@ func nextVersion(now time.Time, files []migrate.File) (time.Time, error) {
 	return v, nil
 }
 
-// replayedEnums applies the directory to a scratch database and reads the
+// readReplayed applies the directory to a scratch database and reads the
 // enum types it created, and plans the row-level security changes from it
 // (rowsecurity.go).
-func replayedEnums(ctx context.Context, admin *sql.DB, devURL string, dir migrate.Dir, cfg *config) (map[string]enum, []*migrate.Change, error) {
+func readReplayed(ctx context.Context, admin *sql.DB, devURL string, dir migrate.Dir, cfg *config) (map[string]enum, []*migrate.Change, error) {
 	s, err := newScratch(ctx, admin, devURL)
 	if err != nil {
 		return nil, nil, err
