@@ -9,6 +9,7 @@ import (
 	"entgo.io/ent/schema/index"
 
 	"github.com/central/central/internal/entityid"
+	"github.com/central/central/internal/jsonb"
 	"github.com/central/central/internal/mixin"
 )
 
@@ -46,7 +47,7 @@ func (UserTag) Indexes() []ent.Index {
 func (UserTag) Annotations() []schema.Annotation {
 	return []schema.Annotation{
 		entsql.Checks(map[string]string{
-			"key_format":   `key ~ '^[a-z0-9][a-z0-9_.:-]{0,63}$'`,
+			"key_format":   `key ~ '` + jsonb.TagKeyPattern + `'`,
 			"value_length": `char_length(value) <= 1024`,
 		}),
 	}

@@ -43,12 +43,23 @@ const (
 	MaxProfileAttributeLen = 256 // characters of a value
 )
 
+// TagKeyPattern is the one rule for keys: user tag keys (ent/schema's Go
+// validator and the key_format CHECK are both built from it) and profile
+// attribute keys, so keys read alike everywhere. It is written so Go's
+// regexp and PostgreSQL's ~ read it the same way.
+const TagKeyPattern = `^[a-z0-9][a-z0-9_.:-]{0,63}$`
+
+// TagKeyHint says TagKeyPattern in words, for error messages.
+const TagKeyHint = "use 1 to 64 of a-z 0-9 _ . : - starting with a letter or digit"
+
 var (
 	localePattern   = regexp.MustCompile(`^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8}){0,4}$`)
 	timeZonePattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_+-]{0,30}(?:/[A-Za-z0-9][A-Za-z0-9_+-]{0,30}){0,2}$`)
-	// attributeKeyPattern is the user tag key's rule, so keys read alike.
-	attributeKeyPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_.:-]{0,63}$`)
+	tagKeyPattern   = regexp.MustCompile(TagKeyPattern)
 )
+
+// ValidTagKey reports whether k follows TagKeyPattern.
+func ValidTagKey(k string) bool { return tagKeyPattern.MatchString(k) }
 
 // ProfileError says which field of a profile (or profile filter) is wrong
 // and why.
@@ -83,8 +94,8 @@ func (p UserProfile) Validate() error {
 	}
 	sort.Strings(keys) // report the same problem first every time
 	for _, k := range keys {
-		if !attributeKeyPattern.MatchString(k) {
-			return &ProfileError{"attributes", fmt.Sprintf("key %q: use 1 to 64 of a-z 0-9 _ . : - starting with a letter or digit", clip(k))}
+		if !ValidTagKey(k) {
+			return &ProfileError{"attributes", fmt.Sprintf("key %q: %s", clip(k), TagKeyHint)}
 		}
 		v := p.Attributes[k]
 		if v == "" {
