@@ -141,7 +141,7 @@ func Load(lookup func(string) (string, bool)) (Config, error) {
 	if lookup == nil {
 		return Config{}, &Error{Problems: []Problem{{Var: "(lookup)", Msg: "config.Load needs a lookup function; pass os.LookupEnv"}}}
 	}
-	p := &parser{lookup: lookup}
+	p := newParser(lookup)
 	var c Config
 
 	c.Env = Env(p.enum("APP_ENV", string(Development), string(Development), string(Test), string(Production)))

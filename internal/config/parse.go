@@ -16,13 +16,42 @@ import (
 // be secret.
 type parser struct {
 	lookup   func(string) (string, bool)
+	declared map[string]secrecy // variables()
 	problems []Problem
+}
+
+func newParser(lookup func(string) (string, bool)) *parser {
+	return &parser{lookup: lookup, declared: declared()}
 }
 
 func (p *parser) add(name, msg string) { p.problems = append(p.problems, Problem{Var: name, Msg: msg}) }
 
+// read returns a variable's value, verbatim. It refuses a variable not
+// declared in variables(), and a secret one unless wantSecret (and a public
+// one if wantSecret): a secret value leaves the parser only as a Secret.
+// The refusal is a bug in this package, made loud: every Load fails.
+func (p *parser) read(name string, wantSecret bool) (string, bool) {
+	s, ok := p.declared[name]
+	switch {
+	case !ok:
+		p.add(name, "config bug: read but not declared in variables(); declare it, saying whether it is secret")
+		return "", false
+	case (s != public) != wantSecret:
+		p.add(name, "config bug: declared secret but read as a public value, or the other way round; read secrets with parser.secret")
+		return "", false
+	}
+	return p.lookup(name)
+}
+
+// has reports whether a variable, public or secret, is set.
+func (p *parser) has(name string) bool {
+	v, ok := p.read(name, p.declared[name] != public)
+	return ok && strings.TrimSpace(v) != ""
+}
+
+// get returns a public variable's value, trimmed; empty counts as unset.
 func (p *parser) get(name string) (string, bool) {
-	v, ok := p.lookup(name)
+	v, ok := p.read(name, false)
 	v = strings.TrimSpace(v)
 	return v, ok && v != ""
 }
@@ -34,9 +63,10 @@ func (p *parser) str(name, def string) string {
 	return def
 }
 
+// secret returns a secret variable's value, trimmed; empty counts as unset.
 func (p *parser) secret(name string) Secret {
-	v, _ := p.get(name)
-	return Secret(v)
+	v, _ := p.read(name, true)
+	return Secret(strings.TrimSpace(v))
 }
 
 func (p *parser) enum(name, def string, allowed ...string) string {
@@ -146,8 +176,8 @@ func (p *parser) postgres(env Env) Postgres {
 	ro, roSet := p.conn("READONLY", DefaultReadOnlyAppName)
 	pg.ReadWrite, pg.ReadOnly = rw, ro
 
-	if raw, ok := p.get("POSTGRES_REPLICA_URLS"); ok {
-		for i, u := range strings.Split(raw, ",") {
+	if raw := p.secret("POSTGRES_REPLICA_URLS"); raw.IsSet() {
+		for i, u := range strings.Split(raw.Reveal(), ",") {
 			u = strings.TrimSpace(u)
 			if u == "" {
 				continue
@@ -157,7 +187,7 @@ func (p *parser) postgres(env Env) Postgres {
 			}
 		}
 	}
-	_, replicasSet := p.get("POSTGRES_REPLICA_URLS")
+	replicasSet := p.has("POSTGRES_REPLICA_URLS")
 
 	if env == Production {
 		pg.AllowInsecureTLS = p.boolean("POSTGRES_ALLOW_INSECURE_TLS", false)
@@ -201,7 +231,7 @@ func (p *parser) postgres(env Env) Postgres {
 // connVar names the variable that sets a side's sslmode: the URL, or the
 // per-part SSLMODE variable.
 func (p *parser) connVar(side string) string {
-	if _, ok := p.get("POSTGRES_" + side + "_URL"); ok {
+	if p.has("POSTGRES_" + side + "_URL") {
 		return "POSTGRES_" + side + "_URL"
 	}
 	return "POSTGRES_" + side + "_SSLMODE"
@@ -218,10 +248,11 @@ func (p *parser) conn(side, defApp string) (c Conn, configured bool) {
 	}
 
 	urlVar := prefix + "URL"
-	raw, hasURL := p.get(urlVar)
+	raw := p.secret(urlVar)
+	hasURL := raw.IsSet()
 	var set []string
 	for _, part := range connParts {
-		if _, ok := p.get(prefix + part); ok {
+		if p.has(prefix + part) {
 			set = append(set, prefix+part)
 		}
 	}
@@ -232,8 +263,8 @@ func (p *parser) conn(side, defApp string) (c Conn, configured bool) {
 		}
 		return c, true
 	case hasURL:
-		if p.checkURL(urlVar, "", raw) {
-			c.URL = Secret(raw)
+		if p.checkURL(urlVar, "", raw.Reveal()) {
+			c.URL = raw
 		}
 		return c, true
 	case len(set) > 0:
@@ -261,7 +292,7 @@ func (p *parser) buildURL(prefix string) Secret {
 		p.add(prefix+"USER", "required when other "+prefix+"* connection variables are set")
 	}
 	// Passwords are taken verbatim (not trimmed): spaces may be part of them.
-	password, hasPassword := p.lookup(prefix + "PASSWORD")
+	password, hasPassword := p.read(prefix+"PASSWORD", true)
 	hasPassword = hasPassword && password != ""
 	sslmode := p.enum(prefix+"SSLMODE", "", sslModes...)
 	rootCert, _ := p.get(prefix + "SSLROOTCERT")

@@ -47,7 +47,7 @@ func (p *parser) pooler(pg *Postgres) {
 		pg.Pooler = PoolerTransaction
 	}
 	direct, directSet := p.conn("DIRECT", DefaultDirectAppName)
-	if _, ok := p.get("POSTGRES_DIRECT_POOL_SIZE"); !ok {
+	if !p.has("POSTGRES_DIRECT_POOL_SIZE") {
 		direct.PoolSize = DefaultDirectPoolSize
 	}
 	switch {
@@ -68,7 +68,7 @@ func (p *parser) pooler(pg *Postgres) {
 // a direct connection: settings for a pool that will not exist.
 func hasDirectSetting(p *parser) bool {
 	for _, s := range []string{"POOL_SIZE", "APP_NAME"} {
-		if _, ok := p.get("POSTGRES_DIRECT_" + s); ok {
+		if p.has("POSTGRES_DIRECT_" + s) {
 			return true
 		}
 	}

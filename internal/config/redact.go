@@ -10,15 +10,6 @@ import (
 	"strings"
 )
 
-// secretVars are the variables whose values (or parts of them) are
-// secrets: key material, passwords, URLs that may hold a password.
-var secretVars = []string{
-	"SENSITIVE_KEYS",
-	"POSTGRES_READWRITE_URL", "POSTGRES_READONLY_URL", "POSTGRES_DIRECT_URL", "POSTGRES_REPLICA_URLS",
-	"POSTGRES_READWRITE_PASSWORD", "POSTGRES_READONLY_PASSWORD", "POSTGRES_DIRECT_PASSWORD",
-	"VAULT_TOKEN",
-}
-
 // minSecretLen is the shortest fragment redacted: shorter ones would blank
 // out ordinary words of messages, and are not key material.
 const minSecretLen = 6
@@ -38,7 +29,9 @@ type Redactor struct {
 // authority.
 var userinfo = regexp.MustCompile(`://[^:/@]*:(.+)@`)
 
-// NewRedactor collects the secrets of the environment lookup reads.
+// NewRedactor collects the secrets of the environment lookup reads: the
+// values of the variables variables() declares secret, each as its secrecy
+// says.
 func NewRedactor(lookup func(string) (string, bool)) *Redactor {
 	var found []string
 	var add func(s string)
@@ -65,14 +58,22 @@ func NewRedactor(lookup func(string) (string, bool)) *Redactor {
 			found = append(found, d)
 		}
 	}
-	for _, name := range secretVars {
-		v, ok := lookup(name)
+	for _, sv := range variables() {
+		if sv.secrecy == public {
+			continue
+		}
+		v, ok := lookup(sv.name)
 		if !ok || strings.TrimSpace(v) == "" {
 			continue
 		}
-		add(v)
+		whole := sv.secrecy != keyReference // a kid:version is not secret
+		if whole {
+			add(v)
+		}
 		for _, part := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' || r == '\r' }) {
-			add(part)
+			if whole {
+				add(part)
+			}
 			if m := userinfo.FindStringSubmatch(part); m != nil {
 				add(m[1])
 			}
@@ -87,7 +88,7 @@ func NewRedactor(lookup func(string) (string, bool)) *Redactor {
 			if k, val, ok := strings.Cut(part, "="); ok && (k == "password" || k == "sslpassword") {
 				add(val) // a keyword/value DSN where a URL was expected
 			}
-			if name != "SENSITIVE_KEYS" {
+			if sv.secrecy == secretValue {
 				continue
 			}
 			// kid:version=URL, kid:version:key, a bare key with padding.
