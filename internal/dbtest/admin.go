@@ -3,8 +3,9 @@ package dbtest
 import (
 	"context"
 	"database/sql"
-	"strings"
 	"testing"
+
+	"github.com/central/central/internal/pgserver"
 )
 
 // OpenAdminDB opens a database/sql handle on AdminURL (the superuser),
@@ -33,7 +34,7 @@ func (d *DB) RefuseCommitOfTenant(t testing.TB, slug string) {
 		`CREATE OR REPLACE FUNCTION dbtest_refuse_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$
 		 BEGIN RAISE EXCEPTION 'commit refused for %', NEW.slug USING ERRCODE = 'P0001'; END $$`,
 		`CREATE CONSTRAINT TRIGGER dbtest_refuse_at_commit AFTER INSERT ON tenants
-		 DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.slug = ` + quoteLiteral(slug) + `)
+		 DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.slug = ` + pgserver.QuoteLiteral(slug) + `)
 		 EXECUTE FUNCTION dbtest_refuse_at_commit()`,
 	} {
 		if _, err := db.ExecContext(context.Background(), stmt); err != nil {
@@ -41,6 +42,3 @@ func (d *DB) RefuseCommitOfTenant(t testing.TB, slug string) {
 		}
 	}
 }
-
-// quoteLiteral quotes s as an SQL string literal.
-func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }

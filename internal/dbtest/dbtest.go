@@ -155,6 +155,7 @@ func Main(m *testing.M) {
 type resources struct {
 	mainCalled atomic.Bool
 	durable    bool // DurableEnv
+	keepFailed bool // KeepFailedEnv, for every harness below
 	harness    func() (*Harness, error)
 	pair       func() (*pairEnv, error)
 	pooled     func() (*pooledEnv, error)
@@ -168,7 +169,7 @@ type resources struct {
 var shared = newResources(os.Getenv)
 
 func newResources(getenv func(string) string) *resources {
-	r := &resources{durable: getenv(DurableEnv) == "1"}
+	r := &resources{durable: getenv(DurableEnv) == "1", keepFailed: getenv(KeepFailedEnv) == "1"}
 	r.harness = sync.OnceValues(func() (*Harness, error) {
 		if err := r.checkMain(); err != nil {
 			return nil, err
@@ -185,7 +186,7 @@ func newResources(getenv func(string) string) *resources {
 		if err != nil {
 			return nil, err
 		}
-		h.keepFailed = getenv(KeepFailedEnv) == "1"
+		h.keepFailed = r.keepFailed
 		r.onClose(h.Close)
 		return h, nil
 	})
@@ -199,6 +200,7 @@ func newResources(getenv func(string) string) *resources {
 		if err != nil {
 			return nil, err
 		}
+		p.harness.keepFailed = r.keepFailed
 		r.onClose(p.close)
 		return p, nil
 	})
@@ -208,10 +210,11 @@ func newResources(getenv func(string) string) *resources {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
 		defer cancel()
-		p, err := startPooled(ctx, zap.NewNop())
+		p, err := startPooled(ctx, zap.NewNop(), EmbeddedOptions{Durable: r.durable})
 		if err != nil {
 			return nil, err
 		}
+		p.harness.keepFailed = r.keepFailed
 		r.onClose(p.close)
 		return p, nil
 	})

@@ -29,7 +29,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/central/central/internal/pgserver"
-	"github.com/central/central/internal/tenantctx"
 )
 
 // Role names used on every server, embedded or not (the same as pgserver's).
@@ -69,6 +68,10 @@ type Harness struct {
 	// (DBTEST_KEEP_FAILED=1); embedded says the server ends with the binary.
 	keepFailed bool
 	embedded   bool
+	// server and dir are the embedded cluster and its directory (nil and ""
+	// on an external server): a pooled env puts its PgBouncer beside it.
+	server *pgserver.Server
+	dir    string
 	// durability is the server's fsync settings, stated by benchmarks.
 	durability Durability
 }
@@ -233,7 +236,7 @@ func StartEmbeddedWith(ctx context.Context, logger *zap.Logger, o EmbeddedOption
 	if !o.Durable {
 		h.strategy = "FILE_COPY"
 	}
-	h.embedded = true
+	h.embedded, h.server, h.dir = true, srv, dir
 	h.durability.Tmpfs = onTmpfs(dir)
 	h.close = func(ctx context.Context) error {
 		h.admin.Close()
@@ -290,17 +293,12 @@ func (h *Harness) ensureRoles(ctx context.Context) error {
 	return h.markLeakproof(ctx, "template1")
 }
 
-// markLeakproof runs tenantctx.LeakproofSQL as the superuser in database
+// markLeakproof marks jsonb @> leakproof as the superuser in database
 // (pg_proc is per database), as internal/pgserver does in template1 and the
-// app database. The connection is closed on return.
+// app database.
 func (h *Harness) markLeakproof(ctx context.Context, database string) error {
-	conn, err := pgx.Connect(ctx, h.urls.url("", database))
-	if err != nil {
-		return fmt.Errorf("dbtest: connect as superuser to %s: %w", database, err)
-	}
-	defer conn.Close(context.Background())
-	if _, err := conn.Exec(ctx, tenantctx.LeakproofSQL); err != nil {
-		return fmt.Errorf("dbtest: mark jsonb @> leakproof in %s: %w", database, err)
+	if _, err := pgserver.MarkLeakproof(ctx, h.urls.url("", database)); err != nil {
+		return fmt.Errorf("dbtest: %w", err)
 	}
 	return nil
 }

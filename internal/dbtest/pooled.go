@@ -91,56 +91,26 @@ func NewBouncer(t testing.TB, srv *pgserver.Server, poolSize int) *pgbouncer.Bou
 }
 
 type pooledEnv struct {
-	dir     string
 	srv     *pgserver.Server
 	harness *Harness
 	bouncer *pgbouncer.Bouncer
 	close   func(context.Context) error
 }
 
-func startPooled(ctx context.Context, logger *zap.Logger) (_ *pooledEnv, err error) {
-	dir, err := newTempDir(false)
+// startPooled starts an embedded cluster as StartEmbeddedWith does (o
+// carries DBTEST_DURABLE) and a PgBouncer beside it.
+func startPooled(ctx context.Context, logger *zap.Logger, o EmbeddedOptions) (*pooledEnv, error) {
+	h, err := StartEmbeddedWith(ctx, logger, o)
 	if err != nil {
 		return nil, err
 	}
-	env := &pooledEnv{dir: dir}
-	env.close = func(ctx context.Context) error {
-		var errs []error
-		if env.bouncer != nil {
-			errs = append(errs, env.bouncer.Stop(ctx))
-		}
-		if env.harness != nil {
-			env.harness.admin.Close()
-		}
-		if env.srv != nil {
-			errs = append(errs, env.srv.Stop(ctx))
-		}
-		if err := os.RemoveAll(dir); err != nil {
-			errs = append(errs, fmt.Errorf("remove %s: %w", dir, err))
-		}
-		return errors.Join(errs...)
-	}
-	defer func() {
-		if err != nil {
-			_ = env.close(context.Background())
-		}
-	}()
-	env.srv, err = pgserver.Start(ctx, pgserver.Config{
-		DataDir: filepath.Join(dir, "primary"), Ephemeral: true, Logger: logger, Settings: clusterSettings,
-	})
+	b, err := startBouncer(ctx, h.server, h.dir, 0)
 	if err != nil {
-		return nil, fmt.Errorf("start embedded postgres for the pooler: %w", err)
+		return nil, errors.Join(err, h.Close(context.Background()))
 	}
-	env.harness, err = newHarness(ctx, env.srv.URL(pgserver.RoleSuperuser, "postgres"), embeddedURLs{srv: env.srv})
-	if err != nil {
-		return nil, err
-	}
-	env.harness.strategy = "FILE_COPY"
-	env.bouncer, err = startBouncer(ctx, env.srv, dir, 0)
-	if err != nil {
-		return nil, err
-	}
-	return env, nil
+	return &pooledEnv{srv: h.server, harness: h, bouncer: b, close: func(ctx context.Context) error {
+		return errors.Join(b.Stop(ctx), h.Close(ctx))
+	}}, nil
 }
 
 // startBouncer runs a PgBouncer in dir/pgbouncer in front of srv, knowing

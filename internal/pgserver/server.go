@@ -252,7 +252,7 @@ func (s *Server) bootstrap(ctx context.Context) error {
 		if exists {
 			continue
 		}
-		sql := fmt.Sprintf("CREATE ROLE %s %s PASSWORD %s", ident(string(r.role)), r.attrs, literal(s.inst.creds.password(r.role)))
+		sql := fmt.Sprintf("CREATE ROLE %s %s PASSWORD %s", ident(string(r.role)), r.attrs, QuoteLiteral(s.inst.creds.password(r.role)))
 		if _, err := conn.Exec(ctx, sql); err != nil {
 			return fmt.Errorf("create role %s: %w", r.role, err)
 		}
@@ -284,32 +284,50 @@ func (s *Server) bootstrap(ctx context.Context) error {
 }
 
 // markLeakproof applies tenantctx.LeakproofSQL in database when it is not
-// in effect there yet (so a restart writes nothing to the catalog). The
-// connection is closed on return: CREATE DATABASE refuses to copy a
-// template1 somebody is connected to.
+// in effect there yet, and says so in the log.
 func (s *Server) markLeakproof(ctx context.Context, database string) error {
-	conn, err := pgx.Connect(ctx, s.URL(RoleSuperuser, database))
+	marked, err := MarkLeakproof(ctx, s.URL(RoleSuperuser, database))
+	if marked {
+		s.inst.logger.Info("marked jsonb @> (jsonb_contains) leakproof, for GIN indexes under row-level security", zap.String("database", database))
+	}
+	return err
+}
+
+// MarkLeakproof applies tenantctx.LeakproofSQL in the database that
+// superuserURL reaches (pg_proc is per database; any server, embedded or
+// not) when it is not in effect there yet, so a restart writes nothing to
+// the catalog; marked says whether it wrote. The connection is closed on
+// return: CREATE DATABASE refuses to copy a template1 somebody is
+// connected to.
+func MarkLeakproof(ctx context.Context, superuserURL string) (marked bool, err error) {
+	cfg, err := pgx.ParseConfig(superuserURL)
 	if err != nil {
-		return fmt.Errorf("connect as superuser to %s: %w", database, err)
+		return false, fmt.Errorf("parse superuser URL: %w", err) // pgx's error hides the password
+	}
+	database := cfg.Database
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return false, fmt.Errorf("connect as superuser to %s: %w", database, err)
 	}
 	defer conn.Close(context.Background())
 	var leakproof bool
 	if err := conn.QueryRow(ctx, tenantctx.LeakproofQuery).Scan(&leakproof); err != nil {
-		return fmt.Errorf("check jsonb @> leakproof in %s: %w", database, err)
+		return false, fmt.Errorf("check jsonb @> leakproof in %s: %w", database, err)
 	}
 	if leakproof {
-		return nil
+		return false, nil
 	}
 	if _, err := conn.Exec(ctx, tenantctx.LeakproofSQL); err != nil {
-		return fmt.Errorf("mark jsonb @> leakproof in %s: %w", database, err)
+		return false, fmt.Errorf("mark jsonb @> leakproof in %s: %w", database, err)
 	}
-	s.inst.logger.Info("marked jsonb @> (jsonb_contains) leakproof, for GIN indexes under row-level security", zap.String("database", database))
-	return nil
+	return true, nil
 }
 
 func ident(s string) string { return pgx.Identifier{s}.Sanitize() }
 
-func literal(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+// QuoteLiteral quotes s as an SQL string literal (standard_conforming_strings
+// on, PostgreSQL's default), for statements that take no parameters.
+func QuoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 // Stop shuts the server down (fast shutdown: clients are disconnected) and
 // waits until every postgres process has exited. Stop replicas first. When
