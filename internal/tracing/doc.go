@@ -9,7 +9,11 @@
 // OTEL_TRACES_SAMPLER[_ARG], OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES and
 // OTEL_SDK_DISABLED. Unlike autoexport's own default (otlp), an unset
 // OTEL_TRACES_EXPORTER means none: a service must not start sending traces
-// to localhost:4318 because nobody configured anything.
+// to localhost:4318 because nobody configured anything. With tracing on, a
+// malformed OTEL_RESOURCE_ATTRIBUTES stops the start with an error naming
+// the bad entry: the SDK would keep its well-formed entries silently, where
+// the OpenTelemetry specification asks for the whole value to be discarded
+// and the error reported.
 //
 // With tracing off the provider is the API's no-op provider: no span is
 // recorded, no pgx tracer is installed on the pools, and the HTTP middleware

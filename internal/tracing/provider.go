@@ -2,8 +2,8 @@ package tracing
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"strings"
 
@@ -76,19 +76,56 @@ func FromEnv(ctx context.Context, getenv func(string) string) (*Provider, error)
 	default:
 		return nil, fmt.Errorf("tracing: OTEL_TRACES_EXPORTER=%q: use otlp, console or none (unset means none)", name)
 	}
+	// A malformed OTEL_RESOURCE_ATTRIBUTES stops the start. The
+	// OpenTelemetry specification asks for it to be reported as an error
+	// and discarded whole, but the SDK keeps its well-formed entries (and
+	// sdktrace.WithResource merges them under any resource given), so
+	// every span would carry a half-read value: refusing it is the only
+	// way to discard it.
+	if err := checkResourceAttributes(getenv("OTEL_RESOURCE_ATTRIBUTES")); err != nil {
+		return nil, fmt.Errorf("tracing: %w", err)
+	}
 	exp, err := autoexport.NewSpanExporter(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("tracing: OTEL_TRACES_EXPORTER=%s: %w; check the OTEL_EXPORTER_OTLP_* variables", name, err)
 	}
-	res, err := resource.Merge(
-		resource.NewSchemaless(semconv.ServiceName(ServiceName)),
+	res, err := resource.New(ctx, resource.WithFromEnv(), resource.WithTelemetrySDK())
+	if err == nil {
 		// WithFromEnv: OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES win.
-		mustResource(resource.New(ctx, resource.WithFromEnv(), resource.WithTelemetrySDK())),
-	)
+		res, err = resource.Merge(resource.NewSchemaless(semconv.ServiceName(ServiceName)), res)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("tracing: resource: %w; check OTEL_RESOURCE_ATTRIBUTES", err)
+		_ = exp.Shutdown(ctx)
+		return nil, fmt.Errorf("tracing: resource: %w; check OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES", err)
 	}
 	return FromExporter(exp, name, res), nil
+}
+
+// checkResourceAttributes checks OTEL_RESOURCE_ATTRIBUTES the way the SDK
+// parses it: comma-separated key=value entries, values percent-encoded.
+func checkResourceAttributes(v string) error {
+	if strings.TrimSpace(v) == "" {
+		return nil
+	}
+	var problems []string
+	for i, entry := range strings.Split(v, ",") {
+		k, val, ok := strings.Cut(entry, "=")
+		switch {
+		case !ok:
+			problems = append(problems, fmt.Sprintf("entry %d has no '='", i+1))
+		case strings.TrimSpace(k) == "":
+			problems = append(problems, fmt.Sprintf("entry %d has an empty key", i+1))
+		default:
+			if _, err := url.PathUnescape(strings.TrimSpace(val)); err != nil {
+				problems = append(problems, fmt.Sprintf("the value of %s does not percent-decode", strings.TrimSpace(k)))
+			}
+		}
+	}
+	if len(problems) == 0 {
+		return nil
+	}
+	return fmt.Errorf("OTEL_RESOURCE_ATTRIBUTES is malformed (%s): write key=value pairs separated by commas, values percent-encoded, or unset it",
+		strings.Join(problems, "; "))
 }
 
 // FromExporter is the provider FromEnv builds around exp: a batch span
@@ -102,16 +139,6 @@ func FromExporter(exp sdktrace.SpanExporter, name string, res *resource.Resource
 	}
 	tp := sdktrace.NewTracerProvider(opts...)
 	return &Provider{TracerProvider: tp, Exporter: name, shutdown: tp.Shutdown}
-}
-
-// mustResource keeps a partial resource: resource.New returns one along
-// with errors such as a malformed OTEL_RESOURCE_ATTRIBUTES entry, which is
-// better than none.
-func mustResource(r *resource.Resource, err error) *resource.Resource {
-	if err != nil && !errors.Is(err, resource.ErrPartialResource) && r == nil {
-		return resource.Empty()
-	}
-	return r
 }
 
 // Module provides *Provider (from the process's OTEL_* variables) and

@@ -17,8 +17,11 @@ import (
 
 // TestFromEnv: unset means off (autoexport alone would pick otlp and send
 // to localhost:4318), none and OTEL_SDK_DISABLED too; console is on; a typo
-// is an error naming the accepted values. No case contacts a collector:
-// otlp is not built here.
+// is an error naming the accepted values. A malformed
+// OTEL_RESOURCE_ATTRIBUTES is an error naming the variable and the entry
+// (deliberate bug: the old mustResource, which kept the well-formed entries
+// and said nothing: the three malformed cases start). No case contacts a
+// collector: otlp is not built here.
 func TestFromEnv(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -33,6 +36,15 @@ func TestFromEnv(t *testing.T) {
 		{name: "console", env: map[string]string{"OTEL_TRACES_EXPORTER": "console"}, enabled: true},
 		{name: "typo", env: map[string]string{"OTEL_TRACES_EXPORTER": "otpl"}, wantErr: "use otlp, console or none"},
 		{name: "NUL", env: map[string]string{"OTEL_TRACES_EXPORTER": "none\x00"}, wantErr: "use otlp, console or none"},
+		{name: "resource attributes", env: map[string]string{"OTEL_TRACES_EXPORTER": "console",
+			"OTEL_RESOURCE_ATTRIBUTES": "team=core, region = eu%2Dwest"}, enabled: true},
+		{name: "resource entry without =", env: map[string]string{"OTEL_TRACES_EXPORTER": "console",
+			"OTEL_RESOURCE_ATTRIBUTES": "team=core,broken"}, wantErr: "OTEL_RESOURCE_ATTRIBUTES is malformed (entry 2 has no '=')"},
+		{name: "resource empty key", env: map[string]string{"OTEL_TRACES_EXPORTER": "console",
+			"OTEL_RESOURCE_ATTRIBUTES": "=core"}, wantErr: "OTEL_RESOURCE_ATTRIBUTES is malformed (entry 1 has an empty key)"},
+		{name: "resource bad percent-encoding", env: map[string]string{"OTEL_TRACES_EXPORTER": "console",
+			"OTEL_RESOURCE_ATTRIBUTES": "team=core,region=eu%zz"}, wantErr: "OTEL_RESOURCE_ATTRIBUTES is malformed (the value of region does not percent-decode)"},
+		{name: "resource ignored with tracing off", env: map[string]string{"OTEL_RESOURCE_ATTRIBUTES": "broken"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -40,6 +52,7 @@ func TestFromEnv(t *testing.T) {
 			if v := tt.env["OTEL_TRACES_EXPORTER"]; !strings.Contains(v, "\x00") {
 				t.Setenv("OTEL_TRACES_EXPORTER", v)
 			}
+			t.Setenv("OTEL_RESOURCE_ATTRIBUTES", tt.env["OTEL_RESOURCE_ATTRIBUTES"])
 			p, err := tracing.FromEnv(context.Background(), func(k string) string { return tt.env[k] })
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
