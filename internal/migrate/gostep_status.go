@@ -7,17 +7,26 @@ import (
 	"time"
 )
 
+// GoStepState is where a Go step stands.
+type GoStepState string
+
+// The states of a Go step; the strings are what status prints.
+const (
+	GoStepPending    GoStepState = "pending"
+	GoStepInProgress GoStepState = "in progress" // a batched step with committed batches
+	GoStepApplied    GoStepState = "applied"
+	GoStepMissing    GoStepState = "missing" // recorded in the ledger, not in this binary
+)
+
 // GoStepStatus is one Go step of the binary or the ledger.
 type GoStepStatus struct {
 	Version, Name string
-	// State is "applied", "pending", "in progress" (a batched step with
-	// committed batches) or "missing" (recorded, not in this binary).
-	State      string
-	Batches    int64
-	Rows       int64
-	Cursor     string
-	FinishedAt time.Time // zero unless applied
-	Duration   time.Duration
+	State         GoStepState
+	Batches       int64
+	Rows          int64
+	Cursor        string
+	FinishedAt    time.Time // zero unless applied
+	Duration      time.Duration
 }
 
 // stepStatus lists the binary's steps and the ledger's rows by version,
@@ -39,21 +48,21 @@ func (m *Migrator) stepStatus(ctx context.Context, files []string) (steps []GoSt
 	inBinary := map[string]bool{}
 	for _, s := range m.steps {
 		inBinary[s.Version] = true
-		st := GoStepStatus{Version: s.Version, Name: s.Name, State: "pending"}
+		st := GoStepStatus{Version: s.Version, Name: s.Name, State: GoStepPending}
 		if r := byVersion[s.Version]; r != nil {
 			st.Batches, st.Rows, st.Cursor, st.Duration = r.Batches, r.Rows, r.Cursor, r.Duration
 			switch {
 			case r.Done:
-				st.State, st.FinishedAt = "applied", r.FinishedAt
+				st.State, st.FinishedAt = GoStepApplied, r.FinishedAt
 			case r.Batches > 0:
-				st.State = "in progress"
+				st.State = GoStepInProgress
 			}
 		}
 		steps = append(steps, st)
 	}
 	for _, r := range rows {
 		if !inBinary[r.Version] {
-			steps = append(steps, GoStepStatus{Version: r.Version, Name: r.Name, State: "missing", Batches: r.Batches, Rows: r.Rows, FinishedAt: r.FinishedAt})
+			steps = append(steps, GoStepStatus{Version: r.Version, Name: r.Name, State: GoStepMissing, Batches: r.Batches, Rows: r.Rows, FinishedAt: r.FinishedAt})
 		}
 	}
 	return steps, problem, nil
@@ -84,7 +93,7 @@ func (r *Report) PendingCount() int { return len(r.Pending) + len(r.pendingSteps
 func (r *Report) pendingSteps() []GoStepStatus {
 	var out []GoStepStatus
 	for _, s := range r.GoSteps {
-		if s.State == "pending" || s.State == "in progress" {
+		if s.State == GoStepPending || s.State == GoStepInProgress {
 			out = append(out, s)
 		}
 	}
@@ -92,7 +101,7 @@ func (r *Report) pendingSteps() []GoStepStatus {
 }
 
 func (s GoStepStatus) line() string {
-	if s.State == "in progress" {
+	if s.State == GoStepInProgress {
 		return fmt.Sprintf("go step %s_%s (resume after %d batch(es), cursor %q)", s.Version, s.Name, s.Batches, s.Cursor)
 	}
 	return fmt.Sprintf("go step %s_%s", s.Version, s.Name)
@@ -107,12 +116,12 @@ func (r *Report) goStepsString() string {
 	b.WriteString("go data migrations:\n")
 	for _, s := range r.GoSteps {
 		switch s.State {
-		case "applied":
+		case GoStepApplied:
 			fmt.Fprintf(&b, "  %s_%s  applied  %s  %s  %d batch(es), %d row(s)\n", s.Version, s.Name,
 				s.FinishedAt.UTC().Format(time.RFC3339), s.Duration.Round(time.Millisecond), s.Batches, s.Rows)
-		case "in progress":
+		case GoStepInProgress:
 			fmt.Fprintf(&b, "  %s_%s  IN PROGRESS: %d batch(es), %d row(s), resumes after cursor %q\n", s.Version, s.Name, s.Batches, s.Rows, s.Cursor)
-		case "missing":
+		case GoStepMissing:
 			fmt.Fprintf(&b, "  %s_%s  applied, NOT IN THIS BINARY\n", s.Version, s.Name)
 		default:
 			fmt.Fprintf(&b, "  %s_%s  pending\n", s.Version, s.Name)

@@ -241,7 +241,7 @@ func TestBatchedGoStepResumes(t *testing.T) {
 		t.Fatal(err)
 	}
 	st, err := m.Status(context.Background())
-	if err != nil || len(st.GoSteps) != 1 || st.GoSteps[0].State != "in progress" || st.GoSteps[0].Cursor != "6" {
+	if err != nil || len(st.GoSteps) != 1 || st.GoSteps[0].State != migrate.GoStepInProgress || st.GoSteps[0].Cursor != "6" {
 		t.Fatalf("status %+v, %v", st, err)
 	}
 	if w := st.WouldRun(); len(w) != 1 || !strings.Contains(w[0], `cursor "6"`) {

@@ -59,9 +59,12 @@ func StepTx(d *db.DB) (migrate.StepTx, error) {
 	if d == nil {
 		return nil, errors.New("gosteps: StepTx: *db.DB is nil")
 	}
-	// The migration lock holds one session while each step's transaction
-	// needs another: a one-connection pool would wait on itself.
-	if d.Pools().ReadWrite.Stats().MaxOpenConnections == 1 {
+	// The migration lock holds a session of Pools.DirectDB while each
+	// step's transaction needs one of the read-write pool. Without a
+	// transaction pooler they are the same pool, which must then allow 2:
+	// with 1 it would wait on itself. Behind one, the lock is on the
+	// direct pool and the read-write pool may have 1.
+	if pools := d.Pools(); pools.Direct == nil && pools.ReadWrite.Stats().MaxOpenConnections == 1 {
 		return nil, errors.New("gosteps: the read-write pool allows 1 connection; Go data migrations need 2 (one holds the migration lock): raise the read-write pool size")
 	}
 	return func(ctx context.Context, fn func(ctx context.Context, q migrate.Querier) error) error {
