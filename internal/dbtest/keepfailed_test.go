@@ -59,20 +59,8 @@ func TestKeepFailed(t *testing.T) {
 			}
 			t.Cleanup(func() { _ = h.Close(context.Background()) })
 			h.keepFailed, h.embedded = tt.keep, shared.embedded
-			ft := &fakeT{name: t.Name(), failed: tt.failed}
-			opts, err := buildOptions([]Option{Empty()})
-			if err != nil {
-				t.Fatal(err)
-			}
-			db, err := h.create(ft, opts)
-			if err != nil {
-				t.Fatal(err)
-			}
+			ft, db := endFakeTest(t, h, tt.failed)
 			t.Cleanup(func() { dropDatabase(t, shared, db.Name) })
-			ft.end()
-			if len(ft.errs) > 0 {
-				t.Fatalf("cleanup errors: %v", ft.errs)
-			}
 			if got := dbExists(t, shared.AdminURL("postgres"), db.Name); got != tt.wantKept {
 				t.Fatalf("database exists after the test = %v, want %v", got, tt.wantKept)
 			}
@@ -91,6 +79,26 @@ func TestKeepFailed(t *testing.T) {
 			}
 		})
 	}
+}
+
+// endFakeTest creates an empty database on h for a fake test that passes
+// or fails, then ends that test (running h's cleanup for it).
+func endFakeTest(t *testing.T, h *Harness, failed bool) (*fakeT, *DB) {
+	t.Helper()
+	ft := &fakeT{name: t.Name(), failed: failed}
+	opts, err := buildOptions([]Option{Empty()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := h.create(ft, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ft.end()
+	if len(ft.errs) > 0 {
+		t.Fatalf("cleanup errors: %v", ft.errs)
+	}
+	return ft, db
 }
 
 func dropDatabase(t *testing.T, h *Harness, name string) {

@@ -50,17 +50,7 @@ func TestEnvKnobsReachEveryCluster(t *testing.T) {
 			if d.Fsync != "on" || d.FullPageWrites != "on" || d.SynchronousCommit != "on" {
 				t.Errorf("%s=1 but the %s cluster runs %s", DurableEnv, name, &d)
 			}
-			ft := &fakeT{name: t.Name(), failed: true}
-			opts, err := buildOptions([]Option{Empty()})
-			if err != nil {
-				t.Fatal(err)
-			}
-			db, err := h.create(ft, opts)
-			if err != nil {
-				t.Fatal(err)
-			}
-			ft.end()
-			if !dbExists(t, h.AdminURL("postgres"), db.Name) {
+			if _, db := endFakeTest(t, h, true); !dbExists(t, h.AdminURL("postgres"), db.Name) {
 				t.Errorf("%s=1 but the %s harness dropped a failed test's database", KeepFailedEnv, name)
 			}
 		})
