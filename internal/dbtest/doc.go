@@ -38,8 +38,8 @@
 // its test ends; on a TEST_DATABASE_URL server, databases abandoned by
 // killed test binaries are dropped a day later by the next Connect.
 //
-// With DBTEST_KEEP_FAILED=1, a failed test's database is kept instead and
-// its URL logged, to inspect with psql (as pgtestdb does). An embedded
+// With DBTEST_KEEP_FAILED=1, a failed test's database (from New, NewPair
+// or NewPooled) is kept instead and its URL logged, to inspect with psql (as pgtestdb does). An embedded
 // cluster ends with its test binary, so to inspect after the run, point
 // TEST_DATABASE_URL at a server of your own.
 //
@@ -49,7 +49,8 @@
 // when roomy: right for tests, flattering for write benchmarks. Every
 // benchmark that takes a database from New states the cluster's settings in
 // its log and a "durable" metric (1 or 0) in its result line. With
-// DBTEST_DURABLE=1 the embedded clusters run durable (fsync,
+// DBTEST_DURABLE=1 the embedded clusters (New's, the pair's, the pooled
+// one's) run durable (fsync,
 // full_page_writes, synchronous_commit on, on disk): figures worth quoting
 // come from such runs.
 //
