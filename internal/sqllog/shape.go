@@ -58,9 +58,6 @@ func collapseRows(q string) string {
 			i++ // look inside: a subquery may hold the rows
 			continue
 		}
-		if b.Len() == 0 {
-			b.Grow(len(q))
-		}
 		b.WriteString(q[last:first])
 		b.WriteString(", …(" + strconv.Itoa(n) + " rows)")
 		i, last = end, end
