@@ -39,8 +39,14 @@
 // security reads covers exactly that statement and never outlives it (safe
 // behind a transaction-pooling PgBouncer). Rows of such a query release the
 // batch when closed. Inside a transaction the pair is sent the same way for
-// every tenant statement. Raw statements on Tx.Conn carry no tenant: they
-// see what the transaction last set, or no tenant-owned row at all.
+// every tenant statement; every entry point (Exec, Query, ExecContext, on
+// the Driver and on a Tx) does so (TestTenantEveryEntryPoint). On the wire a
+// tenant statement is one round trip: Bind and Execute of set_config, Bind
+// and Execute of the statement, one Sync. Its cost is that second statement
+// on the server, which raw pgx sending the same batch pays too
+// (BenchmarkRowSecurity in internal/db measures both in one loop). Raw
+// statements on Tx.Conn carry no tenant: they see what the transaction last
+// set, or no tenant-owned row at all.
 // QueryContext's database/sql view cannot carry one either, so it refuses a
 // context with a tenant (ErrTenantQueryContext) instead of dropping it.
 //

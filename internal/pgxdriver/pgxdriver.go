@@ -170,13 +170,13 @@ func (t *Tx) Query(ctx context.Context, query string, args, v any) error {
 }
 
 // ExecContext runs a statement in the transaction (ent's sql/execquery
-// feature; WithTx's savepoints use it).
+// feature; WithTx's savepoints use it), with the context's tenant like Exec.
 func (t *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	tag, err := t.tx.Exec(ctx, query, args...)
-	if err != nil {
+	var res sql.Result
+	if err := exec(ctx, t.tx, query, args, &res); err != nil {
 		return nil, err
 	}
-	return Result{tag}, nil
+	return res, nil
 }
 
 // QueryContext always returns ErrNoQueryContext: a *sql.Rows cannot be read

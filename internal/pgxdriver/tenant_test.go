@@ -1,10 +1,14 @@
 package pgxdriver_test
 
 import (
+	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
+
+	"entgo.io/ent/dialect"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -94,4 +98,66 @@ func TestQueryContextRefusesTenant(t *testing.T) {
 	if err := query(tenantctx.With(ctx, id), d, "SELECT current_setting('app.tenant_id', true)", nil, &got); err != nil || got != id.String() {
 		t.Fatalf("dialect-level Query: %q, %v; want %q", got, err, id.String())
 	}
+}
+
+// TestTenantEveryEntryPoint: each way a statement reaches the driver — Exec,
+// Query and ExecContext, on the pool and in a transaction — sends the
+// context's tenant with it. The probe statement raises unless
+// app.tenant_id is the context's tenant when it runs.
+//
+// Deliberate bug it catches: Tx.ExecContext running the statement with
+// t.tx.Exec directly (as it did: the tenant was dropped there, so a
+// statement ent's sql/execquery feature runs in a transaction saw no
+// tenant-owned row and every insert was refused by the policies).
+func TestTenantEveryEntryPoint(t *testing.T) {
+	ctx := ctxT(t)
+	d := pgxdriver.New(dbtest.New(t, dbtest.Empty()).Pool(t))
+	id := tenantctx.ID{0: 0x5e, 15: 0x77}
+	tctx := tenantctx.With(ctx, id)
+	const probe = "DO $$ BEGIN IF current_setting('app.tenant_id', true) IS DISTINCT FROM '%s' THEN RAISE 'no tenant'; END IF; END $$"
+	check := "SELECT current_setting('app.tenant_id', true) IS NOT DISTINCT FROM $1"
+	stmt := fmt.Sprintf(probe, id.String())
+	tx, err := d.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	type execContexter interface {
+		ExecContext(context.Context, string, ...any) (sql.Result, error)
+	}
+	tests := []struct {
+		name string
+		run  func() error
+	}{
+		{"Driver.Exec", func() error { return d.Exec(tctx, stmt, []any{}, nil) }},
+		{"Driver.ExecContext", func() error { _, err := d.ExecContext(tctx, stmt); return err }},
+		{"Driver.Query", func() error { return wantTrue(tctx, d, check, id) }},
+		{"Tx.Exec", func() error { return tx.Exec(tctx, stmt, []any{}, nil) }},
+		{"Tx.ExecContext", func() error { _, err := tx.(execContexter).ExecContext(tctx, stmt); return err }},
+		{"Tx.Query", func() error { return wantTrue(tctx, tx, check, id) }},
+	}
+	for _, tt := range tests {
+		// A savepoint per case: a failing case must not abort the transaction
+		// for the cases after it.
+		if err := tx.Exec(ctx, "SAVEPOINT probe", []any{}, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := tt.run(); err != nil {
+			t.Errorf("%s: the statement ran without the context's tenant: %v", tt.name, err)
+		}
+		if err := tx.Exec(ctx, "ROLLBACK TO SAVEPOINT probe", []any{}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func wantTrue(ctx context.Context, d dialect.ExecQuerier, q string, id tenantctx.ID) error {
+	var ok bool
+	if err := query(ctx, d, q, []any{id.String()}, &ok); err != nil {
+		return err
+	}
+	if !ok {
+		return errors.New("no tenant")
+	}
+	return nil
 }
