@@ -64,7 +64,8 @@ func maxUsers(b *testing.B) int {
 // BenchmarkScale measures, at each size: get-by-id (a user and its tags, by
 // tenant and ID, as the users service reads it), the tenant's first page of
 // 100 users with tags, a deep cursor page (after the tenant's middle user),
-// and creating a user with two tags in a transaction. Reads are interleaved
+// creating a user with two tags in a transaction, and the profile filter (a
+// page of the tenant's users in one team, through the users service). Reads are interleaved
 // with the same SQL on raw pgxpool; metrics: p50-us and p99-us of the app's
 // path, pgx-p50-us, ent/pgx-p50 and ent/pgx-mean (ratios of medians and of
 // means), rows/op.
