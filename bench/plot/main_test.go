@@ -10,6 +10,8 @@ pkg: github.com/central/central/bench/scale
 BenchmarkScale/users=1000/get-by-id-2     1000   1734416 ns/op  1.04 ent/pgx-p50  411.5 p50-us  8573 p99-us  394.0 pgx-p50-us  1.000 rows/op
 BenchmarkScale/users=1000000/get-by-id-2  1000   734211 ns/op   1.03 ent/pgx-p50  287.2 p50-us  3473 p99-us  277.6 pgx-p50-us  1.000 rows/op
 BenchmarkScale/users=1000/create-2        1000   1145342 ns/op  664.1 p50-us  9865 p99-us  1.000 rows/op
+BenchmarkScale/users=1000/profile-filter-2  300  1251931 ns/op  1.467 ent/pgx-p50  318.6 p50-us  4488 p99-us  217.2 pgx-p50-us  0.1133 rows/op
+BenchmarkScale/users=100000/profile-filter-2 300 4263389 ns/op  1.404 ent/pgx-p50  1504 p50-us  9744 p99-us  1072 pgx-p50-us  10.00 rows/op
 pkg: github.com/central/central/internal/seed
 BenchmarkBootCheckScale/10-2   200   252527 ns/op
 BenchmarkBootCheckScale/1000-2 200  7851387 ns/op
@@ -20,7 +22,7 @@ func TestParseAndRender(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(p.results) != 5 || p.settings != "fsync=on full_page_writes=on synchronous_commit=on" {
+	if len(p.results) != 7 || p.settings != "fsync=on full_page_writes=on synchronous_commit=on" {
 		t.Fatalf("parsed %d results, settings %q", len(p.results), p.settings)
 	}
 	if got := p.results[1].metrics["p50-us"]; got != 287.2 {
@@ -31,16 +33,20 @@ func TestParseAndRender(t *testing.T) {
 		t.Fatal(err)
 	}
 	med := charts["scale-p50.svg"]
-	// get-by-id (app), get-by-id (raw pgx), create (app): create has no raw path.
-	if len(med.series) != 3 || med.series[0].name != "get-by-id (app)" || len(med.series[0].pts) != 2 {
+	// get-by-id (app), get-by-id (raw pgx), create (app): create has no raw
+	// path; profile-filter (app) and (raw pgx), the JSONB filter.
+	if len(med.series) != 5 || med.series[0].name != "get-by-id (app)" || len(med.series[0].pts) != 2 {
 		t.Fatalf("series %+v", med.series)
+	}
+	if pf := med.series[3]; pf.name != "profile-filter (app)" || len(pf.pts) != 2 || pf.pts[1] != (point{100000, 1.504}) {
+		t.Fatalf("profile filter series %+v", pf)
 	}
 	var b strings.Builder
 	if err := render(&b, med); err != nil {
 		t.Fatal(err)
 	}
 	svg := b.String()
-	for _, want := range []string{"<svg", "get-by-id (raw pgx)", "stroke-dasharray", "fsync=on", "</svg>"} {
+	for _, want := range []string{"<svg", "get-by-id (raw pgx)", "profile-filter (app)", "stroke-dasharray", "fsync=on", "</svg>"} {
 		if !strings.Contains(svg, want) {
 			t.Errorf("SVG lacks %q", want)
 		}

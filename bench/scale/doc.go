@@ -1,7 +1,9 @@
 // Package scale holds the scale benchmark suite: how the app's keyed reads,
-// tenant-scoped lists and writes cost as the users table grows from 10³ to
-// 10⁶ rows across 1,000 tenants, on a durable cluster (fsync,
-// full_page_writes and synchronous_commit on).
+// tenant-scoped lists, writes and the JSONB profile filter
+// (UserService.ListByProfile, profile @> under row-level security, GIN
+// index available; the plan chosen is printed per size) cost as the users
+// table grows from 10³ to 10⁶ rows across 1,000 tenants, on a durable
+// cluster (fsync, full_page_writes and synchronous_commit on).
 //
 // It is benchmarks only (scale_test.go): `go test ./...` compiles it and runs
 // nothing. The suite starts its own embedded PostgreSQL when a benchmark runs,

@@ -2,6 +2,7 @@ package scale_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -22,6 +23,9 @@ import (
 	"github.com/central/central/internal/db"
 	"github.com/central/central/internal/dbtest"
 	"github.com/central/central/internal/entityid"
+	"github.com/central/central/internal/jsonb"
+	"github.com/central/central/internal/sensitive/keyring"
+	"github.com/central/central/internal/service"
 	"github.com/central/central/internal/tenantctx"
 )
 
@@ -41,6 +45,8 @@ type suite struct {
 	total   int
 	rng     *rand.Rand
 	created int
+	svc     *service.UserService // the profile filter's path (ListByProfile)
+	app     *pgxpool.Pool        // the app's role, for EXPLAIN under row-level security
 }
 
 func maxUsers(b *testing.B) int {
@@ -58,7 +64,8 @@ func maxUsers(b *testing.B) int {
 // BenchmarkScale measures, at each size: get-by-id (a user and its tags, by
 // tenant and ID, as the users service reads it), the tenant's first page of
 // 100 users with tags, a deep cursor page (after the tenant's middle user),
-// and creating a user with two tags in a transaction. Reads are interleaved
+// creating a user with two tags in a transaction, and the profile filter (a
+// page of the tenant's users in one team, through the users service). Reads are interleaved
 // with the same SQL on raw pgxpool; metrics: p50-us and p99-us of the app's
 // path, pgx-p50-us, ent/pgx-p50 and ent/pgx-mean (ratios of medians and of
 // means), rows/op.
@@ -102,6 +109,20 @@ func BenchmarkScale(b *testing.B) {
 	}
 	b.Cleanup(admin.Close)
 	s.rw, s.ro = admin, admin
+	if s.app, err = pgxpool.New(ctx, tdb.URL); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(s.app.Close)
+	// The users service seals idp_user_info with it; the profile filter
+	// never opens a sealed value.
+	kr, err := keyring.NewLocal("scale", 1, make([]byte, 32))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = kr.Close() })
+	if s.svc, err = service.NewUserService(zap.NewNop(), s.d, kr); err != nil {
+		b.Fatal(err)
+	}
 	printSettings(b, s.rw)
 
 	limit := maxUsers(b)
@@ -126,6 +147,8 @@ func BenchmarkScale(b *testing.B) {
 		b.Run(name+"/list-first", func(b *testing.B) { s.list(b, false) })
 		b.Run(name+"/list-deep", func(b *testing.B) { s.list(b, true) })
 		b.Run(name+"/create", func(b *testing.B) { s.create(b) })
+		s.explainProfile(b, n)
+		b.Run(name+"/profile-filter", func(b *testing.B) { s.profileFilter(b) })
 		s.dropCreated(b)
 	}
 }
@@ -186,9 +209,9 @@ func (s *suite) load(b *testing.B, n int) {
 	ur := func(i int) []any {
 		k := first + i
 		t := k % tenants
-		return []any{userIDs[i], now, now, fmt.Sprintf("u%07d@t%04d.example", k, t), fmt.Sprintf("User %d", k), s.tenants[t]}
+		return []any{userIDs[i], now, now, fmt.Sprintf("u%07d@t%04d.example", k, t), fmt.Sprintf("User %d", k), s.tenants[t], profileOf(k)}
 	}
-	if _, err := s.rw.CopyFrom(ctx, pgx.Identifier{"users"}, []string{"id", "created_at", "updated_at", "email", "display_name", "tenant_id"},
+	if _, err := s.rw.CopyFrom(ctx, pgx.Identifier{"users"}, []string{"id", "created_at", "updated_at", "email", "display_name", "tenant_id", "profile"},
 		&rowSource{n: add, row: ur}); err != nil {
 		b.Fatal(err)
 	}
@@ -207,6 +230,17 @@ func (s *suite) load(b *testing.B, n int) {
 	if _, err := s.rw.Exec(ctx, "ANALYZE tenants, users, user_tags"); err != nil {
 		b.Fatal(err)
 	}
+}
+
+// teams is how many values the profile attribute "team" takes: a team
+// filter matches one user in teams of a tenant's users (see profileOf).
+const teams = 10
+
+// profileOf is the profile of the k-th user loaded: a locale and a team
+// attribute, the team cycling within each tenant (users are spread over
+// tenants by k % tenants), so a tenant of m users has m/teams in each team.
+func profileOf(k int) string {
+	return fmt.Sprintf(`{"locale":%q,"attributes":{"team":"team-%d"}}`, []string{"en-GB", "fr-FR", "de-DE"}[k%3], (k/tenants)%teams)
 }
 
 // rowSource is a pgx.CopyFromSource that builds rows on demand, so a
@@ -466,4 +500,103 @@ func scanTags(ctx context.Context, pool *pgxpool.Pool, ids []entityid.UserID) (i
 		n++
 	}
 	return n, rows.Err()
+}
+
+// profileFilter lists a page of 100 of a tenant's users whose profile
+// contains {"attributes":{"team":…}} through the users service
+// (ListByProfile: ent, profile @> $doc under row-level security, the GIN
+// index on profile available), interleaved with the same two queries on
+// raw pgxpool (the profile decoded as the service decodes it).
+func (s *suite) profileFilter(b *testing.B) {
+	ctx := context.Background()
+	var tm timing
+	i := 0
+	for b.Loop() {
+		t := s.rng.IntN(tenants)
+		tid := s.tenants[t]
+		ctx := tenantctx.With(ctx, tid)
+		filter := service.ProfileFilter{Attributes: map[string]string{"team": fmt.Sprintf("team-%d", s.rng.IntN(teams))}}
+		doc, err := json.Marshal(filter)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var got, want int
+		app := func() {
+			p, err := s.svc.ListByProfile(ctx, tid, filter, entityid.UserID{}, 100)
+			if err != nil {
+				b.Fatal(err)
+			}
+			got = len(p.Items)
+			tm.rows += got
+		}
+		raw := func() {
+			rows, err := s.ro.Query(ctx, "SELECT "+userCols+", profile FROM users WHERE tenant_id = $1 AND profile @> $2 ORDER BY id LIMIT 101", tid, string(doc))
+			if err != nil {
+				b.Fatal(err)
+			}
+			var ids []entityid.UserID
+			for rows.Next() {
+				r := new(userRow)
+				var raw []byte
+				if err := rows.Scan(append(r.dest(), &raw)...); err != nil {
+					b.Fatal(err)
+				}
+				var p jsonb.UserProfile
+				if err := json.Unmarshal(raw, &p); err != nil {
+					b.Fatal(err)
+				}
+				ids = append(ids, r.ID)
+			}
+			if err := rows.Err(); err != nil {
+				b.Fatal(err)
+			}
+			if len(ids) > 0 {
+				if _, err := scanTags(ctx, s.ro, ids); err != nil {
+					b.Fatal(err)
+				}
+			}
+			want = min(len(ids), 100) // the 101st row only says there is more
+		}
+		tm.run(i, app, raw)
+		if got != want {
+			b.Fatalf("tenant %d, %s: the service listed %d users, raw SQL %d", t, doc, got, want)
+		}
+		i++
+	}
+	tm.report(b)
+}
+
+// explainProfile prints the plan PostgreSQL picks for the profile filter's
+// users query at this size, as the app's role under row-level security
+// (the tenant set in the same transaction), and how many users of a
+// tenant one team filter matches: whether the GIN index on profile is used
+// is the planner's choice, which the figures depend on.
+func (s *suite) explainProfile(b *testing.B, n int) {
+	ctx := context.Background()
+	tid := s.tenants[0]
+	tx, err := s.app.Begin(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	if _, err := tx.Exec(ctx, tenantctx.SetSQL, tenantctx.ID(tid).String()); err != nil {
+		b.Fatal(err)
+	}
+	rows, err := tx.Query(ctx, "EXPLAIN (COSTS OFF) SELECT "+userCols+", profile FROM users WHERE tenant_id = $1 AND profile @> $2 ORDER BY id LIMIT 101",
+		tid, `{"attributes":{"team":"team-0"}}`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	plan, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		b.Fatal(err)
+	}
+	var matches int
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM users WHERE tenant_id = $1 AND profile @> '{"attributes":{"team":"team-0"}}'`, tid).Scan(&matches); err != nil {
+		b.Fatal(err)
+	}
+	for i := range plan {
+		plan[i] = strings.TrimSpace(plan[i])
+	}
+	fmt.Printf("scale: users=%d profile-filter: %d of the tenant's users match; plan: %s\n", n, matches, strings.Join(plan, " | "))
 }

@@ -22,7 +22,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	_ "github.com/jackc/pgx/v5/stdlib"
 	"go.uber.org/zap"
-	"gocloud.dev/secrets/localsecrets"
 
 	"github.com/central/central/ent"
 	"github.com/central/central/internal/config"
@@ -34,6 +33,7 @@ import (
 	"github.com/central/central/internal/pgserver"
 	"github.com/central/central/internal/rekey"
 	"github.com/central/central/internal/sensitive"
+	localkeys "github.com/central/central/internal/sensitive/keyring"
 	"github.com/central/central/migrations"
 )
 
@@ -65,6 +65,15 @@ import (
 // average 5.5: 9,944 rows/s, CPU per row Go 39.0 µs + PostgreSQL 31.8 µs
 // (CPU-bound ≈ 28k rows/s), peak RSS growth 23 MB; the per-row baseline
 // (as the superuser) 2,503 rows/s on 2·10^4 rows (3.97x).
+//
+// With the hand-written envelope parser and the local keeper without
+// gocloud's tracing wrapper (keyring.NewLocalKeeper), 10^6 rows, durable,
+// load average 17 → 15: 5,547 rows/s, CPU per row Go 27.2 µs + PostgreSQL
+// 47.7 µs (CPU-bound ≈ 21k rows/s), peak RSS growth 24.8 MB; the per-row
+// baseline 2,065 rows/s (2.69x). See BENCHMARKS.md.
+//
+// REKEY_BENCH_STATEMENTS=1 loads pg_stat_statements into the durable
+// cluster and logs the server's most expensive statements at the end.
 func BenchmarkRekey(b *testing.B) {
 	rows := 10_000
 	if s := os.Getenv("REKEY_BENCH_ROWS"); s != "" {
@@ -99,10 +108,10 @@ func BenchmarkRekey(b *testing.B) {
 	}
 	keepers := map[sensitive.KeyRef]sensitive.Keeper{}
 	for i := 1; i <= 2*b.N+1; i++ {
-		keepers[sensitive.KeyRef{ID: "bench", Version: i}] = localsecrets.NewKeeper(material(i))
+		keepers[sensitive.KeyRef{ID: "bench", Version: i}] = localkeys.NewLocalKeeper(material(i))
 	}
 	start := time.Now()
-	fillConnectors(b, ctx, url, sensitive.KeyRef{ID: "bench", Version: 1}, localsecrets.NewKeeper(material(1)), rows)
+	fillConnectors(b, ctx, url, sensitive.KeyRef{ID: "bench", Version: 1}, localkeys.NewLocalKeeper(material(1)), rows)
 	b.Logf("filled %d sealed connector states in %s", rows, time.Since(start).Round(time.Millisecond))
 	if _, err := sqlDB.ExecContext(ctx, "VACUUM ANALYZE oidc_connectors"); err != nil {
 		b.Fatal(err)
@@ -179,12 +188,17 @@ func BenchmarkRekey(b *testing.B) {
 		b.ReportMetric(goPer*1e6, "go-cpu-µs/row")
 		b.ReportMetric(pgPer*1e6, "pg-cpu-µs/row")
 		b.ReportMetric(bound, "cpu-bound-rows/s")
-		b.Logf("CPU per row: Go %.1f µs, PostgreSQL %.1f µs; CPU-bound rate on %d idle cores ≈ %.0f rows/s", goPer*1e6, pgPer*1e6, runtime.NumCPU(), bound)
+		b.Logf("CPU per row: Go %.1f µs, PostgreSQL %.1f µs (per 10^5 rows: Go %.2f s, PostgreSQL %.2f s); CPU-bound rate on %d idle cores ≈ %.0f rows/s",
+			goPer*1e6, pgPer*1e6, goPer*1e5, pgPer*1e5, runtime.NumCPU(), bound)
+	}
+	if os.Getenv("REKEY_BENCH_STATEMENTS") != "" {
+		logStatements(b, ctx, sqlDB)
 	}
 	b.ReportMetric(float64(rows*b.N)/elapsed.Seconds(), "rows/s")
 	b.ReportMetric(peakGrowth, "peak-RSS-growth-MB")
 	b.ReportMetric(peak, "peak-RSS-MB")
-	b.Logf("%d rows: %.0f rows/s, peak RSS growth %.1f MB (peak %.1f MB), %s", rows, float64(rows*b.N)/elapsed.Seconds(), peakGrowth, peak, strings.Join(settings, " "))
+	b.Logf("%d rows: %.0f rows/s, peak RSS growth %.1f MB (peak %.1f MB), %s; load average at the end: %s",
+		rows, float64(rows*b.N)/elapsed.Seconds(), peakGrowth, peak, strings.Join(settings, " "), loadAvg())
 }
 
 // perRowBaseline re-encrypts the first n connector states the way the job
@@ -299,8 +313,11 @@ func benchCluster(b *testing.B) (admin, app string, pid int) {
 	if err := os.Chmod(dir, 0o755); err != nil {
 		b.Fatal(err)
 	}
-	srv, err := pgserver.Start(ctx, pgserver.Config{DataDir: filepath.Join(dir, "pg"), Logger: zap.NewNop(),
-		Settings: map[string]string{"synchronous_commit": "on"}})
+	settings := map[string]string{"synchronous_commit": "on"}
+	if os.Getenv("REKEY_BENCH_STATEMENTS") != "" {
+		settings["shared_preload_libraries"] = "pg_stat_statements"
+	}
+	srv, err := pgserver.Start(ctx, pgserver.Config{DataDir: filepath.Join(dir, "pg"), Logger: zap.NewNop(), Settings: settings})
 	if err != nil {
 		os.RemoveAll(dir)
 		b.Fatal(err)
@@ -320,7 +337,18 @@ func benchCluster(b *testing.B) (admin, app string, pid int) {
 	if _, err := migrate.Up(ctx, db, migrations.FS); err != nil {
 		b.Fatal(err)
 	}
-	return srv.URL(pgserver.RoleSuperuser, "central"), app, srv.PID()
+	admin = srv.URL(pgserver.RoleSuperuser, "central")
+	if os.Getenv("REKEY_BENCH_STATEMENTS") != "" {
+		sdb, err := sql.Open("pgx", admin)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer sdb.Close()
+		if _, err := sdb.ExecContext(ctx, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements"); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return admin, app, srv.PID()
 }
 
 // clockTicks is USER_HZ, the unit of /proc/<pid>/stat times on Linux.
@@ -464,4 +492,27 @@ func loadAvg() string {
 		return "unknown"
 	}
 	return strings.Join(strings.Fields(string(b))[:3], " ")
+}
+
+// logStatements logs the server's most expensive statements of the run
+// (REKEY_BENCH_STATEMENTS=1 loads pg_stat_statements into the durable
+// cluster): where the server's time per row goes.
+func logStatements(b *testing.B, ctx context.Context, db *sql.DB) {
+	b.Helper()
+	rs, err := db.QueryContext(ctx, `SELECT calls, rows, total_exec_time, left(regexp_replace(query, '\s+', ' ', 'g'), 140)
+		FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 8`)
+	if err != nil {
+		b.Logf("pg_stat_statements: %v", err)
+		return
+	}
+	defer rs.Close()
+	for rs.Next() {
+		var calls, n int64
+		var ms float64
+		var q string
+		if err := rs.Scan(&calls, &n, &ms, &q); err != nil {
+			b.Fatal(err)
+		}
+		b.Logf("statement: %8.0f ms %6d calls %8d rows  %s", ms, calls, n, q)
+	}
 }

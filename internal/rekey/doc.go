@@ -45,7 +45,9 @@
 // envelope stored in several rows, of one tenant or of several: a version 1
 // envelope is not bound to its row, so binding each copy where it sits
 // would make every copy valid. It refuses such a column (*CopiedValuesError)
-// and changes nothing in it. Since no tenant's scope sees another's rows,
+// and changes nothing in it. The count that starts each column also counts
+// its version 1 values, so this look (a scan of its own) runs only in the
+// tenants that hold some. Since no tenant's scope sees another's rows,
 // it reads a 16-byte digest of every version 1 value, tenant by tenant, and
 // compares them in memory (about 50 bytes per version 1 value, which exist
 // only until the first run after an upgrade).

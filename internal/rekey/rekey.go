@@ -205,9 +205,11 @@ func statements(c entmeta.SealedColumn, tenantColumn string) column {
 	return column{
 		SealedColumn: c,
 		tenantOwned:  tenantColumn != "",
-		count:        fmt.Sprintf("SELECT count(*) FROM %s AS t WHERE %s", t, pending) + scope(2),
-		first:        sel + pending + scope(3) + fmt.Sprintf(" ORDER BY t.%s LIMIT $2", id),
-		next:         sel + fmt.Sprintf("t.%s > $3 AND ", id) + pending + scope(4) + fmt.Sprintf(" ORDER BY t.%s LIMIT $2", id),
+		// The count also says how many pending values are version 1, so
+		// the look for copies (a scan of its own) runs only where some are.
+		count: fmt.Sprintf("SELECT count(*), count(*) FILTER (WHERE t.%s->>'v' = '1') FROM %s AS t WHERE %s", v, t, pending) + scope(2),
+		first: sel + pending + scope(3) + fmt.Sprintf(" ORDER BY t.%s LIMIT $2", id),
+		next:  sel + fmt.Sprintf("t.%s > $3 AND ", id) + pending + scope(4) + fmt.Sprintf(" ORDER BY t.%s LIMIT $2", id),
 		// One statement per batch. The row version read (xmin) in the WHERE
 		// clause leaves alone a row that a concurrent write changed after
 		// it was read (any write changes xmin; row locks do not). It costs
@@ -358,15 +360,18 @@ type row struct {
 func (j *Job) runColumn(ctx context.Context, w io.Writer, c column, scopes []scope, batchSize int) (ColumnStats, error) {
 	cs := ColumnStats{Column: c.SealedColumn}
 	cur := j.keys.CurrentHeader()
-	var pending []scope
+	var pending, withV1 []scope
 	for _, s := range scopes {
-		var n int
-		if err := queryRow(s.ctx(ctx), j.conn, c.count, s.args(cur), &n); err != nil {
+		var n, v1 int
+		if err := queryRow(s.ctx(ctx), j.conn, c.count, s.args(cur), &n, &v1); err != nil {
 			return cs, fmt.Errorf("count values to rekey%s: %w", s, err)
 		}
 		if n > 0 {
 			cs.Pending += n
 			pending = append(pending, s)
+		}
+		if v1 > 0 {
+			withV1 = append(withV1, s)
 		}
 	}
 	if c.tenantOwned {
@@ -376,8 +381,10 @@ func (j *Job) runColumn(ctx context.Context, w io.Writer, c column, scopes []sco
 	if cs.Pending == 0 {
 		return cs, nil
 	}
-	if err := j.checkCopies(ctx, c, pending); err != nil {
-		return cs, err
+	if len(withV1) > 0 {
+		if err := j.checkCopies(ctx, c, withV1); err != nil {
+			return cs, err
+		}
 	}
 	for _, s := range pending {
 		if err := j.runScope(ctx, w, c, s, cur, batchSize, &cs); err != nil {

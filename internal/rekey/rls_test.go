@@ -230,9 +230,10 @@ func TestRekeyUnderRowSecurity(t *testing.T) {
 // from one tenant's row into another tenant's row is refused like a copy
 // within a tenant, although no tenant's scope sees both rows.
 //
-// Deliberate bug it catches: looking for copies tenant by tenant only (the
+// Deliberate bugs it catches: looking for copies tenant by tenant only (the
 // copy would then be bound to the other tenant's row, which could read the
-// first tenant's secret).
+// first tenant's secret); the count miscounting version 1 values
+// (FILTER ... ->>'v' = '2'), which skips the look for copies.
 func TestRekeyRefusesCopiedVersion1AcrossTenants(t *testing.T) {
 	e := newEnv(t)
 	other := e.addTenant(t)

@@ -61,6 +61,12 @@ func TestPostgresJSONB(t *testing.T) {
 		}
 		n++
 		assertNoLeak(t, "stored jsonb", raw)
+		// PostgreSQL's jsonb text (members reordered, spaces added) is what
+		// every read scans: it must take the hand-written parser, or the
+		// rekey job's speed silently falls back to encoding/json.
+		if !sensitive.FastParses([]byte(raw)) {
+			t.Errorf("row %d: the jsonb text of an envelope fell back to encoding/json: %s", id, raw)
+		}
 		if typ != "object" || kid != "local" || kver != 1 {
 			t.Fatalf("row %d: jsonb %s kid=%s kver=%d", id, typ, kid, kver)
 		}

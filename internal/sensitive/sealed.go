@@ -62,19 +62,18 @@ func (e *envelope) marshal() []byte {
 	if !e.place.IsZero() {
 		w.Tbl, w.Col, w.Row = e.place.Table, e.place.Column, formatUUID(e.place.Row)
 	}
-	b, err := json.Marshal(w)
-	if err != nil { // cannot happen: strings, ints and byte slices only
-		panic("sensitive: marshal envelope: " + err.Error())
-	}
-	return b
+	return appendEnvelope(make([]byte, 0, envelopeLen(&w)), &w)
 }
 
 // parseEnvelope parses and checks the stored JSON. Its errors never quote
 // the input, which may be a plaintext document written by mistake.
 func parseEnvelope(b []byte) (*envelope, error) {
 	var w wireEnvelope
-	if err := json.Unmarshal(b, &w); err != nil {
-		return nil, fmt.Errorf("%w: not an envelope object (%d bytes)", ErrMalformed, len(b))
+	if !fastParse(b, &w) {
+		w = wireEnvelope{}
+		if err := json.Unmarshal(b, &w); err != nil {
+			return nil, fmt.Errorf("%w: not an envelope object (%d bytes)", ErrMalformed, len(b))
+		}
 	}
 	if w.V != envelopeV1 && w.V != envelopeV2 {
 		return nil, fmt.Errorf("%w: envelope version %d not supported (want %d or %d)", ErrMalformed, w.V, envelopeV1, envelopeV2)

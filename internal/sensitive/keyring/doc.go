@@ -18,9 +18,11 @@
 //
 // # Keeper URLs
 //
-//   - base64key://<32 bytes, URL-safe base64 with padding> — a local key
-//     (gocloud localsecrets). An empty key is rejected (gocloud would make a
-//     random one at every start). Make one with
+//   - base64key://<32 bytes, URL-safe base64 with padding> — a local key,
+//     wrapping data keys as gocloud's localsecrets does (NaCl secretbox,
+//     nonce in front) but without gocloud's per-call tracing wrapper (see
+//     [NewLocalKeeper]); with [WithURLMux] the mux opens it instead. An
+//     empty key is rejected (gocloud would make a random one at every start). Make one with
 //     `head -c32 /dev/urandom | basenc --base64url` or [LocalKeyURL].
 //   - hashivault://<transit key name>[?engine=<mount>] — a HashiCorp Vault
 //     transit key. The Vault client comes from [WithVaultClient] or else from

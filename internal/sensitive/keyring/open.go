@@ -30,6 +30,7 @@ type Option func(*options) error
 
 type options struct {
 	mux     *secrets.URLMux
+	builtin bool // mux is the built-in one: base64key:// keys open as localKeeper
 	vault   *vault.Client
 	keyring []sensitive.Option
 }
@@ -81,6 +82,7 @@ func buildOptions(opts []Option) (options, error) {
 		}
 	}
 	if o.mux == nil {
+		o.builtin = true
 		o.mux = new(secrets.URLMux)
 		o.mux.RegisterKeeper(SchemeLocal, &localsecrets.URLOpener{})
 		o.mux.RegisterKeeper(SchemeVault, &vaultOpener{client: o.vault})
@@ -115,6 +117,15 @@ func Open(ctx context.Context, spec Spec, opts ...Option) (*sensitive.Keyring, e
 			closeAll()
 			return nil, fmt.Errorf("%w: key %q: no keeper for scheme %q (available: %s); for a cloud KMS import its gocloud.dev/secrets driver and pass keyring.WithURLMux",
 				ErrInvalidSpec, k.Ref.String(), u.Scheme, strings.Join(o.mux.KeeperSchemes(), ", "))
+		}
+		if o.builtin && u.Scheme == SchemeLocal {
+			kp, err := openLocal(u)
+			if err != nil {
+				closeAll()
+				return nil, fmt.Errorf("keyring: open key %q (%s): invalid local key", k.Ref.String(), redactURL(k.URL))
+			}
+			keepers[k.Ref] = kp
+			continue
 		}
 		kp, err := o.mux.OpenKeeperURL(ctx, u)
 		if err != nil {
@@ -151,7 +162,7 @@ func NewLocal(kid string, version int, key []byte, opts ...Option) (*sensitive.K
 	}
 	var sk [32]byte
 	copy(sk[:], key)
-	kp := Keeper{k: localsecrets.NewKeeper(sk)}
+	kp := NewLocalKeeper(sk)
 	clear(sk[:])
 	kr, err := sensitive.NewKeyring(ref, map[sensitive.KeyRef]sensitive.Keeper{ref: kp}, o.keyring...)
 	if err != nil {
@@ -260,4 +271,20 @@ func (v *vaultOpener) OpenKeeperURL(ctx context.Context, u *url.URL) (*secrets.K
 		return nil, v.err
 	}
 	return (&hashivault.URLOpener{Client: v.client}).OpenKeeperURL(ctx, u)
+}
+
+// openLocal opens a base64key:// URL as gocloud's localsecrets.URLOpener
+// does (no query parameters; the host is the key, URL-safe base64), as a
+// localKeeper. An empty key never gets here (Spec.Validate refuses it).
+func openLocal(u *url.URL) (localKeeper, error) {
+	if len(u.Query()) > 0 || u.Host == "" {
+		return localKeeper{}, errors.New("invalid local key URL")
+	}
+	sk, err := localsecrets.Base64Key(u.Host)
+	if err != nil {
+		return localKeeper{}, err
+	}
+	kp := NewLocalKeeper(sk).(localKeeper)
+	clear(sk[:])
+	return kp, nil
 }
