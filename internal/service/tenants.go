@@ -140,7 +140,7 @@ func (s *TenantService) GetPrivate(ctx context.Context, id entityid.TenantID) (T
 
 // GetBySlug returns the public view of the tenant with slug. Errors: ErrNotFound.
 func (s *TenantService) GetBySlug(ctx context.Context, slug string) (TenantPublic, error) {
-	if err := lookupText(entityTenant, "slug", slug); err != nil {
+	if err := checkText(entityTenant, lookupOnly, "slug", slug); err != nil {
 		return TenantPublic{}, fmt.Errorf("get tenant by slug: %w", err)
 	}
 	t, err := s.store.Reader(ctx).Tenant.Query().Where(tenant.Slug(slug)).Only(ctx)

@@ -295,7 +295,7 @@ func (s *UserService) GetPrivate(ctx context.Context, tenantID entityid.TenantID
 // GetByEmail returns the public view of the tenant's user with email
 // (compared lowercased). Errors: ErrNotFound.
 func (s *UserService) GetByEmail(ctx context.Context, tenantID entityid.TenantID, email string) (UserPublic, error) {
-	if err := lookupText(entityUser, "email", email); err != nil {
+	if err := checkText(entityUser, lookupOnly, "email", email); err != nil {
 		return UserPublic{}, fmt.Errorf("get user by email: %w", err)
 	}
 	u, err := s.store.Reader(ctx).ForTenant(tenantID).User.Query().
