@@ -91,6 +91,17 @@ type (
 // newConfig creates a new config for the client.
 func newConfig(opts ...Option) config {
 	cfg := config{log: log.Println, hooks: &hooks{}, inters: &inters{}}
+	cfg.hooks.AuditEvent = []ent.Hook{unscopedMutationCheck("AuditEvent")}
+	cfg.inters.AuditEvent = []ent.Interceptor{unscopedQueryCheck("AuditEvent")}
+	cfg.hooks.OIDCConnector = []ent.Hook{unscopedMutationCheck("OIDCConnector")}
+	cfg.inters.OIDCConnector = []ent.Interceptor{unscopedQueryCheck("OIDCConnector")}
+	cfg.hooks.StoredObject = []ent.Hook{unscopedMutationCheck("StoredObject")}
+	cfg.inters.StoredObject = []ent.Interceptor{unscopedQueryCheck("StoredObject")}
+	cfg.hooks.User = []ent.Hook{unscopedMutationCheck("User")}
+	cfg.inters.User = []ent.Interceptor{unscopedQueryCheck("User")}
+	cfg.hooks.UserTag = []ent.Hook{unscopedMutationCheck("UserTag")}
+	cfg.inters.UserTag = []ent.Interceptor{unscopedQueryCheck("UserTag")}
+
 	cfg.options(opts...)
 	return cfg
 }

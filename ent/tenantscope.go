@@ -6,8 +6,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 
+	entgo "entgo.io/ent"
 	"github.com/central/central/ent/auditevent"
 	"github.com/central/central/ent/oidcconnector"
 	"github.com/central/central/ent/predicate"
@@ -60,35 +60,117 @@ func (c *Client) ForTenant(tid entityid.TenantID) *TenantScope {
 	cfg.inters = &in
 	s := &TenantScope{tenant: tid}
 	s.AuditEvent = &AuditEventScopedClient{tenant: tid}
-	h.AuditEvent = append(slices.Clip(h.AuditEvent), s.AuditEvent.guard)
-	in.AuditEvent = append(slices.Clip(in.AuditEvent), tenantInterceptor(tid))
+	h.AuditEvent = prepend(h.AuditEvent, s.AuditEvent.guard)
+	in.AuditEvent = prepend(in.AuditEvent, tenantInterceptor(tid))
 	s.AuditEvent.c = NewAuditEventClient(cfg)
 	s.OIDCConnector = &OIDCConnectorScopedClient{tenant: tid}
-	h.OIDCConnector = append(slices.Clip(h.OIDCConnector), s.OIDCConnector.guard)
-	in.OIDCConnector = append(slices.Clip(in.OIDCConnector), tenantInterceptor(tid))
+	h.OIDCConnector = prepend(h.OIDCConnector, s.OIDCConnector.guard)
+	in.OIDCConnector = prepend(in.OIDCConnector, tenantInterceptor(tid))
 	s.OIDCConnector.c = NewOIDCConnectorClient(cfg)
 	s.StoredObject = &StoredObjectScopedClient{tenant: tid}
-	h.StoredObject = append(slices.Clip(h.StoredObject), s.StoredObject.guard)
-	in.StoredObject = append(slices.Clip(in.StoredObject), tenantInterceptor(tid))
+	h.StoredObject = prepend(h.StoredObject, s.StoredObject.guard)
+	in.StoredObject = prepend(in.StoredObject, tenantInterceptor(tid))
 	s.StoredObject.c = NewStoredObjectClient(cfg)
 	s.User = &UserScopedClient{tenant: tid}
-	h.User = append(slices.Clip(h.User), s.User.guard)
-	in.User = append(slices.Clip(in.User), tenantInterceptor(tid))
+	h.User = prepend(h.User, s.User.guard)
+	in.User = prepend(in.User, tenantInterceptor(tid))
 	s.User.c = NewUserClient(cfg)
 	s.UserTag = &UserTagScopedClient{tenant: tid}
-	h.UserTag = append(slices.Clip(h.UserTag), s.UserTag.guard)
-	in.UserTag = append(slices.Clip(in.UserTag), tenantInterceptor(tid))
+	h.UserTag = prepend(h.UserTag, s.UserTag.guard)
+	in.UserTag = prepend(in.UserTag, tenantInterceptor(tid))
 	s.UserTag.c = NewUserTagClient(cfg)
 	return s
+}
+
+// prepend returns a new slice: v, then s. The scope's hook and interceptor
+// go first, outermost, so the unscoped check that every client carries
+// (see ErrUnscopedTenantQuery) sees the scope's context.
+func prepend[T any](s []T, v T) []T {
+	return append([]T{v}, s...)
 }
 
 // tenantInterceptor runs a scoped query with its tenant in the context.
 func tenantInterceptor(tid entityid.TenantID) Interceptor {
 	return InterceptFunc(func(next Querier) Querier {
 		return QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
-			return next.Query(tenantctx.With(ctx, tid), q)
+			return next.Query(withScope(ctx, tid), q)
 		})
 	})
+}
+
+// ErrUnscopedTenantQuery is wrapped by the error of every query (Query,
+// Get, Count, Exist, eager loads and edge traversals included) and every
+// mutation (Create, CreateBulk, Update, UpdateOne, Delete, DeleteOne) of a
+// tenant-owned entity that is not run through a tenant scope: use
+// Client.ForTenant(tid) (or ReadOnlyClient.ForTenant). Every client carries
+// the check from its construction (newConfig), for each entity declared
+// mixin.TenantOwned or mixin.TenantOwnedVia, so there is no list to keep.
+// Code that must cross tenants deliberately marks its context with
+// CrossTenant.
+var ErrUnscopedTenantQuery = errors.New("tenant-owned entity used without a tenant scope")
+
+// scopeKey marks a context that a tenant scope made (its value is the
+// tenant). A tenant put in the context by hand (tenantctx.With) is not a
+// scope: it would bind row-level security, but no predicate.
+type scopeKey struct{}
+
+// crossTenantKey marks a context of CrossTenant.
+type crossTenantKey struct{}
+
+// withScope is ctx inside tenant tid's scope: marked for the unscoped check
+// and carrying the tenant for the driver (row-level security).
+func withScope(ctx context.Context, tid entityid.TenantID) context.Context {
+	return context.WithValue(tenantctx.With(ctx, tid), scopeKey{}, tid)
+}
+
+// CrossTenant returns ctx marked for work that deliberately runs
+// tenant-owned builders outside any tenant scope: the admin path that
+// connects as a superuser or a BYPASSRLS role (tests' setup and
+// assertions, an operator's tool). It lifts only the generated check
+// (ErrUnscopedTenantQuery); it opens nothing in PostgreSQL, where the app's
+// roles still see and write no tenant-owned row without a tenant. The
+// services never call it (TestServicesReachTenantOwnedEntitiesOnlyThroughScopes).
+func CrossTenant(ctx context.Context) context.Context {
+	return context.WithValue(ctx, crossTenantKey{}, true)
+}
+
+// requireScope fails with ErrUnscopedTenantQuery unless ctx comes from a
+// tenant scope or CrossTenant.
+func requireScope(ctx context.Context, entity, op string) error {
+	if ctx.Value(scopeKey{}) != nil || ctx.Value(crossTenantKey{}) != nil {
+		return nil
+	}
+	return fmt.Errorf("ent: %s %s: %w: use client.ForTenant(tid).%s", entity, op, ErrUnscopedTenantQuery, entity)
+}
+
+// unscopedQueryCheck is the interceptor of requireScope, first on every
+// tenant-owned entity's client.
+func unscopedQueryCheck(entity string) Interceptor {
+	return InterceptFunc(func(next Querier) Querier {
+		return QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
+			op := "query"
+			if qc := entgo.QueryFromContext(ctx); qc != nil && qc.Op != "" {
+				op = qc.Op
+			}
+			if err := requireScope(ctx, entity, op); err != nil {
+				return nil, err
+			}
+			return next.Query(ctx, q)
+		})
+	})
+}
+
+// unscopedMutationCheck is the hook of requireScope, first on every
+// tenant-owned entity's client. A bulk create runs it for each builder.
+func unscopedMutationCheck(entity string) Hook {
+	return func(next Mutator) Mutator {
+		return MutateFunc(func(ctx context.Context, m Mutation) (Value, error) {
+			if err := requireScope(ctx, entity, m.Op().String()); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
 }
 
 // scopedConfig is cfg with the tenant interceptor on every tenant-owned
@@ -96,11 +178,11 @@ func tenantInterceptor(tid entityid.TenantID) Interceptor {
 func scopedConfig(cfg config, tid entityid.TenantID) config {
 	in := *cfg.inters
 	cfg.inters = &in
-	in.AuditEvent = append(slices.Clip(in.AuditEvent), tenantInterceptor(tid))
-	in.OIDCConnector = append(slices.Clip(in.OIDCConnector), tenantInterceptor(tid))
-	in.StoredObject = append(slices.Clip(in.StoredObject), tenantInterceptor(tid))
-	in.User = append(slices.Clip(in.User), tenantInterceptor(tid))
-	in.UserTag = append(slices.Clip(in.UserTag), tenantInterceptor(tid))
+	in.AuditEvent = prepend(in.AuditEvent, tenantInterceptor(tid))
+	in.OIDCConnector = prepend(in.OIDCConnector, tenantInterceptor(tid))
+	in.StoredObject = prepend(in.StoredObject, tenantInterceptor(tid))
+	in.User = prepend(in.User, tenantInterceptor(tid))
+	in.UserTag = prepend(in.UserTag, tenantInterceptor(tid))
 	return cfg
 }
 
@@ -156,7 +238,7 @@ func (c *AuditEventScopedClient) predicate() predicate.AuditEvent {
 // guard is the scope's hook; see Client.ForTenant.
 func (c *AuditEventScopedClient) guard(next Mutator) Mutator {
 	return MutateFunc(func(ctx context.Context, m Mutation) (Value, error) {
-		ctx = tenantctx.With(ctx, c.tenant)
+		ctx = withScope(ctx, c.tenant)
 		mu, ok := m.(*AuditEventMutation)
 		if !ok {
 			return nil, fmt.Errorf("ent: tenant scope of AuditEvent: unexpected mutation %T", m)
@@ -204,6 +286,11 @@ func (c *AuditEventScopedClient) Count(ctx context.Context) (int, error) {
 // Create returns a builder for a AuditEvent of the tenant (tenant_id preset).
 func (c *AuditEventScopedClient) Create() *AuditEventCreate {
 	return c.c.Create().SetTenantID(c.tenant)
+}
+
+// CreateBulk returns a bulk builder of creates made by Create.
+func (c *AuditEventScopedClient) CreateBulk(builders ...*AuditEventCreate) *AuditEventCreateBulk {
+	return c.c.CreateBulk(builders...)
 }
 
 // Update returns an update builder over the tenant's AuditEvent rows.
@@ -263,7 +350,7 @@ func (c *OIDCConnectorScopedClient) predicate() predicate.OIDCConnector {
 // guard is the scope's hook; see Client.ForTenant.
 func (c *OIDCConnectorScopedClient) guard(next Mutator) Mutator {
 	return MutateFunc(func(ctx context.Context, m Mutation) (Value, error) {
-		ctx = tenantctx.With(ctx, c.tenant)
+		ctx = withScope(ctx, c.tenant)
 		mu, ok := m.(*OIDCConnectorMutation)
 		if !ok {
 			return nil, fmt.Errorf("ent: tenant scope of OIDCConnector: unexpected mutation %T", m)
@@ -311,6 +398,11 @@ func (c *OIDCConnectorScopedClient) Count(ctx context.Context) (int, error) {
 // Create returns a builder for a OIDCConnector of the tenant (tenant_id preset).
 func (c *OIDCConnectorScopedClient) Create() *OIDCConnectorCreate {
 	return c.c.Create().SetTenantID(c.tenant)
+}
+
+// CreateBulk returns a bulk builder of creates made by Create.
+func (c *OIDCConnectorScopedClient) CreateBulk(builders ...*OIDCConnectorCreate) *OIDCConnectorCreateBulk {
+	return c.c.CreateBulk(builders...)
 }
 
 // Update returns an update builder over the tenant's OIDCConnector rows.
@@ -370,7 +462,7 @@ func (c *StoredObjectScopedClient) predicate() predicate.StoredObject {
 // guard is the scope's hook; see Client.ForTenant.
 func (c *StoredObjectScopedClient) guard(next Mutator) Mutator {
 	return MutateFunc(func(ctx context.Context, m Mutation) (Value, error) {
-		ctx = tenantctx.With(ctx, c.tenant)
+		ctx = withScope(ctx, c.tenant)
 		mu, ok := m.(*StoredObjectMutation)
 		if !ok {
 			return nil, fmt.Errorf("ent: tenant scope of StoredObject: unexpected mutation %T", m)
@@ -418,6 +510,11 @@ func (c *StoredObjectScopedClient) Count(ctx context.Context) (int, error) {
 // Create returns a builder for a StoredObject of the tenant (tenant_id preset).
 func (c *StoredObjectScopedClient) Create() *StoredObjectCreate {
 	return c.c.Create().SetTenantID(c.tenant)
+}
+
+// CreateBulk returns a bulk builder of creates made by Create.
+func (c *StoredObjectScopedClient) CreateBulk(builders ...*StoredObjectCreate) *StoredObjectCreateBulk {
+	return c.c.CreateBulk(builders...)
 }
 
 // Update returns an update builder over the tenant's StoredObject rows.
@@ -477,7 +574,7 @@ func (c *UserScopedClient) predicate() predicate.User {
 // guard is the scope's hook; see Client.ForTenant.
 func (c *UserScopedClient) guard(next Mutator) Mutator {
 	return MutateFunc(func(ctx context.Context, m Mutation) (Value, error) {
-		ctx = tenantctx.With(ctx, c.tenant)
+		ctx = withScope(ctx, c.tenant)
 		mu, ok := m.(*UserMutation)
 		if !ok {
 			return nil, fmt.Errorf("ent: tenant scope of User: unexpected mutation %T", m)
@@ -525,6 +622,11 @@ func (c *UserScopedClient) Count(ctx context.Context) (int, error) {
 // Create returns a builder for a User of the tenant (tenant_id preset).
 func (c *UserScopedClient) Create() *UserCreate {
 	return c.c.Create().SetTenantID(c.tenant)
+}
+
+// CreateBulk returns a bulk builder of creates made by Create.
+func (c *UserScopedClient) CreateBulk(builders ...*UserCreate) *UserCreateBulk {
+	return c.c.CreateBulk(builders...)
 }
 
 // Update returns an update builder over the tenant's User rows.
@@ -582,7 +684,7 @@ func (c *UserTagScopedClient) predicate() predicate.UserTag {
 // guard is the scope's hook; see Client.ForTenant.
 func (c *UserTagScopedClient) guard(next Mutator) Mutator {
 	return MutateFunc(func(ctx context.Context, m Mutation) (Value, error) {
-		ctx = tenantctx.With(ctx, c.tenant)
+		ctx = withScope(ctx, c.tenant)
 		mu, ok := m.(*UserTagMutation)
 		if !ok {
 			return nil, fmt.Errorf("ent: tenant scope of UserTag: unexpected mutation %T", m)
@@ -620,6 +722,19 @@ func (c *UserTagScopedClient) Exist(ctx context.Context, id entityid.UserTagID) 
 // Count returns the number of the tenant's UserTag rows.
 func (c *UserTagScopedClient) Count(ctx context.Context) (int, error) {
 	return c.Query().Count(ctx)
+}
+
+// Create returns a builder for a UserTag of the tenant. Its user
+// must be the tenant's: row-level security refuses another tenant's
+// (WITH CHECK on the parent), and the caller reads the parent through the
+// scope first.
+func (c *UserTagScopedClient) Create() *UserTagCreate {
+	return c.c.Create()
+}
+
+// CreateBulk returns a bulk builder of creates made by Create.
+func (c *UserTagScopedClient) CreateBulk(builders ...*UserTagCreate) *UserTagCreateBulk {
+	return c.c.CreateBulk(builders...)
 }
 
 // Update returns an update builder over the tenant's UserTag rows.
@@ -664,10 +779,17 @@ func (c *UserTagReadOnlyScopedClient) Exist(ctx context.Context, id entityid.Use
 func (c *UserTagReadOnlyScopedClient) Count(ctx context.Context) (int, error) { return c.s.Count(ctx) }
 
 // ScopedEntity is the entity-agnostic face of one tenant-owned entity's
-// scoped client, for code that must act on every tenant-owned entity
-// without naming it (the tenant-isolation tests). IDs are the raw 16 bytes.
+// client, for code that must act on every tenant-owned entity without
+// naming it (the tenant-isolation tests): through a scope
+// (TenantScope.Entities) or unscoped (Client.TenantOwnedEntities, where
+// every operation must fail with ErrUnscopedTenantQuery). IDs are the raw
+// 16 bytes.
 type ScopedEntity interface {
 	ScopedReader
+	// Create saves an empty create builder; CreateBulk a bulk of one. Only
+	// meaningful unscoped: they must fail before validation.
+	Create(ctx context.Context) error
+	CreateBulk(ctx context.Context) error
 	// UpdateOne saves an update of the row (setting updated_at when the entity has it).
 	UpdateOne(ctx context.Context, id [16]byte) error
 	// Update runs a bulk update restricted to the row and returns the rows affected.
@@ -683,10 +805,14 @@ type ScopedEntity interface {
 type ScopedReader interface {
 	// Name is the entity's Go type name.
 	Name() string
-	// IDs lists the ids of the tenant's rows.
+	// IDs lists the ids of the rows.
 	IDs(ctx context.Context) ([][16]byte, error)
+	// Count counts the rows.
+	Count(ctx context.Context) (int, error)
 	// Get loads the row and returns its String() form.
 	Get(ctx context.Context, id [16]byte) (string, error)
+	// Exist reports whether the row is there.
+	Exist(ctx context.Context, id [16]byte) (bool, error)
 }
 
 // Entities returns the read-only scope's tenant-owned entities, in schema order.
@@ -711,7 +837,32 @@ func (s *TenantScope) Entities() []ScopedEntity {
 	}
 }
 
-type scopedAuditEvent struct{ c *AuditEventScopedClient }
+// TenantOwnedEntities returns c's own (unscoped) clients of the
+// tenant-owned entities, in schema order, as the isolation tests see them:
+// every operation on them must fail with ErrUnscopedTenantQuery.
+func (c *Client) TenantOwnedEntities() []ScopedEntity {
+	return []ScopedEntity{
+		scopedAuditEvent{c.AuditEvent},
+		scopedOIDCConnector{c.OIDCConnector},
+		scopedStoredObject{c.StoredObject},
+		scopedUser{c.User},
+		scopedUserTag{c.UserTag},
+	}
+}
+
+// auditeventOps is what the AuditEvent client and its scoped client share.
+type auditeventOps interface {
+	Query() *AuditEventQuery
+	Get(ctx context.Context, id entityid.AuditEventID) (*AuditEvent, error)
+	Create() *AuditEventCreate
+	CreateBulk(builders ...*AuditEventCreate) *AuditEventCreateBulk
+	Update() *AuditEventUpdate
+	UpdateOneID(id entityid.AuditEventID) *AuditEventUpdateOne
+	Delete() *AuditEventDelete
+	DeleteOneID(id entityid.AuditEventID) *AuditEventDeleteOne
+}
+
+type scopedAuditEvent struct{ c auditeventOps }
 
 func (scopedAuditEvent) Name() string { return "AuditEvent" }
 
@@ -724,12 +875,24 @@ func (s scopedAuditEvent) IDs(ctx context.Context) ([][16]byte, error) {
 	return out, err
 }
 
+func (s scopedAuditEvent) Count(ctx context.Context) (int, error) { return s.c.Query().Count(ctx) }
+
 func (s scopedAuditEvent) Get(ctx context.Context, id [16]byte) (string, error) {
 	e, err := s.c.Get(ctx, entityid.AuditEventID(id))
 	if err != nil {
 		return "", err
 	}
 	return e.String(), nil
+}
+
+func (s scopedAuditEvent) Exist(ctx context.Context, id [16]byte) (bool, error) {
+	return s.c.Query().Where(auditevent.ID(entityid.AuditEventID(id))).Exist(ctx)
+}
+
+func (s scopedAuditEvent) Create(ctx context.Context) error { return s.c.Create().Exec(ctx) }
+
+func (s scopedAuditEvent) CreateBulk(ctx context.Context) error {
+	return s.c.CreateBulk(s.c.Create()).Exec(ctx)
 }
 
 func (s scopedAuditEvent) UpdateOne(ctx context.Context, id [16]byte) error {
@@ -748,7 +911,19 @@ func (s scopedAuditEvent) Delete(ctx context.Context, id [16]byte) (int, error) 
 	return s.c.Delete().Where(auditevent.ID(entityid.AuditEventID(id))).Exec(ctx)
 }
 
-type scopedOIDCConnector struct{ c *OIDCConnectorScopedClient }
+// oidcconnectorOps is what the OIDCConnector client and its scoped client share.
+type oidcconnectorOps interface {
+	Query() *OIDCConnectorQuery
+	Get(ctx context.Context, id entityid.OIDCConnectorID) (*OIDCConnector, error)
+	Create() *OIDCConnectorCreate
+	CreateBulk(builders ...*OIDCConnectorCreate) *OIDCConnectorCreateBulk
+	Update() *OIDCConnectorUpdate
+	UpdateOneID(id entityid.OIDCConnectorID) *OIDCConnectorUpdateOne
+	Delete() *OIDCConnectorDelete
+	DeleteOneID(id entityid.OIDCConnectorID) *OIDCConnectorDeleteOne
+}
+
+type scopedOIDCConnector struct{ c oidcconnectorOps }
 
 func (scopedOIDCConnector) Name() string { return "OIDCConnector" }
 
@@ -761,12 +936,24 @@ func (s scopedOIDCConnector) IDs(ctx context.Context) ([][16]byte, error) {
 	return out, err
 }
 
+func (s scopedOIDCConnector) Count(ctx context.Context) (int, error) { return s.c.Query().Count(ctx) }
+
 func (s scopedOIDCConnector) Get(ctx context.Context, id [16]byte) (string, error) {
 	e, err := s.c.Get(ctx, entityid.OIDCConnectorID(id))
 	if err != nil {
 		return "", err
 	}
 	return e.String(), nil
+}
+
+func (s scopedOIDCConnector) Exist(ctx context.Context, id [16]byte) (bool, error) {
+	return s.c.Query().Where(oidcconnector.ID(entityid.OIDCConnectorID(id))).Exist(ctx)
+}
+
+func (s scopedOIDCConnector) Create(ctx context.Context) error { return s.c.Create().Exec(ctx) }
+
+func (s scopedOIDCConnector) CreateBulk(ctx context.Context) error {
+	return s.c.CreateBulk(s.c.Create()).Exec(ctx)
 }
 
 func (s scopedOIDCConnector) UpdateOne(ctx context.Context, id [16]byte) error {
@@ -785,7 +972,19 @@ func (s scopedOIDCConnector) Delete(ctx context.Context, id [16]byte) (int, erro
 	return s.c.Delete().Where(oidcconnector.ID(entityid.OIDCConnectorID(id))).Exec(ctx)
 }
 
-type scopedStoredObject struct{ c *StoredObjectScopedClient }
+// storedobjectOps is what the StoredObject client and its scoped client share.
+type storedobjectOps interface {
+	Query() *StoredObjectQuery
+	Get(ctx context.Context, id entityid.StoredObjectID) (*StoredObject, error)
+	Create() *StoredObjectCreate
+	CreateBulk(builders ...*StoredObjectCreate) *StoredObjectCreateBulk
+	Update() *StoredObjectUpdate
+	UpdateOneID(id entityid.StoredObjectID) *StoredObjectUpdateOne
+	Delete() *StoredObjectDelete
+	DeleteOneID(id entityid.StoredObjectID) *StoredObjectDeleteOne
+}
+
+type scopedStoredObject struct{ c storedobjectOps }
 
 func (scopedStoredObject) Name() string { return "StoredObject" }
 
@@ -798,12 +997,24 @@ func (s scopedStoredObject) IDs(ctx context.Context) ([][16]byte, error) {
 	return out, err
 }
 
+func (s scopedStoredObject) Count(ctx context.Context) (int, error) { return s.c.Query().Count(ctx) }
+
 func (s scopedStoredObject) Get(ctx context.Context, id [16]byte) (string, error) {
 	e, err := s.c.Get(ctx, entityid.StoredObjectID(id))
 	if err != nil {
 		return "", err
 	}
 	return e.String(), nil
+}
+
+func (s scopedStoredObject) Exist(ctx context.Context, id [16]byte) (bool, error) {
+	return s.c.Query().Where(storedobject.ID(entityid.StoredObjectID(id))).Exist(ctx)
+}
+
+func (s scopedStoredObject) Create(ctx context.Context) error { return s.c.Create().Exec(ctx) }
+
+func (s scopedStoredObject) CreateBulk(ctx context.Context) error {
+	return s.c.CreateBulk(s.c.Create()).Exec(ctx)
 }
 
 func (s scopedStoredObject) UpdateOne(ctx context.Context, id [16]byte) error {
@@ -822,7 +1033,19 @@ func (s scopedStoredObject) Delete(ctx context.Context, id [16]byte) (int, error
 	return s.c.Delete().Where(storedobject.ID(entityid.StoredObjectID(id))).Exec(ctx)
 }
 
-type scopedUser struct{ c *UserScopedClient }
+// userOps is what the User client and its scoped client share.
+type userOps interface {
+	Query() *UserQuery
+	Get(ctx context.Context, id entityid.UserID) (*User, error)
+	Create() *UserCreate
+	CreateBulk(builders ...*UserCreate) *UserCreateBulk
+	Update() *UserUpdate
+	UpdateOneID(id entityid.UserID) *UserUpdateOne
+	Delete() *UserDelete
+	DeleteOneID(id entityid.UserID) *UserDeleteOne
+}
+
+type scopedUser struct{ c userOps }
 
 func (scopedUser) Name() string { return "User" }
 
@@ -835,12 +1058,24 @@ func (s scopedUser) IDs(ctx context.Context) ([][16]byte, error) {
 	return out, err
 }
 
+func (s scopedUser) Count(ctx context.Context) (int, error) { return s.c.Query().Count(ctx) }
+
 func (s scopedUser) Get(ctx context.Context, id [16]byte) (string, error) {
 	e, err := s.c.Get(ctx, entityid.UserID(id))
 	if err != nil {
 		return "", err
 	}
 	return e.String(), nil
+}
+
+func (s scopedUser) Exist(ctx context.Context, id [16]byte) (bool, error) {
+	return s.c.Query().Where(user.ID(entityid.UserID(id))).Exist(ctx)
+}
+
+func (s scopedUser) Create(ctx context.Context) error { return s.c.Create().Exec(ctx) }
+
+func (s scopedUser) CreateBulk(ctx context.Context) error {
+	return s.c.CreateBulk(s.c.Create()).Exec(ctx)
 }
 
 func (s scopedUser) UpdateOne(ctx context.Context, id [16]byte) error {
@@ -859,7 +1094,19 @@ func (s scopedUser) Delete(ctx context.Context, id [16]byte) (int, error) {
 	return s.c.Delete().Where(user.ID(entityid.UserID(id))).Exec(ctx)
 }
 
-type scopedUserTag struct{ c *UserTagScopedClient }
+// usertagOps is what the UserTag client and its scoped client share.
+type usertagOps interface {
+	Query() *UserTagQuery
+	Get(ctx context.Context, id entityid.UserTagID) (*UserTag, error)
+	Create() *UserTagCreate
+	CreateBulk(builders ...*UserTagCreate) *UserTagCreateBulk
+	Update() *UserTagUpdate
+	UpdateOneID(id entityid.UserTagID) *UserTagUpdateOne
+	Delete() *UserTagDelete
+	DeleteOneID(id entityid.UserTagID) *UserTagDeleteOne
+}
+
+type scopedUserTag struct{ c usertagOps }
 
 func (scopedUserTag) Name() string { return "UserTag" }
 
@@ -872,12 +1119,24 @@ func (s scopedUserTag) IDs(ctx context.Context) ([][16]byte, error) {
 	return out, err
 }
 
+func (s scopedUserTag) Count(ctx context.Context) (int, error) { return s.c.Query().Count(ctx) }
+
 func (s scopedUserTag) Get(ctx context.Context, id [16]byte) (string, error) {
 	e, err := s.c.Get(ctx, entityid.UserTagID(id))
 	if err != nil {
 		return "", err
 	}
 	return e.String(), nil
+}
+
+func (s scopedUserTag) Exist(ctx context.Context, id [16]byte) (bool, error) {
+	return s.c.Query().Where(usertag.ID(entityid.UserTagID(id))).Exist(ctx)
+}
+
+func (s scopedUserTag) Create(ctx context.Context) error { return s.c.Create().Exec(ctx) }
+
+func (s scopedUserTag) CreateBulk(ctx context.Context) error {
+	return s.c.CreateBulk(s.c.Create()).Exec(ctx)
 }
 
 func (s scopedUserTag) UpdateOne(ctx context.Context, id [16]byte) error {

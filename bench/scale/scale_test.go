@@ -316,9 +316,9 @@ func (s *suite) getByID(b *testing.B) {
 		tid := s.tenants[t]
 		ctx := tenantctx.With(ctx, tid)
 		app := func() {
-			u, err := s.d.Reader(ctx).User.Query().
+			u, err := s.d.Reader(ctx).ForTenant(tid).User.Query().
 				Select(user.FieldID, user.FieldCreatedAt, user.FieldUpdatedAt, user.FieldTenantID, user.FieldEmail, user.FieldDisplayName, user.FieldStatus).
-				Where(user.ID(id), user.TenantID(tid)).
+				Where(user.ID(id)).
 				WithTags(func(q *ent.UserTagQuery) { q.Order(ent.Asc(usertag.FieldKey)) }).
 				Only(ctx)
 			if err != nil || len(u.Edges.Tags) != 1 {
@@ -375,9 +375,8 @@ func (s *suite) list(b *testing.B, deep bool) {
 			after = s.users[t][len(s.users[t])/2]
 		}
 		app := func() {
-			q := s.d.Reader(ctx).User.Query().
+			q := s.d.Reader(ctx).ForTenant(tid).User.Query().
 				Select(user.FieldID, user.FieldCreatedAt, user.FieldUpdatedAt, user.FieldTenantID, user.FieldEmail, user.FieldDisplayName, user.FieldStatus).
-				Where(user.TenantID(tid)).
 				WithTags(func(q *ent.UserTagQuery) { q.Order(ent.Asc(usertag.FieldKey)) }).
 				Order(ent.Asc(user.FieldID)).
 				Limit(101)
@@ -438,8 +437,8 @@ func (s *suite) create(b *testing.B) {
 		email := fmt.Sprintf("new%07d@t%04d.example", s.created, t)
 		start := time.Now()
 		err := s.d.WithTx(ctx, func(ctx context.Context) error {
-			w := s.d.Writer(ctx)
-			u, err := w.User.Create().SetTenantID(s.tenants[t]).SetEmail(email).SetDisplayName("New").Save(ctx)
+			w := s.d.Writer(ctx).ForTenant(s.tenants[t])
+			u, err := w.User.Create().SetEmail(email).SetDisplayName("New").Save(ctx)
 			if err != nil {
 				return err
 			}

@@ -23,6 +23,11 @@ func TestMain(m *testing.M) { dbtest.Main(m) }
 // newClient returns an ent client on a fresh, migrated database, connected
 // as the superuser: these tests check the schema (constraints, cascades),
 // not tenant isolation, which row-level security would otherwise add.
+// adminCtx is the context of these schema tests: they run as the superuser
+// and write rows of several tenants (and tenant-less audit events) with
+// the plain client, on purpose (ent.CrossTenant).
+func adminCtx() context.Context { return ent.CrossTenant(context.Background()) }
+
 func newClient(t *testing.T) (*ent.Client, *dbtest.DB) {
 	t.Helper()
 	d := dbtest.New(t)
@@ -95,7 +100,7 @@ func TestGeneratedIDsAreInTimeOrder(t *testing.T) {
 
 func TestConstraintsAreEnforcedByPostgres(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := adminCtx()
 	c, d := newClient(t)
 	tn := createTenant(t, c, "acme")
 	u, err := c.User.Create().SetTenantID(tn.ID).SetEmail("ada@acme.test").Save(ctx)
@@ -160,7 +165,7 @@ func TestConstraintsAreEnforcedByPostgres(t *testing.T) {
 
 func TestDeletingATenantCascades(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := adminCtx()
 	c, d := newClient(t)
 	tn := createTenant(t, c, "acme")
 	keep := createTenant(t, c, "keep")
@@ -189,7 +194,7 @@ func TestDeletingATenantCascades(t *testing.T) {
 
 func TestTypedJSONRoundTrip(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := adminCtx()
 	c, _ := newClient(t)
 	want := jsonb.AuditDetails{"slug": "acme", "reason": "signup \"quoted\" ✓"}
 	ev := c.AuditEvent.Create().SetAction("tenant.create").SetEntityID("tenant-x").SetDetails(want).SaveX(ctx)

@@ -113,7 +113,7 @@ func tenantIDType(g *gen.Graph) (*field.TypeInfo, error) {
 			continue
 		}
 		for _, f := range n.Fields {
-			if f.Name == "tenant_id" {
+			if f.Name == mixin.TenantIDField {
 				return f.Type, nil
 			}
 		}
@@ -211,7 +211,7 @@ func validateTenancy(n *gen.Type, byName map[string]*gen.Type) []string {
 	t := TenancyOf(n)
 	var hasTenantID bool
 	for _, f := range n.Fields {
-		hasTenantID = hasTenantID || f.Name == "tenant_id"
+		hasTenantID = hasTenantID || f.Name == mixin.TenantIDField
 	}
 	switch {
 	case !t.Owned && hasTenantID:

@@ -32,11 +32,13 @@ type Entity struct {
 	Name         string  // Go type name, e.g. "OIDCConnector"
 	Table        string  // SQL table, e.g. "oidc_connectors"
 	Prefix       string  // rich-ID prefix, e.g. "oidc_connector"
+	IDColumn     string  // primary-key column, e.g. "id"
 	Tenancy      Tenancy // Global, TenantOwned or TenantOwnedVia
-	TenantColumn string  // "tenant_id" for tenant-owned entities, "" otherwise
+	TenantColumn string  // TenantOwned: the tenant column (mixin.TenantIDField); "" otherwise
 	// TenantOptional: tenant_id may be NULL (rows outside any tenant, invisible to every tenant scope).
 	TenantOptional bool
 	Via            string // TenantOwnedVia: the edge to the owning parent, e.g. "user"
+	ViaColumn      string // TenantOwnedVia: the edge's foreign-key column, e.g. "user_id"
 	Parent         string // TenantOwnedVia: the parent's Go type name, e.g. "User"
 	Sealed         []SealedColumn
 }

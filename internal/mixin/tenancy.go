@@ -9,12 +9,19 @@ import (
 	"github.com/central/central/internal/entityid"
 )
 
+// TenantIDField is the name (and column) of the tenant field TenantOwned
+// adds: the one spelling the generator (internal/entgen), its templates and
+// the generated metadata (entmeta.Entity.TenantColumn) use.
+const TenantIDField = "tenant_id"
+
 // TenantOwned declares that an entity's rows belong to one tenant. It adds
 // the immutable tenant_id column (entityid.TenantID; NOT NULL unless
 // Optional) and marks the schema so the generator derives the tenant
 // scoping: ent.Client.ForTenant(tid).<Entity> filters every query, update
-// and delete by tenant_id and presets it on create, and ent.Entities()
-// lists the entity as tenant-owned. The schema still declares its edge to
+// and delete by tenant_id and presets it on create, every unscoped use of
+// the entity fails with ent.ErrUnscopedTenantQuery, ent.Entities() lists
+// the entity as tenant-owned and the migration diff gives its table a
+// row-level security policy. The schema still declares its edge to
 // Tenant (edge.From("tenant", Tenant.Type).Ref(...).Field("tenant_id")).
 type TenantOwned struct {
 	entmixin.Schema
@@ -25,7 +32,7 @@ type TenantOwned struct {
 
 // Fields declares tenant_id.
 func (m TenantOwned) Fields() []ent.Field {
-	f := field.UUID("tenant_id", entityid.TenantID{}).Immutable()
+	f := field.UUID(TenantIDField, entityid.TenantID{}).Immutable()
 	if m.Optional {
 		f = f.Optional().Nillable()
 	}
@@ -40,7 +47,9 @@ func (m TenantOwned) Annotations() []schema.Annotation {
 // TenantOwnedVia declares that an entity's rows belong to the tenant of
 // their parent, reached through the named unique, required edge to a
 // TenantOwned entity (a user's tags belong to the user's tenant). Its tenant
-// scope filters through the edge: usertag.HasUserWith(user.TenantID(tid)).
+// scope filters through the edge: usertag.HasUserWith(user.TenantID(tid));
+// unscoped use fails as for TenantOwned; its row-level security policy
+// requires the parent row to be visible (EXISTS under the parent's policy).
 type TenantOwnedVia struct {
 	entmixin.Schema
 	Edge string

@@ -152,7 +152,7 @@ func TestTenantBehindPgBouncer(t *testing.T) {
 		wg.Go(func() {
 			for k := range 30 {
 				if (w+k)%3 == 0 {
-					if n, err := client.User.Query().Count(ctx); err != nil || n != 0 {
+					if n, err := client.User.Query().Count(ent.CrossTenant(ctx)); err != nil || n != 0 {
 						errs <- fmt.Errorf("unscoped count through PgBouncer: %d, %v; want 0", n, err)
 						return
 					}

@@ -31,9 +31,9 @@ type Option func(*config) error
 type config struct {
 	allowDestructive bool
 	now              func() time.Time
-	// rls maps each tenant-owned table to its tenant column; nil without
+	// rls maps each tenant-owned table to its desired policy; nil without
 	// RowSecurity. rlsTables holds every table of the schema.
-	rls       map[string]string
+	rls       map[string]rlsPolicy
 	rlsTables map[string]bool
 }
 

@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 
 	"ariga.io/atlas/sql/migrate"
 	"github.com/jackc/pgx/v5"
@@ -19,29 +21,53 @@ import (
 const PolicyName = "tenant_isolation"
 
 // RowSecurity makes row-level security part of the desired state: every
-// entity of entities with Tenancy entmeta.TenantOwned gets ENABLE and FORCE
-// ROW LEVEL SECURITY and the PolicyName policy (USING and WITH CHECK) on its
-// tenant column; every other table of the schema gets none (a policy or
-// RLS flag found there is dropped). Pass ent.Entities(). Without this
-// option Compute leaves row-level security alone (tests of other parts).
+// tenant-owned entity of entities gets ENABLE and FORCE ROW LEVEL SECURITY
+// and the PolicyName policy (USING and WITH CHECK): on its tenant column
+// for entmeta.TenantOwned (PolicyExpr), through its parent for
+// entmeta.TenantOwnedVia (ViaPolicyExpr). Every other table of the schema
+// gets none (a policy or RLS flag found there is dropped). Pass
+// ent.Entities(). Without this option Compute leaves row-level security
+// alone (tests of other parts).
 func RowSecurity(entities []entmeta.Entity) Option {
 	return func(c *config) error {
 		if entities == nil {
 			return errors.New("schemadiff: RowSecurity(nil): pass ent.Entities()")
 		}
-		c.rls = map[string]string{}
+		byName := map[string]entmeta.Entity{}
+		for _, e := range entities {
+			byName[e.Name] = e
+		}
+		c.rls = map[string]rlsPolicy{}
 		c.rlsTables = map[string]bool{}
 		for _, e := range entities {
 			c.rlsTables[e.Table] = true
-			if e.Tenancy == entmeta.TenantOwned {
+			switch e.Tenancy {
+			case entmeta.TenantOwned:
 				if e.TenantColumn == "" {
 					return fmt.Errorf("schemadiff: entity %s is tenant-owned without a tenant column", e.Name)
 				}
-				c.rls[e.Table] = e.TenantColumn
+				c.rls[e.Table] = rlsPolicy{expr: PolicyExpr(e.TenantColumn), columns: map[string][]string{e.Table: {e.TenantColumn}}}
+			case entmeta.TenantOwnedVia:
+				p, ok := byName[e.Parent]
+				if !ok || p.Tenancy != entmeta.TenantOwned || p.IDColumn == "" || e.ViaColumn == "" {
+					return fmt.Errorf("schemadiff: entity %s is tenant-owned via %q without a tenant-owned parent %q among the entities, or without its columns", e.Name, e.Via, e.Parent)
+				}
+				c.rls[e.Table] = rlsPolicy{
+					expr:    ViaPolicyExpr(e.Table, e.ViaColumn, p.Table, p.IDColumn),
+					columns: map[string][]string{e.Table: {e.ViaColumn}, p.Table: {p.IDColumn}},
+				}
 			}
 		}
 		return nil
 	}
+}
+
+// rlsPolicy is the desired policy of one table: its expression, and the
+// columns (by table) the expression needs, for the probe that learns its
+// normalized form on tables the ent diff has yet to create.
+type rlsPolicy struct {
+	expr    string
+	columns map[string][]string
 }
 
 // PolicyExpr is the condition of the tenant-isolation policy on column
@@ -53,6 +79,17 @@ func RowSecurity(entities []entmeta.Entity) Option {
 // statement (an InitPlan) instead of once per row a scan filters.
 func PolicyExpr(col string) string {
 	return fmt.Sprintf("%s = (SELECT NULLIF(current_setting('%s', true), '')::uuid)", quoteIdent(col), tenantctx.Setting)
+}
+
+// ViaPolicyExpr is the condition of the tenant-isolation policy on a table
+// whose rows belong to the tenant of their parent (entmeta.TenantOwnedVia):
+// the parent row, reached by the foreign key fk, is visible. The subquery
+// runs under the parent's own policy, so "visible" means "of the
+// transaction's tenant": no tenant, no parent, no row; and a write that
+// points at another tenant's parent fails WITH CHECK. The parent is probed
+// by its primary key, once per row.
+func ViaPolicyExpr(table, fk, parent, parentID string) string {
+	return fmt.Sprintf("EXISTS (SELECT 1 FROM %s p WHERE p.%s = %s.%s)", quoteIdent(parent), quoteIdent(parentID), quoteIdent(table), quoteIdent(fk))
 }
 
 func quoteIdent(s string) string { return pgx.Identifier{s}.Sanitize() }
@@ -72,7 +109,7 @@ type policy struct {
 // policy on each table of want (created and rolled back in a transaction),
 // so that the comparison does not depend on how PostgreSQL prints
 // expressions.
-func readRowSecurity(ctx context.Context, db *sql.DB, want map[string]string) (cur map[string]*tableRLS, desired map[string]policy, err error) {
+func readRowSecurity(ctx context.Context, db *sql.DB, want map[string]rlsPolicy) (cur map[string]*tableRLS, desired map[string]policy, err error) {
 	cur = map[string]*tableRLS{}
 	rows, err := db.QueryContext(ctx, `SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -110,15 +147,28 @@ WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')`)
 		return nil, nil, err
 	}
 	defer tx.Rollback() //nolint:errcheck // read-only probe, always rolled back
-	for table, col := range want {
-		if cur[table] == nil {
-			// A table the ent diff creates: make it here, just to learn
-			// the policy's normalized text.
-			if _, err := tx.ExecContext(ctx, fmt.Sprintf("CREATE TABLE %s (%s uuid)", quoteIdent(table), quoteIdent(col))); err != nil {
-				return nil, nil, fmt.Errorf("probe policy on %s: %w", table, err)
+	// Tables the ent diff creates: make them here, with the columns the
+	// policies name, just to learn the policies' normalized text.
+	missing := map[string][]string{}
+	for _, p := range want {
+		for table, cols := range p.columns {
+			if cur[table] == nil {
+				missing[table] = append(missing[table], cols...)
 			}
 		}
-		if _, err := tx.ExecContext(ctx, createPolicy(table, col, "central_probe")); err != nil {
+	}
+	for table, cols := range missing {
+		slices.Sort(cols)
+		defs := make([]string, 0, len(cols))
+		for _, c := range slices.Compact(cols) {
+			defs = append(defs, quoteIdent(c)+" uuid")
+		}
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("CREATE TABLE %s (%s)", quoteIdent(table), strings.Join(defs, ", "))); err != nil {
+			return nil, nil, fmt.Errorf("probe policy on %s: %w", table, err)
+		}
+	}
+	for table, p := range want {
+		if _, err := tx.ExecContext(ctx, createPolicy(table, p.expr, "central_probe")); err != nil {
 			return nil, nil, fmt.Errorf("probe policy on %s: %w", table, err)
 		}
 	}
@@ -158,8 +208,7 @@ FROM pg_policies WHERE schemaname = 'public'`)
 	return out, rows.Err()
 }
 
-func createPolicy(table, col, name string) string {
-	e := PolicyExpr(col)
+func createPolicy(table, e, name string) string {
 	return fmt.Sprintf("CREATE POLICY %s ON %s AS PERMISSIVE FOR ALL TO PUBLIC USING (%s) WITH CHECK (%s)",
 		quoteIdent(name), quoteIdent(table), e, e)
 }
@@ -188,7 +237,7 @@ func rowSecurityChanges(ctx context.Context, db *sql.DB, c *config) ([]*migrate.
 		if have == nil {
 			have = &tableRLS{policies: map[string]policy{}}
 		}
-		col, owned := c.rls[t]
+		want, owned := c.rls[t]
 		names := make([]string, 0, len(have.policies))
 		for n := range have.policies {
 			names = append(names, n)
@@ -208,7 +257,7 @@ func rowSecurityChanges(ctx context.Context, db *sql.DB, c *config) ([]*migrate.
 				add(fmt.Sprintf("ALTER TABLE %s FORCE ROW LEVEL SECURITY", quoteIdent(t)), fmt.Sprintf("subject the owner of table %q to row-level security", t))
 			}
 			if p, ok := have.policies[PolicyName]; !ok || p != desired[t] {
-				add(createPolicy(t, col, PolicyName), fmt.Sprintf("create policy %q on table %q", PolicyName, t))
+				add(createPolicy(t, want.expr, PolicyName), fmt.Sprintf("create policy %q on table %q", PolicyName, t))
 			}
 			continue
 		}

@@ -118,3 +118,74 @@ func copyDir(t *testing.T, from, to string) {
 		}
 	}
 }
+
+// gadgetParts is gadgets plus gadget_parts, owned through their gadget.
+func gadgetParts() []*entschema.Table {
+	ts := gadgets()
+	cols := []*entschema.Column{
+		{Name: "id", Type: field.TypeUUID},
+		{Name: "gadget_id", Type: field.TypeUUID},
+	}
+	return append(ts, &entschema.Table{Name: "gadget_parts", Columns: cols, PrimaryKey: cols[:1]})
+}
+
+func gadgetPartEntities(parts entmeta.Tenancy) []entmeta.Entity {
+	es := gadgetEntity(entmeta.TenantOwned)
+	es[0].IDColumn = "id"
+	p := entmeta.Entity{Name: "GadgetPart", Table: "gadget_parts", IDColumn: "id", Tenancy: parts}
+	if parts == entmeta.TenantOwnedVia {
+		p.Via, p.ViaColumn, p.Parent = "gadget", "gadget_id", "Gadget"
+	}
+	return append(es, p)
+}
+
+// TestRowSecurityViaDiff: an entity owned through its parent gets the
+// EXISTS policy on the parent, in the same migration as the tables (the
+// probe learns the policy's normalized form on tables not created yet);
+// a second diff finds nothing; and the policy and flags are dropped when
+// the entity stops being tenant-owned. A Via entity whose parent is not
+// among the entities is refused.
+//
+// Deliberate bug it catches: RowSecurity skipping TenantOwnedVia (the
+// state before: user_tags had no policy) — the first migration lacks the
+// policy.
+func TestRowSecurityViaDiff(t *testing.T) {
+	ctx := context.Background()
+	dev := devURL(t)
+	dir := t.TempDir()
+	res, err := schemadiff.Diff(ctx, dev, dir, gadgetParts(), "init", clock("20260301120000"), schemadiff.RowSecurity(gadgetPartEntities(entmeta.TenantOwnedVia)))
+	if err != nil || len(res.Written) != 1 {
+		t.Fatalf("init: %v, %v", res, err)
+	}
+	b, _ := os.ReadFile(res.Written[0])
+	for _, want := range []string{
+		`ALTER TABLE "gadget_parts" ENABLE ROW LEVEL SECURITY;`,
+		`ALTER TABLE "gadget_parts" FORCE ROW LEVEL SECURITY;`,
+		`CREATE POLICY "tenant_isolation" ON "gadget_parts" AS PERMISSIVE FOR ALL TO PUBLIC USING (EXISTS (SELECT 1 FROM "gadgets" p WHERE p."id" = "gadget_parts"."gadget_id")) WITH CHECK (EXISTS (`,
+	} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("init migration lacks %s:\n%s", want, b)
+		}
+	}
+	plan, err := schemadiff.Compute(ctx, dev, os.DirFS(dir), gadgetParts(), "again", schemadiff.RowSecurity(gadgetPartEntities(entmeta.TenantOwnedVia)))
+	if err != nil || !plan.Empty() {
+		t.Fatalf("second diff: %+v, %v; want no changes", plan, err)
+	}
+	res, err = schemadiff.Diff(ctx, dev, dir, gadgetParts(), "global", clock("20260301120001"), schemadiff.RowSecurity(gadgetPartEntities(entmeta.Global)))
+	if err != nil || len(res.Written) != 1 {
+		t.Fatalf("global: %v, %v", res, err)
+	}
+	b, _ = os.ReadFile(res.Written[0])
+	for _, want := range []string{`DROP POLICY "tenant_isolation" ON "gadget_parts";`, `ALTER TABLE "gadget_parts" NO FORCE ROW LEVEL SECURITY;`, `ALTER TABLE "gadget_parts" DISABLE ROW LEVEL SECURITY;`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("global migration lacks %s:\n%s", want, b)
+		}
+	}
+	if strings.Contains(string(b), `ON "gadgets"`) {
+		t.Errorf("global migration touches the parent's policy:\n%s", b)
+	}
+	orphan := gadgetPartEntities(entmeta.TenantOwnedVia)[1:]
+	if _, err := schemadiff.Compute(ctx, dev, os.DirFS(dir), gadgetParts(), "orphan", schemadiff.RowSecurity(orphan)); err == nil {
+		t.Error("a Via entity without its parent among the entities was accepted")
+	}
+}

@@ -11,7 +11,6 @@ import (
 	"github.com/central/central/ent/auditevent"
 	"github.com/central/central/internal/entityid"
 	"github.com/central/central/internal/jsonb"
-	"github.com/central/central/internal/tenantctx"
 )
 
 // recorder writes audit events through the writer of ctx, so an event
@@ -22,20 +21,14 @@ type recorder struct {
 
 // event is one audit record before it is written.
 type event struct {
-	tenant  *entityid.TenantID
-	action  string // "<entity>.<verb>", e.g. "tenant.create"
-	entity  string // rich ID of the entity written
+	tenant  entityid.TenantID // every event is a row of its tenant (row-level security)
+	action  string            // "<entity>.<verb>", e.g. "tenant.create"
+	entity  string            // rich ID of the entity written
 	details jsonb.AuditDetails
 }
 
 func (r recorder) record(ctx context.Context, w *ent.Client, e event) error {
-	if e.tenant != nil {
-		// Row-level security: the event is a row of its tenant.
-		ctx = tenantctx.With(ctx, *e.tenant)
-	}
-	// central:unscoped the tenant is optional: writes outside a tenant are audited too.
-	c := w.AuditEvent.Create().
-		SetNillableTenantID(e.tenant).
+	c := w.ForTenant(e.tenant).AuditEvent.Create().
 		SetActor(ActorFrom(ctx)).
 		SetAction(e.action).
 		SetEntityID(e.entity).

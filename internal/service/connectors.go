@@ -140,7 +140,7 @@ func (s *ConnectorService) Create(ctx context.Context, tenantID entityid.TenantI
 		if err != nil {
 			return classify(entityConnector, "", err)
 		}
-		if err := s.audit.record(ctx, w, event{tenant: &tenantID, action: "oidc_connector.create", entity: row.ID.String(),
+		if err := s.audit.record(ctx, w, event{tenant: tenantID, action: "oidc_connector.create", entity: row.ID.String(),
 			details: map[string]string{"name": row.Name}}); err != nil {
 			return err
 		}
@@ -249,7 +249,7 @@ func (s *ConnectorService) Update(ctx context.Context, tenantID entityid.TenantI
 		if err != nil {
 			return classify(entityConnector, id.String(), err)
 		}
-		if err := s.audit.record(ctx, w, event{tenant: &tenantID, action: "oidc_connector.update", entity: id.String(),
+		if err := s.audit.record(ctx, w, event{tenant: tenantID, action: "oidc_connector.update", entity: id.String(),
 			details: fieldsDetail(changed)}); err != nil {
 			return err
 		}
@@ -278,7 +278,7 @@ func (s *ConnectorService) SetState(ctx context.Context, tenantID entityid.Tenan
 		if err := w.ForTenant(tenantID).OIDCConnector.UpdateOneID(id).SetState(sealed).Exec(ctx); err != nil {
 			return classify(entityConnector, id.String(), err)
 		}
-		return s.audit.record(ctx, w, event{tenant: &tenantID, action: "oidc_connector.set_state", entity: id.String()})
+		return s.audit.record(ctx, w, event{tenant: tenantID, action: "oidc_connector.set_state", entity: id.String()})
 	})
 	if err != nil {
 		return fmt.Errorf("set connector state: %w", err)
@@ -297,7 +297,7 @@ func (s *ConnectorService) Delete(ctx context.Context, tenantID entityid.TenantI
 		if n == 0 {
 			return notFound(entityConnector, id.String())
 		}
-		return s.audit.record(ctx, w, event{tenant: &tenantID, action: "oidc_connector.delete", entity: id.String()})
+		return s.audit.record(ctx, w, event{tenant: tenantID, action: "oidc_connector.delete", entity: id.String()})
 	})
 	if err != nil {
 		return fmt.Errorf("delete connector: %w", err)

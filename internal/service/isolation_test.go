@@ -14,6 +14,7 @@ import (
 	"github.com/central/central/internal/entmeta"
 	"github.com/central/central/internal/jsonb"
 	"github.com/central/central/internal/service"
+	"github.com/central/central/internal/tenantctx"
 )
 
 // TestEveryTenantOwnedEntityIsIsolated creates, through the services, rows
@@ -24,10 +25,16 @@ import (
 // makes this test fail ("no rows in tenant ...") until the services create
 // it here; the checks themselves need no new code.
 //
+// It also proves the first lock apart from row-level security: every
+// operation of the unscoped client fails with ent.ErrUnscopedTenantQuery
+// (row-level security alone would answer "not found" or 0 rows).
+//
 // Deliberate bugs it catches: a scoped client whose predicate is dropped for
 // one operation in internal/entgen/template/tenantscope.tmpl (e.g.
-// UpdateOneID returning c.c.UpdateOneID(id) without .Where), or an entity
-// left out of the scope.
+// UpdateOneID returning c.c.UpdateOneID(id) without .Where), an entity
+// left out of the scope, and (tried) the generated unscoped check left out
+// for one entity (config/init/fields/tenantscope skipping StoredObject:
+// its unscoped query, create, update and delete reach PostgreSQL).
 func TestEveryTenantOwnedEntityIsIsolated(t *testing.T) {
 	e := newEnv(t)
 	ctx := ctxT(t)
@@ -64,19 +71,18 @@ func TestEveryTenantOwnedEntityIsIsolated(t *testing.T) {
 // TestServicesReachTenantOwnedEntitiesOnlyThroughScopes reads the services'
 // source and fails on any <client>.<Entity>.<operation> where Entity is
 // tenant-owned (from ent.Entities()) and <client> is not a
-// ForTenant(...) scope. Creates of entities owned through a parent (their
-// scope has no Create) are allowed: the services check the parent first. A
-// deliberate exception carries a "central:unscoped <why>" comment on the
-// line or the line before.
+// ForTenant(...) scope, and on any use of ent.CrossTenant. The generated
+// check (ent.ErrUnscopedTenantQuery) refuses such calls at run time; this
+// scan finds them before a test has to run the line. A deliberate
+// exception carries a "central:unscoped <why>" comment on the line or the
+// line before.
 //
-// Deliberate bug it catches: writing s.store.Reader(ctx).User.Query() (the
-// pre-scope form) anywhere in a service.
+// Deliberate bugs it catches: writing s.store.Reader(ctx).User.Query() (the
+// pre-scope form) anywhere in a service, or ent.CrossTenant(ctx).
 func TestServicesReachTenantOwnedEntitiesOnlyThroughScopes(t *testing.T) {
-	owned := map[string]entmeta.Tenancy{}
+	owned := map[string]bool{}
 	for _, e := range ent.Entities() {
-		if e.Tenancy != entmeta.Global {
-			owned[e.Name] = e.Tenancy
-		}
+		owned[e.Name] = e.Tenancy != entmeta.Global
 	}
 	ops := map[string]bool{"Query": true, "Get": true, "GetX": true, "Exist": true, "Count": true,
 		"Create": true, "CreateBulk": true, "MapCreateBulk": true,
@@ -104,8 +110,23 @@ func TestServicesReachTenantOwnedEntitiesOnlyThroughScopes(t *testing.T) {
 				}
 			}
 		}
+		// Variables holding a scope (scope := w.ForTenant(tid)).
+		scopes := map[string]bool{}
+		ast.Inspect(f, func(n ast.Node) bool {
+			if as, ok := n.(*ast.AssignStmt); ok && len(as.Lhs) == len(as.Rhs) {
+				for i, rhs := range as.Rhs {
+					if id, ok := as.Lhs[i].(*ast.Ident); ok && isForTenantCall(rhs) {
+						scopes[id.Name] = true
+					}
+				}
+			}
+			return true
+		})
 		ast.Inspect(f, func(n ast.Node) bool {
 			op, ok := n.(*ast.SelectorExpr)
+			if ok && op.Sel.Name == "CrossTenant" {
+				t.Errorf("%s: ent.CrossTenant in a service: the services act in one tenant's scope", fset.Position(op.Pos()))
+			}
 			if !ok || !ops[op.Sel.Name] {
 				return true
 			}
@@ -113,18 +134,15 @@ func TestServicesReachTenantOwnedEntitiesOnlyThroughScopes(t *testing.T) {
 			if !ok {
 				return true
 			}
-			tenancy, isOwned := owned[ent.Sel.Name]
-			if !isOwned {
+			if !owned[ent.Sel.Name] {
 				return true
 			}
 			checked++
 			pos := fset.Position(op.Pos())
-			if call, ok := ent.X.(*ast.CallExpr); ok {
-				if fn, ok := call.Fun.(*ast.SelectorExpr); ok && fn.Sel.Name == "ForTenant" {
-					return true
-				}
+			if id, ok := ent.X.(*ast.Ident); ok && scopes[id.Name] {
+				return true
 			}
-			if tenancy == entmeta.TenantOwnedVia && strings.HasPrefix(op.Sel.Name, "Create") || strings.HasPrefix(op.Sel.Name, "MapCreate") && tenancy == entmeta.TenantOwnedVia {
+			if isForTenantCall(ent.X) {
 				return true
 			}
 			if excused[pos.Line] {
@@ -137,6 +155,16 @@ func TestServicesReachTenantOwnedEntitiesOnlyThroughScopes(t *testing.T) {
 	if checked < 10 {
 		t.Fatalf("only %d operations on tenant-owned entities found: is the scan looking at the services?", checked)
 	}
+}
+
+// isForTenantCall reports whether e is a call <x>.ForTenant(...).
+func isForTenantCall(e ast.Expr) bool {
+	call, ok := e.(*ast.CallExpr)
+	if !ok {
+		return false
+	}
+	fn, ok := call.Fun.(*ast.SelectorExpr)
+	return ok && fn.Sel.Name == "ForTenant"
 }
 
 // TestScopeGuards covers what the scoped builders alone would let through.
@@ -171,7 +199,73 @@ func TestScopeGuards(t *testing.T) {
 	if err := e.raw.QueryRowContext(ctx, "SELECT to_regclass('leaked') IS NOT NULL").Scan(&exists); err != nil || exists {
 		t.Errorf("table leaked exists = %v (%v)", exists, err)
 	}
-	if _, err := c.ReadOnly().User.Query().Count(ctx); err != nil {
+	if _, err := c.ReadOnly().ForTenant(a.ID).User.Count(ctx); err != nil {
 		t.Errorf("reads through the read-only view fail: %v", err)
+	}
+}
+
+// TestUnscopedPathsAreRefused: the generated check covers the ways into a
+// tenant-owned entity that do not start at its own client: eager loading
+// and edge traversals from a global entity (Tenant), on the read-write,
+// read-only and transaction clients; a tenant put in the context by hand
+// (tenantctx.With) is not a scope. Through a scope the same paths work.
+//
+// Deliberate bug it catches (tried): requireScope (tenantscope.tmpl)
+// accepting a tenant from tenantctx.From(ctx): the tenantctx.With case
+// then runs.
+func TestUnscopedPathsAreRefused(t *testing.T) {
+	e := newEnv(t)
+	f := newFixture(t, e)
+	ctx := ctxT(t)
+	c := e.db.Client()
+	tx, err := c.Tx(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback() //nolint:errcheck // read-only probe
+	tn, err := c.Tenant.Get(ctx, f.a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := map[string]func() error{
+		"Tenant.QueryUsers": func() error { _, err := c.Tenant.Query().QueryUsers().All(ctx); return err },
+		"Tenant.WithUsers":  func() error { _, err := c.Tenant.Query().WithUsers().All(ctx); return err },
+		"tenant.QueryStoredObjects": func() error {
+			_, err := tn.QueryStoredObjects().Count(ctx)
+			return err
+		},
+		"ReadOnly Tenant.WithOidcConnectors": func() error {
+			_, err := c.ReadOnly().Tenant.Query().WithOidcConnectors().All(ctx)
+			return err
+		},
+		"Tx Tenant.QueryUsers.QueryTags": func() error {
+			_, err := tx.Tenant.Query().QueryUsers().QueryTags().All(ctx)
+			return err
+		},
+		"Tx User.Query": func() error { _, err := tx.User.Query().All(ctx); return err },
+		"tenantctx.With": func() error {
+			_, err := c.User.Query().All(tenantctx.With(ctx, f.a))
+			return err
+		},
+		"UserTag.CreateBulk": func() error {
+			_, err := c.UserTag.CreateBulk(c.UserTag.Create().SetUserID(f.user).SetKey("k").SetValue("v")).Save(ctx)
+			return err
+		},
+	}
+	for name, call := range refused {
+		if err := call(); !errors.Is(err, ent.ErrUnscopedTenantQuery) {
+			t.Errorf("%s: err = %v, want ErrUnscopedTenantQuery", name, err)
+		}
+	}
+	// Through a scope: eager loading and traversals from its rows work.
+	us, err := c.ForTenant(f.a).User.Query().WithTags().All(ctx)
+	if err != nil || len(us) != 1 || len(us[0].Edges.Tags) != 1 {
+		t.Fatalf("scoped WithTags: %v, %v", us, err)
+	}
+	if n, err := us[0].QueryTags().Count(ctx); err != nil || n != 1 {
+		t.Errorf("tags of a scoped user: %d, %v", n, err)
+	}
+	if n, err := c.ReadOnly().ForTenant(f.a).User.Query().QueryTags().Count(ctx); err != nil || n != 1 {
+		t.Errorf("read-only scoped QueryTags: %d, %v", n, err)
 	}
 }

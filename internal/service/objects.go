@@ -102,7 +102,7 @@ func (s *ObjectService) Create(ctx context.Context, tenantID entityid.TenantID, 
 		if err != nil {
 			return classify(entityObject, "", err)
 		}
-		if err := s.audit.record(ctx, w, event{tenant: &tenantID, action: "stored_object.create", entity: o.ID.String()}); err != nil {
+		if err := s.audit.record(ctx, w, event{tenant: tenantID, action: "stored_object.create", entity: o.ID.String()}); err != nil {
 			return err
 		}
 		out = toObjectPrivate(o)
@@ -184,7 +184,7 @@ func (s *ObjectService) Update(ctx context.Context, tenantID entityid.TenantID, 
 		if err != nil {
 			return classify(entityObject, id.String(), err)
 		}
-		if err := s.audit.record(ctx, w, event{tenant: &tenantID, action: "stored_object.update", entity: id.String(),
+		if err := s.audit.record(ctx, w, event{tenant: tenantID, action: "stored_object.update", entity: id.String(),
 			details: fieldsDetail(changed)}); err != nil {
 			return err
 		}
@@ -209,7 +209,7 @@ func (s *ObjectService) Delete(ctx context.Context, tenantID entityid.TenantID, 
 		if n == 0 {
 			return notFound(entityObject, id.String())
 		}
-		return s.audit.record(ctx, w, event{tenant: &tenantID, action: "stored_object.delete", entity: id.String()})
+		return s.audit.record(ctx, w, event{tenant: tenantID, action: "stored_object.delete", entity: id.String()})
 	})
 	if err != nil {
 		return fmt.Errorf("delete stored object: %w", err)

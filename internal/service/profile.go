@@ -84,7 +84,7 @@ func (s *UserService) SetProfile(ctx context.Context, tenantID entityid.TenantID
 		if u.Edges.Tags, err = w.ForTenant(tenantID).UserTag.Query().Where(usertag.UserID(id)).Order(ent.Asc(usertag.FieldKey)).All(ctx); err != nil {
 			return fmt.Errorf("load tags: %w", err)
 		}
-		if err := s.audit.record(ctx, w, event{tenant: &tenantID, action: "user.set_profile", entity: id.String()}); err != nil {
+		if err := s.audit.record(ctx, w, event{tenant: tenantID, action: "user.set_profile", entity: id.String()}); err != nil {
 			return err
 		}
 		out = toUserPublic(u)

@@ -213,6 +213,155 @@ func TestRowSecurityEveryTableEveryRole(t *testing.T) {
 	}
 }
 
+// TestRowSecurityViaParent walks ent.Entities() and checks, on every table
+// of an entity owned through its parent (entmeta.TenantOwnedVia: no tenant
+// column; its policy is EXISTS of the parent, under the parent's policy)
+// and as each app role: without a tenant no row is visible and an insert
+// is refused; with tenant A set, B's rows are invisible, updates and
+// deletes of them touch nothing, and a row pointed at B's parent (insert or
+// update) is refused. Which rows and parents are B's is read as the
+// superuser, so no filter of the test itself is under the policy.
+//
+// Deliberate bug it catches (tried): the user_tags policy with WITH CHECK
+// (true) in the migration (rehashed): an insert without a tenant, and one
+// by A on B's user, are no longer refused by row-level security. Without
+// the policy at all, rows are visible with no tenant and B's to A.
+func TestRowSecurityViaParent(t *testing.T) {
+	e := newEnv(t)
+	f := newRLSFixture(t, e)
+	ctx := ctxT(t)
+	byName := map[string]entmeta.Entity{}
+	var via []entmeta.Entity
+	for _, en := range ent.Entities() {
+		byName[en.Name] = en
+		if en.Tenancy == entmeta.TenantOwnedVia {
+			via = append(via, en)
+		}
+	}
+	if len(via) == 0 {
+		t.Fatal("no entity owned through a parent in ent.Entities()")
+	}
+	roles := []struct {
+		name, url string
+		writes    bool
+	}{
+		{"central", e.tdb.URL, true},
+		{"central_ro", e.tdb.ReadOnlyURL, false},
+	}
+	for _, role := range roles {
+		conn, err := pgx.Connect(ctx, role.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.Close(context.Background()) })
+		for _, en := range via {
+			t.Run(role.name+"/"+en.Table, func(t *testing.T) {
+				parent := byName[en.Parent]
+				tbl, fk := pgx.Identifier{en.Table}.Sanitize(), pgx.Identifier{en.ViaColumn}.Sanitize()
+				ptbl, pid, pcol := pgx.Identifier{parent.Table}.Sanitize(), pgx.Identifier{parent.IDColumn}.Sanitize(), pgx.Identifier{parent.TenantColumn}.Sanitize()
+				// ids returns, as the superuser, the ids of tenant tid's rows and parents.
+				ids := func(tid entityid.TenantID) (rows, parents []string) {
+					for _, q := range []struct {
+						sql string
+						out *[]string
+					}{
+						{"SELECT t.id::text FROM " + tbl + " t JOIN " + ptbl + " p ON p." + pid + " = t." + fk + " WHERE p." + pcol + " = $1", &rows},
+						{"SELECT " + pid + "::text FROM " + ptbl + " WHERE " + pcol + " = $1", &parents},
+					} {
+						r, err := e.raw.QueryContext(ctx, q.sql, tid.UUID())
+						if err != nil {
+							t.Fatal(err)
+						}
+						for r.Next() {
+							var id string
+							if err := r.Scan(&id); err != nil {
+								t.Fatal(err)
+							}
+							*q.out = append(*q.out, id)
+						}
+						if err := r.Err(); err != nil {
+							t.Fatal(err)
+						}
+					}
+					if len(rows) == 0 || len(parents) == 0 {
+						t.Fatalf("fixture: tenant %s has %d rows and %d parents in %s: the check would be vacuous", tid, len(rows), len(parents), en.Table)
+					}
+					return rows, parents
+				}
+				rowsA, parentsA := ids(f.a)
+				rowsB, parentsB := ids(f.b)
+				count := func(tx pgx.Tx, where string, args ...any) int {
+					var n int
+					if err := tx.QueryRow(ctx, "SELECT count(*) FROM "+tbl+" "+where, args...).Scan(&n); err != nil {
+						t.Fatal(err)
+					}
+					return n
+				}
+				// copyRow inserts a copy of row src (read as the superuser)
+				// with a new id, pointed at parent dst.
+				copyRow := func(tx pgx.Tx, src, dst string) error {
+					var row []byte
+					if err := e.raw.QueryRowContext(ctx, "SELECT to_jsonb(t) FROM "+tbl+" t WHERE id::text = $1", src).Scan(&row); err != nil {
+						t.Fatal(err)
+					}
+					_, err := tx.Exec(ctx, "INSERT INTO "+tbl+" SELECT (jsonb_populate_record(NULL::"+tbl+", $1::jsonb || jsonb_build_object('id', gen_random_uuid(), $2::text, $3::uuid))).*",
+						row, en.ViaColumn, dst)
+					return err
+				}
+				inTenant(t, conn, entityid.TenantID{}, func(tx pgx.Tx) {
+					if n := count(tx, ""); n != 0 {
+						t.Errorf("no tenant set: %d rows visible, want 0", n)
+					}
+					err := savepoint(t, tx, func(tx pgx.Tx) error { return copyRow(tx, rowsA[0], parentsA[0]) })
+					if err == nil || (role.writes && !rlsRefused(err)) {
+						t.Errorf("no tenant set: insert: %v, want a row-level security refusal", err)
+					}
+				})
+				inTenant(t, conn, f.a, func(tx pgx.Tx) {
+					if n := count(tx, "WHERE id::text = ANY($1)", rowsB); n != 0 {
+						t.Errorf("tenant A: %d rows of B visible, want 0", n)
+					}
+					if n := count(tx, ""); n != len(rowsA) {
+						t.Errorf("tenant A: sees %d rows, want A's %d", n, len(rowsA))
+					}
+					if !role.writes {
+						return
+					}
+					for _, stmt := range []string{
+						"UPDATE " + tbl + " SET " + fk + " = " + fk + " WHERE id::text = ANY($1)",
+						"DELETE FROM " + tbl + " WHERE id::text = ANY($1)",
+					} {
+						tag, err := tx.Exec(ctx, stmt, rowsB)
+						if err != nil || tag.RowsAffected() != 0 {
+							t.Errorf("tenant A: %s on B's rows: %d rows, %v; want 0 rows", stmt, tag.RowsAffected(), err)
+						}
+					}
+					if err := savepoint(t, tx, func(tx pgx.Tx) error { return copyRow(tx, rowsA[0], parentsB[0]) }); !rlsRefused(err) {
+						t.Errorf("tenant A: insert on B's parent: %v, want a WITH CHECK refusal", err)
+					}
+					if err := savepoint(t, tx, func(tx pgx.Tx) error {
+						_, err := tx.Exec(ctx, "UPDATE "+tbl+" SET "+fk+" = $1::uuid WHERE id::text = ANY($2)", parentsB[0], rowsA)
+						return err
+					}); !rlsRefused(err) {
+						t.Errorf("tenant A: moving A's rows to B's parent: %v, want a WITH CHECK refusal", err)
+					}
+					if err := savepoint(t, tx, func(tx pgx.Tx) error {
+						_, err := tx.Exec(ctx, "DELETE FROM "+tbl+" WHERE id::text = ANY($1)", rowsA)
+						return err
+					}); err != nil {
+						t.Errorf("tenant A: deleting A's own rows: %v", err)
+					}
+				})
+				// B's rows are all still there.
+				var n int
+				if err := e.raw.QueryRowContext(ctx, "SELECT count(*) FROM "+tbl+" WHERE id::text = ANY($1)", rowsB).Scan(&n); err != nil || n != len(rowsB) {
+					t.Errorf("B's rows after A's attempts: %d of %d (%v)", n, len(rowsB), err)
+				}
+			})
+		}
+	}
+}
+
 // TestRawSQLInsideServiceOperation: a hand-written query without any tenant
 // predicate, run on the transaction's connection after a scoped service
 // call, sees only that tenant's rows; before any scoped call, none.
@@ -256,11 +405,16 @@ func TestRawSQLInsideServiceOperation(t *testing.T) {
 	if _, err := e.svc.Users.Get(ctx, f.b, f.userB); err != nil {
 		t.Fatalf("B's user outside a transaction: %v", err)
 	}
-	// The app's read-write client without a scope sees no tenant-owned rows.
-	if n, err := e.db.Client().User.Query().Count(ctx); err != nil || n != 0 {
-		t.Errorf("unscoped count through the app's client: %d, %v; want 0", n, err)
+	// The app's read-write client without a scope is refused by the
+	// generated check; let past it (ent.CrossTenant), it sees no
+	// tenant-owned rows: row-level security is a lock of its own.
+	if _, err := e.db.Client().User.Query().Count(ctx); !errors.Is(err, ent.ErrUnscopedTenantQuery) {
+		t.Errorf("unscoped count through the app's client: %v; want ErrUnscopedTenantQuery", err)
 	}
-	if n, err := e.db.Client().User.Query().Count(tenantctx.With(ctx, f.a)); err != nil || n != 1 {
+	if n, err := e.db.Client().User.Query().Count(ent.CrossTenant(ctx)); err != nil || n != 0 {
+		t.Errorf("cross-tenant count through the app's client: %d, %v; want 0", n, err)
+	}
+	if n, err := e.db.Client().User.Query().Count(ent.CrossTenant(tenantctx.With(ctx, f.a))); err != nil || n != 1 {
 		t.Errorf("count with tenant A in the context: %d, %v; want 1", n, err)
 	}
 }

@@ -106,7 +106,7 @@ func (s *TenantService) TxCreateTenant(ctx context.Context, in CreateTenantInput
 		if err != nil {
 			return classify(entityTenant, "", err)
 		}
-		if err := s.audit.record(ctx, w, event{tenant: &t.ID, action: "tenant.create", entity: t.ID.String(),
+		if err := s.audit.record(ctx, w, event{tenant: t.ID, action: "tenant.create", entity: t.ID.String(),
 			details: map[string]string{"slug": t.Slug}}); err != nil {
 			return err
 		}
@@ -140,7 +140,7 @@ func (s *TenantService) GetPrivate(ctx context.Context, id entityid.TenantID) (T
 
 // GetBySlug returns the public view of the tenant with slug. Errors: ErrNotFound.
 func (s *TenantService) GetBySlug(ctx context.Context, slug string) (TenantPublic, error) {
-	if err := lookupText(entityTenant, "slug", slug); err != nil {
+	if err := checkText(entityTenant, lookupOnly, "slug", slug); err != nil {
 		return TenantPublic{}, fmt.Errorf("get tenant by slug: %w", err)
 	}
 	t, err := s.store.Reader(ctx).Tenant.Query().Where(tenant.Slug(slug)).Only(ctx)
@@ -190,7 +190,7 @@ func (s *TenantService) Update(ctx context.Context, id entityid.TenantID, in Upd
 		if err != nil {
 			return classify(entityTenant, id.String(), err)
 		}
-		if err := s.audit.record(ctx, w, event{tenant: &t.ID, action: "tenant.update", entity: t.ID.String(),
+		if err := s.audit.record(ctx, w, event{tenant: t.ID, action: "tenant.update", entity: t.ID.String(),
 			details: fieldsDetail(changed)}); err != nil {
 			return err
 		}
@@ -211,7 +211,7 @@ func (s *TenantService) Delete(ctx context.Context, id entityid.TenantID) error 
 		if err := w.Tenant.DeleteOneID(id).Exec(ctx); err != nil {
 			return classify(entityTenant, id.String(), err)
 		}
-		return s.audit.record(ctx, w, event{tenant: &id, action: "tenant.delete", entity: id.String()})
+		return s.audit.record(ctx, w, event{tenant: id, action: "tenant.delete", entity: id.String()})
 	})
 	if err != nil {
 		return fmt.Errorf("delete tenant: %w", err)

@@ -192,7 +192,8 @@ func (s *UserService) TxCreateUser(ctx context.Context, tenantID entityid.Tenant
 	var out UserPrivate
 	err = s.write(ctx, func(ctx context.Context) error {
 		w := s.store.Writer(ctx)
-		c := w.ForTenant(tenantID).User.Create().
+		scope := w.ForTenant(tenantID)
+		c := scope.User.Create().
 			SetEmail(normalizeEmail(in.Email)).
 			SetDisplayName(in.DisplayName).
 			SetProfile(in.Profile).
@@ -217,10 +218,10 @@ func (s *UserService) TxCreateUser(ctx context.Context, tenantID entityid.Tenant
 		slices.Sort(keys)
 		builders := make([]*ent.UserTagCreate, len(keys))
 		for i, k := range keys {
-			builders[i] = w.UserTag.Create().SetUserID(u.ID).SetKey(k).SetValue(in.Tags[k])
+			builders[i] = scope.UserTag.Create().SetUserID(u.ID).SetKey(k).SetValue(in.Tags[k])
 		}
 		if len(builders) > 0 {
-			tags, err := w.UserTag.CreateBulk(builders...).Save(ctx)
+			tags, err := scope.UserTag.CreateBulk(builders...).Save(ctx)
 			if err != nil {
 				return classify(entityTag, "", err)
 			}
@@ -228,7 +229,7 @@ func (s *UserService) TxCreateUser(ctx context.Context, tenantID entityid.Tenant
 		} else {
 			u.Edges.Tags = []*ent.UserTag{}
 		}
-		if err := s.audit.record(ctx, w, event{tenant: &tenantID, action: "user.create", entity: u.ID.String(),
+		if err := s.audit.record(ctx, w, event{tenant: tenantID, action: "user.create", entity: u.ID.String(),
 			details: map[string]string{"tags": fmt.Sprint(len(keys))}}); err != nil {
 			return err
 		}
@@ -295,7 +296,7 @@ func (s *UserService) GetPrivate(ctx context.Context, tenantID entityid.TenantID
 // GetByEmail returns the public view of the tenant's user with email
 // (compared lowercased). Errors: ErrNotFound.
 func (s *UserService) GetByEmail(ctx context.Context, tenantID entityid.TenantID, email string) (UserPublic, error) {
-	if err := lookupText(entityUser, "email", email); err != nil {
+	if err := checkText(entityUser, lookupOnly, "email", email); err != nil {
 		return UserPublic{}, fmt.Errorf("get user by email: %w", err)
 	}
 	u, err := s.store.Reader(ctx).ForTenant(tenantID).User.Query().
@@ -380,7 +381,7 @@ func (s *UserService) Update(ctx context.Context, tenantID entityid.TenantID, id
 			return fmt.Errorf("load tags: %w", err)
 		}
 		u.Edges.Tags = tags
-		if err := s.audit.record(ctx, w, event{tenant: &tenantID, action: "user.update", entity: id.String(),
+		if err := s.audit.record(ctx, w, event{tenant: tenantID, action: "user.update", entity: id.String(),
 			details: fieldsDetail(changed)}); err != nil {
 			return err
 		}
@@ -413,7 +414,7 @@ func (s *UserService) SetIdPUserInfo(ctx context.Context, tenantID entityid.Tena
 		if err := upd.Exec(ctx); err != nil {
 			return classify(entityUser, id.String(), err)
 		}
-		return s.audit.record(ctx, w, event{tenant: &tenantID, action: "user.set_idp_info", entity: id.String()})
+		return s.audit.record(ctx, w, event{tenant: tenantID, action: "user.set_idp_info", entity: id.String()})
 	})
 	if err != nil {
 		return fmt.Errorf("set idp_user_info: %w", err)
@@ -432,7 +433,7 @@ func (s *UserService) Delete(ctx context.Context, tenantID entityid.TenantID, id
 		if n == 0 {
 			return notFound(entityUser, id.String())
 		}
-		return s.audit.record(ctx, w, event{tenant: &tenantID, action: "user.delete", entity: id.String()})
+		return s.audit.record(ctx, w, event{tenant: tenantID, action: "user.delete", entity: id.String()})
 	})
 	if err != nil {
 		return fmt.Errorf("delete user: %w", err)
@@ -455,7 +456,7 @@ func (s *UserService) SetTag(ctx context.Context, tenantID entityid.TenantID, us
 		if err := s.requireUser(ctx, w, tenantID, userID); err != nil {
 			return err
 		}
-		err := w.UserTag.Create().SetUserID(userID).SetKey(key).SetValue(value).
+		err := w.ForTenant(tenantID).UserTag.Create().SetUserID(userID).SetKey(key).SetValue(value).
 			OnConflictColumns(usertag.FieldUserID, usertag.FieldKey).
 			Update(func(u *ent.UserTagUpsert) { u.UpdateValue().UpdateUpdatedAt() }).
 			Exec(ctx) // requireUser holds the user FOR SHARE: no foreign-key race
@@ -466,7 +467,7 @@ func (s *UserService) SetTag(ctx context.Context, tenantID entityid.TenantID, us
 		if err != nil {
 			return fmt.Errorf("read back tag: %w", err)
 		}
-		if err := s.audit.record(ctx, w, event{tenant: &tenantID, action: "user_tag.set", entity: t.ID.String(),
+		if err := s.audit.record(ctx, w, event{tenant: tenantID, action: "user_tag.set", entity: t.ID.String(),
 			details: map[string]string{"user_id": userID.String(), "key": key}}); err != nil {
 			return err
 		}
@@ -497,7 +498,7 @@ func (s *UserService) DeleteTag(ctx context.Context, tenantID entityid.TenantID,
 		if err := w.ForTenant(tenantID).UserTag.DeleteOneID(t.ID).Exec(ctx); err != nil {
 			return classify(entityTag, t.ID.String(), err)
 		}
-		return s.audit.record(ctx, w, event{tenant: &tenantID, action: "user_tag.delete", entity: t.ID.String(),
+		return s.audit.record(ctx, w, event{tenant: tenantID, action: "user_tag.delete", entity: t.ID.String(),
 			details: map[string]string{"user_id": userID.String(), "key": key}})
 	})
 	if err != nil {

@@ -95,20 +95,26 @@ var textRules = sync.OnceValue(func() map[string]textRule {
 	return rules
 })
 
+// lookupOnly is checkText's column for a value that is only looked up (a
+// path parameter, a slug): no length rule applies, but it must be storable
+// text, or no row can match.
+const lookupOnly = ""
+
 // checkText validates one text value at the edge of the services, before
 // any SQL: valid UTF-8, no NUL (PostgreSQL text cannot hold U+0000 and
-// answers SQLSTATE 22021), length in the unit of the column's rule, and —
+// answers SQLSTATE 22021), and the rules of column ("table.column", from
+// the schema; lookupOnly for none): length in the unit of the rule, and —
 // for non-blank columns — not only white space, where white space is every
 // Unicode space (tab, newline, no-break space, ...), not just the ASCII
 // space that btrim removes.
-func checkText(entity, table, column, field, s string) error {
+func checkText(entity, column, field, s string) error {
 	if !utf8.ValidString(s) {
 		return invalid(entity, field, "%s is not valid UTF-8; send text encoded as UTF-8", field)
 	}
 	if strings.IndexByte(s, 0) >= 0 {
 		return invalid(entity, field, "%s contains a NUL character (U+0000), which cannot be stored; remove it", field)
 	}
-	r := textRules()[table+"."+column]
+	r := textRules()[column]
 	if r.maxChars > 0 {
 		if n := utf8.RuneCountInString(s); n > r.maxChars {
 			return invalid(entity, field, "%s is %d characters long; at most %d are allowed", field, n, r.maxChars)
@@ -126,7 +132,7 @@ func checkText(entity, table, column, field, s string) error {
 // checkEmail adds to checkText what the email CHECK means in PostgreSQL,
 // whose \s also matches Unicode spaces that Go's \s does not.
 func checkEmail(s string) error {
-	if err := checkText(entityUser, "users", "email", "email", s); err != nil {
+	if err := checkText(entityUser, "users.email", "email", s); err != nil {
 		return err
 	}
 	if strings.IndexFunc(strings.TrimSpace(s), unicode.IsSpace) >= 0 {
@@ -135,22 +141,10 @@ func checkEmail(s string) error {
 	return nil
 }
 
-// lookupText is checkText for a value that is only looked up (a path
-// parameter, a slug): it must be storable text, or no row can match.
-func lookupText(entity, field, s string) error {
-	if !utf8.ValidString(s) {
-		return invalid(entity, field, "%s is not valid UTF-8", field)
-	}
-	if strings.IndexByte(s, 0) >= 0 {
-		return invalid(entity, field, "%s contains a NUL character (U+0000)", field)
-	}
-	return nil
-}
-
 func validateTenantCreate(in CreateTenantInput) error {
 	return firstErr(
-		lookupText(entityTenant, "slug", in.Slug),
-		checkText(entityTenant, "tenants", "display_name", "display_name", in.DisplayName),
+		checkText(entityTenant, lookupOnly, "slug", in.Slug),
+		checkText(entityTenant, "tenants.display_name", "display_name", in.DisplayName),
 	)
 }
 
@@ -158,7 +152,7 @@ func validateTenantUpdate(in UpdateTenantInput) error {
 	if in.DisplayName == nil {
 		return nil
 	}
-	return checkText(entityTenant, "tenants", "display_name", "display_name", *in.DisplayName)
+	return checkText(entityTenant, "tenants.display_name", "display_name", *in.DisplayName)
 }
 
 func validateUserFields(email, displayName *string) error {
@@ -167,7 +161,7 @@ func validateUserFields(email, displayName *string) error {
 		errs = append(errs, checkEmail(*email))
 	}
 	if displayName != nil {
-		errs = append(errs, checkText(entityUser, "users", "display_name", "display_name", *displayName))
+		errs = append(errs, checkText(entityUser, "users.display_name", "display_name", *displayName))
 	}
 	return firstErr(errs...)
 }
@@ -194,7 +188,7 @@ func validateUserUpdate(in UpdateUserInput) error {
 // validateTagKey checks a tag key with the generated validator (the
 // key_format pattern), after making sure it is text at all.
 func validateTagKey(key string) error {
-	if err := lookupText(entityTag, "key", key); err != nil {
+	if err := checkText(entityTag, lookupOnly, "key", key); err != nil {
 		return err
 	}
 	if err := usertag.KeyValidator(key); err != nil {
@@ -207,14 +201,14 @@ func validateTag(key, value string) error {
 	if err := validateTagKey(key); err != nil {
 		return err
 	}
-	return checkText(entityTag, "user_tags", "value", "tags."+truncateForMessage(key), value)
+	return checkText(entityTag, "user_tags.value", "tags."+truncateForMessage(key), value)
 }
 
 func validateConnectorCreate(in CreateConnectorInput) error {
 	return firstErr(
-		checkText(entityConnector, "oidc_connectors", "name", "name", in.Name),
-		checkText(entityConnector, "oidc_connectors", "issuer", "issuer", in.Issuer),
-		checkText(entityConnector, "oidc_connectors", "client_id", "client_id", in.ClientID),
+		checkText(entityConnector, "oidc_connectors.name", "name", in.Name),
+		checkText(entityConnector, "oidc_connectors.issuer", "issuer", in.Issuer),
+		checkText(entityConnector, "oidc_connectors.client_id", "client_id", in.ClientID),
 		validateConnectorState(in.State),
 	)
 }
@@ -222,13 +216,13 @@ func validateConnectorCreate(in CreateConnectorInput) error {
 func validateConnectorUpdate(in UpdateConnectorInput) error {
 	var errs []error
 	if in.Name != nil {
-		errs = append(errs, checkText(entityConnector, "oidc_connectors", "name", "name", *in.Name))
+		errs = append(errs, checkText(entityConnector, "oidc_connectors.name", "name", *in.Name))
 	}
 	if in.Issuer != nil {
-		errs = append(errs, checkText(entityConnector, "oidc_connectors", "issuer", "issuer", *in.Issuer))
+		errs = append(errs, checkText(entityConnector, "oidc_connectors.issuer", "issuer", *in.Issuer))
 	}
 	if in.ClientID != nil {
-		errs = append(errs, checkText(entityConnector, "oidc_connectors", "client_id", "client_id", *in.ClientID))
+		errs = append(errs, checkText(entityConnector, "oidc_connectors.client_id", "client_id", *in.ClientID))
 	}
 	return firstErr(errs...)
 }
@@ -261,9 +255,9 @@ func validateConnectorState(st jsonb.OIDCConnectorState) error {
 
 func validateObjectCreate(in CreateObjectInput) error {
 	return firstErr(
-		checkText(entityObject, "stored_objects", "bucket", "bucket", in.Bucket),
-		checkText(entityObject, "stored_objects", "object_name", "object_name", in.ObjectName),
-		checkText(entityObject, "stored_objects", "content_type", "content_type", in.ContentType),
+		checkText(entityObject, "stored_objects.bucket", "bucket", in.Bucket),
+		checkText(entityObject, "stored_objects.object_name", "object_name", in.ObjectName),
+		checkText(entityObject, "stored_objects.content_type", "content_type", in.ContentType),
 	)
 }
 
@@ -271,7 +265,7 @@ func validateObjectUpdate(in UpdateObjectInput) error {
 	if in.ContentType == nil {
 		return nil
 	}
-	return checkText(entityObject, "stored_objects", "content_type", "content_type", *in.ContentType)
+	return checkText(entityObject, "stored_objects.content_type", "content_type", *in.ContentType)
 }
 
 // userPageLimit is pageLimit for users, whose pages carry their tags.

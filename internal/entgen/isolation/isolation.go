@@ -23,6 +23,13 @@ import (
 //     tenant's row through the scope find nothing (not found / 0 rows), and
 //     the row is still there, unchanged, in its own tenant's scope.
 //
+// Every operation of c's own, unscoped client of each entity (query, count,
+// get, exist, create, bulk create, update-one, bulk update, delete-one,
+// bulk delete) must fail with ent.ErrUnscopedTenantQuery, before reaching
+// the database: the generated check, the first lock, proved apart from
+// row-level security (which would answer "not found" or 0 rows instead).
+// ctx must not be marked ent.CrossTenant.
+//
 // Finally, as a control that the operations themselves work, each entity's
 // update-one and delete-one succeed on a row through its own scope (children
 // first, as cascades may remove them). All failures are returned together.
@@ -56,6 +63,15 @@ func Check(ctx context.Context, c *ent.Client, a, b entityid.TenantID, names ...
 	}
 	if len(owned) == 0 {
 		fail("ent.Entities() lists no tenant-owned entity")
+	}
+	unscoped := map[string]ent.ScopedEntity{}
+	for _, u := range c.TenantOwnedEntities() {
+		unscoped[u.Name()] = u
+	}
+	for name := range owned {
+		if unscoped[name] == nil {
+			fail("%s is tenant-owned in ent.Entities() but Client.TenantOwnedEntities() omits it", name)
+		}
 	}
 
 	for _, dir := range [][2]entityid.TenantID{{a, b}, {b, a}} {
@@ -97,6 +113,16 @@ func Check(ctx context.Context, c *ent.Client, a, b entityid.TenantID, names ...
 				for _, g := range []ent.ScopedReader{xe, ro} {
 					if _, err := g.Get(ctx, id); !ent.IsNotFound(err) {
 						fail("%s: tenant %s got tenant %s's row: err = %v, want not found", name, other, own, err)
+					}
+					if ok, err := g.Exist(ctx, id); ok || err != nil {
+						fail("%s: tenant %s sees tenant %s's row exist: %v, %v", name, other, own, ok, err)
+					}
+				}
+				if u := unscoped[name]; u != nil {
+					for _, err := range unscopedErrors(ctx, u, id) {
+						if !errors.Is(err, ent.ErrUnscopedTenantQuery) {
+							fail("%s: %v, want ent.ErrUnscopedTenantQuery", name, err)
+						}
 					}
 				}
 				if err := xe.UpdateOne(ctx, id); !ent.IsNotFound(err) {
@@ -156,4 +182,27 @@ func Check(ctx context.Context, c *ent.Client, a, b entityid.TenantID, names ...
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// unscopedErrors runs every operation of the unscoped client u on row id
+// and returns their errors, each prefixed with the operation.
+func unscopedErrors(ctx context.Context, u ent.ScopedEntity, id [16]byte) []error {
+	wrap := func(op string, err error) error {
+		if err == nil {
+			return fmt.Errorf("unscoped %s succeeded", op)
+		}
+		return fmt.Errorf("unscoped %s: err = %w", op, err)
+	}
+	_, eIDs := u.IDs(ctx)
+	_, eCount := u.Count(ctx)
+	_, eGet := u.Get(ctx, id)
+	_, eExist := u.Exist(ctx, id)
+	_, eUpdate := u.Update(ctx, id)
+	_, eDelete := u.Delete(ctx, id)
+	return []error{
+		wrap("query", eIDs), wrap("count", eCount), wrap("get", eGet), wrap("exist", eExist),
+		wrap("create", u.Create(ctx)), wrap("bulk create", u.CreateBulk(ctx)),
+		wrap("update-one", u.UpdateOne(ctx, id)), wrap("bulk update", eUpdate),
+		wrap("delete-one", u.DeleteOne(ctx, id)), wrap("bulk delete", eDelete),
+	}
 }
