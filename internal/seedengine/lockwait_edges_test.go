@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/central/central/internal/config"
+	"github.com/central/central/internal/dbtest"
 	"github.com/central/central/internal/pglock"
 	"github.com/central/central/internal/seedengine"
 )
@@ -37,8 +38,13 @@ func TestEdgeSeedLockWaits(t *testing.T) {
 	t.Run("waits and says so", func(t *testing.T) {
 		db := newTxDB(t, newTestDB(t))
 		held := holdSeedLock(t, db)
-		go func() {
-			time.Sleep(400 * time.Millisecond)
+		go func() { // let go only once the run waits: a fixed sleep raced a slow start
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			if err := dbtest.AwaitAdvisoryWaiter(ctx, db.admin); err != nil {
+				t.Error(err)
+			}
+			time.Sleep(100 * time.Millisecond)
 			_ = held.Release()
 		}()
 		var out bytes.Buffer
