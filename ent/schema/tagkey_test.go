@@ -19,7 +19,7 @@ func TestTagKeyRuleIsOne(t *testing.T) {
 	ctx := context.Background()
 	c, d := newClient(t)
 	tn := createTenant(t, c, "tagkeys")
-	u, err := c.User.Create().SetTenantID(tn.ID).SetEmail("ada@tagkeys.test").Save(ctx)
+	u, err := c.User.Create().SetTenantID(tn.ID).SetEmail("ada@tagkeys.test").Save(adminCtx())
 	if err != nil {
 		t.Fatal(err)
 	}
