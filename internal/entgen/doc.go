@@ -44,10 +44,12 @@
 // only on some paths. A failed run could leave a tree that compiles with the
 // runtime init compiled out (every Create then panics). [Run] points ent at
 // a staging directory inside ent/ (a dot-directory, ignored by ./...), and
-// only when everything succeeded moves each file into place with a rename
-// (unchanged files are left alone, so the build cache stays warm) and
-// deletes the generated files the new output lacks. A failure leaves the
-// tree byte-for-byte as it was; internal/entgen/loop tests that, and
+// only when everything succeeded commits: moves each changed file, the ID
+// file included, into place with a rename (unchanged files are left alone,
+// so the build cache stays warm) and deletes the generated files the new
+// output lacks, all or nothing (a failed step undoes the ones before it;
+// TestCommitAllOrNothing). A failure leaves the tree byte-for-byte as it
+// was; internal/entgen/loop tests that, and
 // TestNoGeneratedFileBehindBuildConstraint checks the committed tree.
 //
 // # What it checks
