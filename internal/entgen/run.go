@@ -85,6 +85,8 @@ func Run(o Options) error {
 	cfg.Package = o.Package
 	cfg.BuildFlags = append(append([]string(nil), cfg.BuildFlags...), "-overlay", overlayFile)
 	opts := append([]entc.Option{entc.Extensions(New())}, o.Extra...)
+	// Last, so innermost: it replaces ent's generator (see generate).
+	opts = append(opts, entc.Extensions(fastGenerator{}))
 	if err := entc.Generate(o.SchemaDir, &cfg, opts...); err != nil {
 		return fmt.Errorf("ent codegen (nothing was written): %w", err)
 	}
@@ -119,4 +121,11 @@ func planCommit(out, target, stagedIDs, idFile string) ([]change, error) {
 		changes = append(changes, change{staged: stagedIDs, target: idFile})
 	}
 	return changes, nil
+}
+
+// fastGenerator's hook replaces ent's default generator with generate.
+type fastGenerator struct{ entc.DefaultExtension }
+
+func (fastGenerator) Hooks() []gen.Hook {
+	return []gen.Hook{func(gen.Generator) gen.Generator { return gen.GenerateFunc(generate) }}
 }
