@@ -2,23 +2,19 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"text/tabwriter"
 	"time"
 
 	"go.uber.org/fx"
 
 	"github.com/central/central/ent"
-	entmigrate "github.com/central/central/ent/migrate"
 	"github.com/central/central/internal/app"
 	"github.com/central/central/internal/db"
+	"github.com/central/central/internal/dbdiff"
 	"github.com/central/central/internal/migrate"
 	"github.com/central/central/internal/rekey"
-	"github.com/central/central/internal/schemadiff"
 	"github.com/central/central/internal/seed"
 	"github.com/central/central/internal/seedengine"
 	"github.com/central/central/internal/sensitive"
@@ -120,6 +116,9 @@ func statusCommand() command {
 	}
 }
 
+// diffCommand is an alias of cmd/dbdiff (the same internal/dbdiff flow and
+// flags); `go run ./cmd/dbdiff` is faster to build since it does not link
+// the server.
 func diffCommand() command {
 	return command{
 		name:  "db diff",
@@ -128,40 +127,15 @@ func diffCommand() command {
 			"The directory is replayed on a throwaway database: --dev-url (or DEV_DATABASE_URL; the role\n" +
 			"needs CREATEDB) or else a throwaway embedded PostgreSQL. Run from the repository root after\n" +
 			"`go generate ./ent`. Destructive changes (dropped tables, columns, indexes, narrowed types)\n" +
-			"are refused unless --allow-destructive.",
+			"are refused unless --allow-destructive. Same as `go run ./cmd/dbdiff`, which builds faster.",
 		flags: func(fs *flag.FlagSet) func(context.Context, *runtime, []string) error {
-			dir := fs.String("dir", "migrations", "migration directory")
-			devURL := fs.String("dev-url", "", "dev database server URL (default: $DEV_DATABASE_URL, else a throwaway embedded PostgreSQL)")
-			allow := fs.Bool("allow-destructive", false, "allow dropping tables, columns and indexes")
+			o := dbdiff.Flags(fs)
 			return func(ctx context.Context, rt *runtime, args []string) error {
-				if len(args) != 1 {
+				if err := o.Resolve(args, rt.lookup); err != nil {
 					return usageError{"db diff needs exactly one NAME for the migration, e.g. add_user_locale"}
 				}
-				if _, err := os.Stat(filepath.Join(*dir, "atlas.sum")); err != nil {
-					return fmt.Errorf("no Atlas directory at %s (run from the repository root or pass --dir): %w", *dir, err)
-				}
-				url := *devURL
-				if url == "" {
-					url, _ = rt.lookup("DEV_DATABASE_URL")
-				}
-				if url == "" {
-					var stop func()
-					var err error
-					if url, stop, err = schemadiff.DevServer(ctx, rt.logger.Named("pgserver")); err != nil {
-						return err
-					}
-					defer stop()
-				}
-				res, err := schemadiff.Diff(ctx, url, *dir, entmigrate.Tables, args[0], schemadiff.AllowDestructive(*allow), schemadiff.RowSecurity(ent.Entities()))
-				if err != nil {
-					var de *schemadiff.DestructiveError
-					if errors.As(err, &de) {
-						return fmt.Errorf("%w\nwrite the change in two steps, or pass --allow-destructive if the data may go", err)
-					}
-					return err
-				}
-				fmt.Fprintln(rt.stdout, res)
-				return nil
+				o.Logger, o.Operator = rt.logger.Named("pgserver"), "central "+version
+				return dbdiff.Run(ctx, rt.stdout, *o)
 			}
 		},
 	}

@@ -4,11 +4,12 @@
 //
 //	go run ./cmd/dbdiff [--dir migrations] [--dev-url URL] [--allow-destructive] [--apply URL] NAME
 //
-// It does what `app db diff` does (the same internal/schemadiff code) but
-// links only the generated ent/migrate tables, the diff and the embedded
-// PostgreSQL starter, not the server: after a schema change `go run
-// ./cmd/dbdiff` recompiles one small package and links a small binary
-// instead of the whole application.
+// It is `app db diff` (both run internal/dbdiff, the one home of the flow)
+// but links only the generated ent/migrate package (tables and entity
+// metadata), the diff and the embedded PostgreSQL starter, not the server
+// and not package ent: after a schema change `go run ./cmd/dbdiff`
+// recompiles one small package and links a small binary instead of the
+// whole ent client and application.
 //
 // The diff replays the directory on a throwaway database: --dev-url (or
 // DEV_DATABASE_URL; the role needs CREATEDB), else a throwaway embedded

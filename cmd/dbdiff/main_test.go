@@ -17,8 +17,8 @@ func TestRunRefusesBadInvocations(t *testing.T) {
 		code int
 		want string
 	}{
-		{"no name", nil, 2, "needs exactly one NAME"},
-		{"two names", []string{"a", "b"}, 2, "needs exactly one NAME"},
+		{"no name", nil, 2, "exactly one NAME"},
+		{"two names", []string{"a", "b"}, 2, "exactly one NAME"},
 		{"unknown flag", []string{"--nope", "a"}, 2, "flag provided but not defined"},
 		{"help", []string{"--help"}, 0, "usage: dbdiff"},
 		{"no atlas directory", []string{"--dir", t.TempDir(), "add_x"}, 1, "no Atlas directory at"},
