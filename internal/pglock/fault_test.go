@@ -3,114 +3,19 @@ package pglock_test
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"errors"
-	"strings"
-	"sync"
+	"regexp"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
-
 	"github.com/central/central/internal/dbtest"
+	"github.com/central/central/internal/faultdb"
 	"github.com/central/central/internal/pglock"
 )
 
-// faultConnector hands out real pgx sessions on a real server, except that
-// the statement whose text starts with failOn (or BEGIN / COMMIT, named as
-// such) fails once with errInjected while the session stays healthy: the
-// statement-level failure no real server gives on demand between two
-// successful statements. It is fault injection in front of PostgreSQL,
-// not a mock: everything else runs on the server.
-type faultConnector struct {
-	driver.Connector
-	mu     sync.Mutex
-	failOn string // "" once it has failed
-}
-
-var errInjected = errors.New("injected failure")
-
-func (f *faultConnector) fail(stmt string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.failOn != "" && strings.HasPrefix(stmt, f.failOn) {
-		f.failOn = ""
-		return errInjected
-	}
-	return nil
-}
-
-func (f *faultConnector) Connect(ctx context.Context) (driver.Conn, error) {
-	c, err := f.Connector.Connect(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return &faultConn{c: c.(*stdlib.Conn), f: f}, nil
-}
-
-// faultConn forwards every interface database/sql and pglock look for
-// (Conn() is how pglock closes a pgx session it discards).
-type faultConn struct {
-	c *stdlib.Conn
-	f *faultConnector
-}
-
-func (c *faultConn) Conn() *pgx.Conn                       { return c.c.Conn() }
-func (c *faultConn) Prepare(q string) (driver.Stmt, error) { return c.c.Prepare(q) }
-func (c *faultConn) Close() error                          { return c.c.Close() }
-func (c *faultConn) Begin() (driver.Tx, error) {
-	return c.BeginTx(context.Background(), driver.TxOptions{})
-}
-func (c *faultConn) Ping(ctx context.Context) error             { return c.c.Ping(ctx) }
-func (c *faultConn) CheckNamedValue(v *driver.NamedValue) error { return c.c.CheckNamedValue(v) }
-func (c *faultConn) ResetSession(ctx context.Context) error     { return c.c.ResetSession(ctx) }
-func (c *faultConn) PrepareContext(ctx context.Context, q string) (driver.Stmt, error) {
-	return c.c.PrepareContext(ctx, q)
-}
-
-func (c *faultConn) ExecContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Result, error) {
-	if err := c.f.fail(q); err != nil {
-		return nil, err
-	}
-	return c.c.ExecContext(ctx, q, args)
-}
-
-func (c *faultConn) QueryContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Rows, error) {
-	if err := c.f.fail(q); err != nil {
-		return nil, err
-	}
-	return c.c.QueryContext(ctx, q, args)
-}
-
-func (c *faultConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
-	if err := c.f.fail("BEGIN"); err != nil {
-		return nil, err
-	}
-	tx, err := c.c.BeginTx(ctx, opts)
-	if err != nil {
-		return nil, err
-	}
-	return &faultTx{Tx: tx, f: c.f}, nil
-}
-
-type faultTx struct {
-	driver.Tx
-	f *faultConnector
-}
-
-// Commit fails as a COMMIT the server refused would: the transaction is
-// over (rolled back), the session lives on.
-func (t *faultTx) Commit() error {
-	if err := t.f.fail("COMMIT"); err != nil {
-		_ = t.Tx.Rollback()
-		return err
-	}
-	return t.Tx.Commit()
-}
-
 // TestAcquireFailsWhenAnyStepFails: whichever of Acquire's statements
-// fails (the session itself staying healthy), Acquire returns that error,
+// fails (the session itself staying healthy: a statement-level failure
+// injected by faultdb in front of the real server), Acquire returns that error,
 // no *Lock, and the session is discarded, so the key is free for others at
 // once, including when the lock statement itself had succeeded before
 // COMMIT failed (a session lock outlives its transaction's rollback).
@@ -127,25 +32,25 @@ func TestAcquireFailsWhenAnyStepFails(t *testing.T) {
 		timeout time.Duration
 	}{
 		{"SET idle_session_timeout", 0},
+		// faultdb.Begin and faultdb.Commit name database/sql's BeginTx and Commit.
 		{"SET idle_session_timeout", 5 * time.Second},
-		{"BEGIN", 5 * time.Second},
+		{faultdb.Begin, 5 * time.Second},
 		{"SET LOCAL lock_timeout", 5 * time.Second},
 		{"SELECT pg_advisory_lock", 0},
 		{"SELECT pg_advisory_lock", 5 * time.Second},
-		{"COMMIT", 5 * time.Second},
+		{faultdb.Commit, 5 * time.Second},
 	}
 	tdb := dbtest.New(t, dbtest.Empty())
 	plain := tdb.OpenDB(t)
 	plain.SetMaxOpenConns(1) // the try-lock and the unlock on one session
-	cfg, err := pgx.ParseConfig(tdb.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, tt := range tests {
 		t.Run(tt.failOn+"/"+tt.timeout.String(), func(t *testing.T) {
 			ctx := context.Background()
-			fc := &faultConnector{Connector: stdlib.GetConnector(*cfg), failOn: tt.failOn}
-			db := sql.OpenDB(fc)
+			fault := &faultdb.Fault{Match: regexp.MustCompile("^" + regexp.QuoteMeta(tt.failOn))}
+			db, err := faultdb.OpenDB(tdb.URL, fault)
+			if err != nil {
+				t.Fatal(err)
+			}
 			defer db.Close()
 			c, err := db.Conn(ctx)
 			if err != nil {
@@ -153,14 +58,14 @@ func TestAcquireFailsWhenAnyStepFails(t *testing.T) {
 			}
 			key := pglock.Key("pglock-fault-" + tt.failOn)
 			l, err := pglock.Acquire(ctx, c, key, tt.timeout)
-			if fc.failOn != "" {
+			if !fault.Fired() {
 				t.Fatalf("Acquire never ran %q (err %v)", tt.failOn, err)
 			}
 			if err == nil {
 				_ = l.Release()
 				t.Fatalf("Acquire succeeded although %q failed", tt.failOn)
 			}
-			if !errors.Is(err, errInjected) || errors.Is(err, pglock.ErrTimeout) {
+			if !errors.Is(err, faultdb.ErrInjected) || errors.Is(err, pglock.ErrTimeout) {
 				t.Errorf("err = %v, want the injected failure (and not ErrTimeout)", err)
 			}
 			if err := c.PingContext(ctx); !errors.Is(err, sql.ErrConnDone) {
