@@ -32,12 +32,16 @@ const (
 )
 
 // Fault makes the Nth statement matching Match fail once (N counts from 1
-// across every session of the handle; 0 means 1).
+// across every session of the handle; 0 means 1). With After set, counting
+// starts only after a statement matching After has run: "the first new
+// session after the revisions were read".
 type Fault struct {
 	Match *regexp.Regexp
 	N     int
+	After *regexp.Regexp
 
 	mu    sync.Mutex
+	armed bool
 	seen  int
 	fired bool
 }
@@ -53,6 +57,10 @@ func (f *Fault) Fired() bool {
 func (f *Fault) hit(stmt string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.After != nil && !f.armed {
+		f.armed = f.After.MatchString(stmt)
+		return nil
+	}
 	if f.fired || !f.Match.MatchString(stmt) {
 		return nil
 	}

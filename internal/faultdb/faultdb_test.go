@@ -58,3 +58,23 @@ func TestFaults(t *testing.T) {
 		t.Errorf("table has %d rows summing to %d, want 2 rows (0 and 2)", n, sum)
 	}
 }
+
+// TestFaultAfter: a fault with After counts only the statements after the
+// first one matching After. Bug caught: After ignored (the first match
+// before it fails).
+func TestFaultAfter(t *testing.T) {
+	ctx := context.Background()
+	tdb := dbtest.New(t, dbtest.Empty())
+	f := &faultdb.Fault{Match: regexp.MustCompile(`^SELECT 1`), After: regexp.MustCompile(`^SELECT 2`)}
+	db, err := faultdb.OpenDB(tdb.URL, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for i, q := range []string{"SELECT 1", "SELECT 2", "SELECT 1", "SELECT 1"} {
+		_, err := db.ExecContext(ctx, q)
+		if got, want := errors.Is(err, faultdb.ErrInjected), i == 2; got != want {
+			t.Errorf("statement %d (%s): err %v, want injected %v", i, q, err, want)
+		}
+	}
+}
