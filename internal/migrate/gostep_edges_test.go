@@ -180,9 +180,17 @@ func TestUnreadableGoStepLedger(t *testing.T) {
 // TestGoStepLedgerWriteRefused: when PostgreSQL refuses a step's ledger row
 // (a trigger raising: a real server error, which aborts the step's
 // transaction), Up says the ledger write failed and the step's work rolls
-// back. Mutant: recordStep's error swallowed (the step's transaction then
-// fails at COMMIT with a message that does not say why).
+// back, for a Run step and a batched one. Mutants: recordStep's error
+// swallowed, and runStep's `return m.recordStep(...)` made `return nil` in
+// either path (the step's transaction then fails at COMMIT with a message
+// that does not say why).
 func TestGoStepLedgerWriteRefused(t *testing.T) {
+	for _, step := range []migrate.GoStep{logStep(ver2), threeBatches(ver2)} {
+		t.Run(step.Name, func(t *testing.T) { testGoStepLedgerWriteRefused(t, step) })
+	}
+}
+
+func testGoStepLedgerWriteRefused(t *testing.T, step migrate.GoStep) {
 	db, _ := newDB(t)
 	fsys := loadFS(t, "testdata/basic")
 	if _, err := migrate.Up(context.Background(), db, firstN(t, fsys, 2)); err != nil {
@@ -199,8 +207,8 @@ func TestGoStepLedgerWriteRefused(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	_, err := upWith(t, db, []migrate.GoStep{logStep(ver1), logStep(ver2)})
-	if err == nil || !strings.Contains(err.Error(), "record Go step "+ver2+"_log in the ledger") || !strings.Contains(err.Error(), "step row refused by test trigger") {
+	_, err := upWith(t, db, []migrate.GoStep{logStep(ver1), step})
+	if err == nil || !strings.Contains(err.Error(), "record Go step "+ver2+"_"+step.Name+" in the ledger") || !strings.Contains(err.Error(), "step row refused by test trigger") {
 		t.Fatalf("Up = %v; want the refused ledger write, named", err)
 	}
 	if got := queryStrings(t, db, `SELECT version FROM migration_log WHERE version = 'go:`+ver2+`'`); len(got) != 0 {
@@ -246,4 +254,54 @@ func TestGoStepLedgerCreation(t *testing.T) {
 			t.Errorf("steps ran without a ledger: %v", got)
 		}
 	})
+}
+
+// threeBatches is a batched step of three batches of one row each, each
+// batch taking at least 10 ms.
+func threeBatches(version string) migrate.GoStep {
+	return migrate.GoStep{Version: version, Name: "three", Batch: func(ctx context.Context, cursor string) (string, int64, bool, error) {
+		time.Sleep(10 * time.Millisecond)
+		n := len(cursor) + 1
+		return strings.Repeat("x", n), 1, n == 3, nil
+	}}
+}
+
+// TestBatchedGoStepLedgerAndReports: a batched step that completes has its
+// finish time and duration in the ledger; its progress lines follow the
+// report interval (every batch at 0; only the final one at 1 h), and it
+// reports "ok" on the progress writer and in the log. Mutants: the
+// batched path's Duration, `if done` test or FinishedAt dropped/negated,
+// the report condition negated or its || made &&, each progress line or
+// log entry dropped.
+func TestBatchedGoStepLedgerAndReports(t *testing.T) {
+	for _, tt := range []struct {
+		every time.Duration
+		lines int
+	}{{0, 3}, {time.Hour, 1}} {
+		t.Run(tt.every.String(), func(t *testing.T) {
+			db, _ := newDB(t)
+			var out bytes.Buffer
+			core, logs := observer.New(zapcore.InfoLevel)
+			m, err := migrate.New(db, loadFS(t, "testdata/basic"), migrate.WithGoSteps(sqlTx(db), []migrate.GoStep{threeBatches(ver2)}),
+				migrate.WithProgress(&out), migrate.WithLogger(zap.New(core)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			migrate.SetStepReportEvery(m, tt.every)
+			if _, err := m.Up(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if n := strings.Count(out.String(), "go step "+ver2+"_three: "); n != tt.lines+1 || !strings.Contains(out.String(), `3 batch(es), 3 row(s), cursor "xxx"`) ||
+				!strings.Contains(out.String(), "go step "+ver2+"_three: ok (") {
+				t.Errorf("progress has %d lines for the step, want %d batch lines (the last one final) and \"ok\":\n%s", n, tt.lines, out.String())
+			}
+			if p, a := logs.FilterMessage("Go step progress").Len(), logs.FilterMessage("Go step applied").Len(); p != tt.lines || a != 1 {
+				t.Errorf("logged %d progress and %d applied entries, want %d and 1", p, a, tt.lines)
+			}
+			rows := queryStrings(t, db, `SELECT done || ' ' || (finished_at IS NOT NULL) || ' ' || (duration_ms >= 30) FROM `+stepsTable)
+			if fmt.Sprint(rows) != "[true true true]" {
+				t.Errorf("ledger (done, finished_at set, duration >= 30ms) = %v", rows)
+			}
+		})
+	}
 }
