@@ -305,3 +305,25 @@ func TestBatchedGoStepLedgerAndReports(t *testing.T) {
 		})
 	}
 }
+
+// TestReportStringGoSteps: Report.String renders each Go step state on its
+// own line under a heading. Mutants: the heading or any state's line
+// dropped.
+func TestReportStringGoSteps(t *testing.T) {
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	r := &migrate.Report{Current: ver2, GoSteps: []migrate.GoStepStatus{
+		{Version: ver1, Name: "a", State: "applied", FinishedAt: at, Duration: 1500 * time.Millisecond, Batches: 1, Rows: 0},
+		{Version: ver2, Name: "b", State: "in progress", Batches: 2, Rows: 20, Cursor: "c20"},
+		{Version: ver3, Name: "c", State: "pending"},
+		{Version: "20250101000001", Name: "old", State: "missing"},
+	}}
+	want := "current version: " + ver2 + "\n" +
+		"go data migrations:\n" +
+		"  " + ver1 + "_a  applied  2026-01-02T03:04:05Z  1.5s  1 batch(es), 0 row(s)\n" +
+		"  " + ver2 + `_b  IN PROGRESS: 2 batch(es), 20 row(s), resumes after cursor "c20"` + "\n" +
+		"  " + ver3 + "_c  pending\n" +
+		"  20250101000001_old  applied, NOT IN THIS BINARY\n"
+	if got := r.String(); got != want {
+		t.Errorf("String:\n%s\nwant:\n%s", got, want)
+	}
+}
