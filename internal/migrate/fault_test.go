@@ -7,10 +7,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/central/central/internal/dbtest"
 	"github.com/central/central/internal/faultdb"
 	"github.com/central/central/internal/migrate"
+	"github.com/central/central/internal/pglock"
 )
 
 // These tests make one of Up's database calls fail (faultdb: a
@@ -189,4 +191,148 @@ func TestBaselineWithNothingLeftToApply(t *testing.T) {
 	if got := queryStrings(t, db, `SELECT version FROM migration_log ORDER BY 1`); !slices.Equal(got, []string{"20260101000001", "20260101000002", "20260101000003"}) {
 		t.Fatalf("migration_log %v: the baseline run applied something", got)
 	}
+}
+
+// TestUpReportsAFailedUnlock: Up whose unlock fails (faultdb: the unlock
+// statement fails, the session staying healthy) applies its files and
+// returns the unlock failure. Mutants: the Release error test negated,
+// errors.Join of it dropped (a lock left held is then silent).
+func TestUpReportsAFailedUnlock(t *testing.T) {
+	tdb := dbtest.New(t, dbtest.Empty())
+	f := &faultdb.Fault{Match: regexp.MustCompile(`^SELECT pg_advisory_unlock`)}
+	db, err := faultdb.OpenDB(tdb.URL, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	res, err := migrate.Up(context.Background(), db, loadFS(t, "testdata/basic"))
+	if !f.Fired() || !errors.Is(err, faultdb.ErrInjected) || !strings.Contains(err.Error(), "release advisory lock") {
+		t.Fatalf("Up = %+v, %v (fired %v); want the unlock failure", res, err, f.Fired())
+	}
+	if res == nil || len(res.Applied) != 3 {
+		t.Errorf("Up's result %+v; want the three files applied", res)
+	}
+}
+
+// TestRecheckUnderTheLockSeesANewerDatabase: while Up waits for the lock,
+// another instance (a newer release) records a version this binary lacks;
+// the re-check under the lock refuses with ErrDatabaseNewer instead of
+// applying on top. Mutant: upLocked's `return nil, err` after a.err()
+// swallowed.
+func TestRecheckUnderTheLockSeesANewerDatabase(t *testing.T) {
+	ctx := context.Background()
+	tdb := dbtest.New(t, dbtest.Empty())
+	db := tdb.OpenDB(t)
+	all := loadFS(t, "testdata/basic")
+	if _, err := migrate.Up(ctx, db, firstN(t, all, 1)); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	held, err := pglock.Acquire(ctx, conn, atlasLockKey(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := migrate.Up(ctx, db, firstN(t, all, 2))
+		done <- err
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var waiting int
+		if err := db.QueryRowContext(ctx, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
+			AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("Up never waited for the lock")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if _, err := db.ExecContext(ctx, `INSERT INTO atlas_schema_revisions.atlas_schema_revisions
+		(version, description, type, applied, total, executed_at, execution_time, hash, operator_version)
+		VALUES ('20260101000009', 'from_a_newer_release', 2, 1, 1, now(), 0, 'h1:x', 'newer')`); err != nil {
+		t.Fatal(err)
+	}
+	if err := held.Release(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; !errors.Is(err, migrate.ErrDatabaseNewer) {
+		t.Fatalf("Up = %v, want ErrDatabaseNewer from the re-check under the lock", err)
+	}
+	if got := queryStrings(t, db, `SELECT version FROM migration_log ORDER BY 1`); len(got) != 1 {
+		t.Errorf("migration_log %v: Up applied on top of a newer database", got)
+	}
+}
+
+// TestGoStepPathsReportFailures: the Go steps' other entry points return
+// their failures: a step failing when no SQL file is pending, or after a
+// baseline with nothing left to apply, and the ledger read under the lock
+// failing (faultdb). Mutants: upLocked's `return res, m.runDueSteps(...)`
+// made `return res, nil` on the nothing-pending and the baseline paths,
+// its `return nil, err` after pendingSteps under the lock swallowed, and
+// the baseline path's re-read error swallowed.
+func TestGoStepPathsReportFailures(t *testing.T) {
+	ctx := context.Background()
+	all := loadFS(t, "testdata/basic")
+	failing := migrate.GoStep{Version: ver1, Name: "fails", Run: func(context.Context) error { return errors.New("step boom") }}
+	t.Run("no file pending", func(t *testing.T) {
+		db, _ := newDB(t)
+		if _, err := migrate.Up(ctx, db, all); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := upWith(t, db, []migrate.GoStep{failing}); err == nil || !strings.Contains(err.Error(), "step boom") {
+			t.Fatalf("Up = %v, want the step's failure", err)
+		}
+	})
+	t.Run("after a baseline", func(t *testing.T) {
+		db, _ := newDB(t)
+		for _, n := range []string{v1, v2, v3} {
+			if _, err := db.Exec(string(all[n].Data)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := upWith(t, db, []migrate.GoStep{failing}, migrate.WithBaseline(ver3)); err == nil || !strings.Contains(err.Error(), "step boom") {
+			t.Fatalf("Up = %v, want the step's failure", err)
+		}
+	})
+	t.Run("baseline re-read fails", func(t *testing.T) {
+		db0, url := newDB(t)
+		for _, n := range []string{v1, v2, v3} {
+			if _, err := db0.Exec(string(all[n].Data)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		f := &faultdb.Fault{Match: revsRead, After: revWrite} // the first read after atlas wrote the baseline
+		db, err := faultdb.OpenDB(url, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if _, err := migrate.Up(ctx, db, all, migrate.WithBaseline(ver3)); !f.Fired() || !errors.Is(err, faultdb.ErrInjected) {
+			t.Fatalf("Up = %v (fired %v); want the re-read failure", err, f.Fired())
+		}
+	})
+	t.Run("ledger read under the lock fails", func(t *testing.T) {
+		_, url := newDB(t)
+		f := &faultdb.Fault{Match: regexp.MustCompile(`FROM "atlas_schema_revisions"\."central_go_steps" ORDER BY`), N: 2}
+		db, err := faultdb.OpenDB(url, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		_, err = upWith(t, db, []migrate.GoStep{logStep(ver1)})
+		if !f.Fired() || !errors.Is(err, faultdb.ErrInjected) || !strings.Contains(err.Error(), "read the Go-step ledger") {
+			t.Fatalf("Up = %v (fired %v); want the ledger read failure under the lock", err, f.Fired())
+		}
+		if got := queryStrings(t, db, `SELECT table_name::text FROM information_schema.tables WHERE table_name = 'migration_log'`); len(got) != 0 {
+			t.Error("the first file was applied: Up went on after the failed read")
+		}
+	})
 }
