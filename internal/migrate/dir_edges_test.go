@@ -80,3 +80,35 @@ func TestGoStepErrorMessage(t *testing.T) {
 		}
 	}
 }
+
+// TestUnreadableRevisions: a revisions row that does not scan, or whose
+// partial hashes are not a JSON list, fails Status (and Up) with an error
+// saying so, instead of being read as something else. Real server data,
+// no fault injection. Mutants: the scan error and the decode error
+// swallowed.
+func TestUnreadableRevisions(t *testing.T) {
+	for _, tt := range []struct{ name, breakIt, want string }{
+		{"value that does not scan", `ALTER TABLE atlas_schema_revisions.atlas_schema_revisions ALTER COLUMN total TYPE text;
+			UPDATE atlas_schema_revisions.atlas_schema_revisions SET total = 'many'`, "scan revision"},
+		{"partial hashes not a list", `UPDATE atlas_schema_revisions.atlas_schema_revisions SET partial_hashes = '"not a list"'`, "decode partial hashes of revision"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			db, url := newDB(t)
+			all := loadFS(t, "testdata/basic")
+			if _, err := migrate.Up(ctx, db, firstN(t, all, 2)); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.Exec(tt.breakIt); err != nil {
+				t.Fatal(err)
+			}
+			db = openDB(t, url) // sessions whose cached plans predate the ALTER
+			if st, err := migrate.Status(ctx, db, all); err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Status = %v, %v; want an error with %q", st, err, tt.want)
+			}
+			if _, err := migrate.Up(ctx, db, all); err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Up = %v; want an error with %q", err, tt.want)
+			}
+		})
+	}
+}
