@@ -208,3 +208,31 @@ func TestDraw(t *testing.T) {
 		t.Error("draw not nil (all) when the sample is off or not smaller than the package")
 	}
 }
+
+// TestReadCarried: -carry reads the killed and timed-out mutants of a log,
+// by package, including lines a -new run annotated with their outcome
+// before the new tests. Bug caught: the annotation kept in the key (such a
+// mutant then never matches and is run again).
+func TestReadCarried(t *testing.T) {
+	log := "github.com/x/p: 3 mutants, clean run 1s, 2 tests\n" +
+		"  killed      a.go:1 drop: drop f()\n" +
+		"  timed out   a.go:2 negate: negate condition ok (before the new tests: lived)\n" +
+		"  lived       a.go:3 boundary: < → <= in a < b\n"
+	p := filepath.Join(t.TempDir(), "log")
+	if err := os.WriteFile(p, []byte(log), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := readCarried(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{"a.go:1 drop: drop f()": true, "a.go:2 negate: negate condition ok": true}
+	if len(got["github.com/x/p"]) != len(want) {
+		t.Fatalf("carried %v, want %v", got, want)
+	}
+	for k := range want {
+		if !got["github.com/x/p"][k] {
+			t.Errorf("%q not carried; got %v", k, got)
+		}
+	}
+}

@@ -513,7 +513,7 @@ func (r *reachMap) selection(id int, all time.Duration, keep func(string) bool) 
 	return "^(" + strings.Join(quoted, "|") + ")$", took
 }
 
-var logLineRE = regexp.MustCompile(`^  (killed|timed out)\s+(\S.*)$`)
+var logLineRE = regexp.MustCompile(`^  (killed|timed out)\s+(\S.*?)(?: \(before the new tests: [a-z ]+\))?$`)
 var logPkgRE = regexp.MustCompile(`^(\S+): \d+ mutants, clean run`)
 
 // readCarried reads the killed mutants of an earlier run's log, by package.
