@@ -112,3 +112,28 @@ func TestUnreadableRevisions(t *testing.T) {
 		})
 	}
 }
+
+// TestStatusShowsExecutionTimes: Status gives each applied file the
+// execution time atlas recorded. Mutant: readRevisions' ExecutionTime
+// dropped (every file then shows 0s).
+func TestStatusShowsExecutionTimes(t *testing.T) {
+	ctx := context.Background()
+	db, _ := newDB(t)
+	all := loadFS(t, "testdata/basic")
+	if _, err := migrate.Up(ctx, db, all); err != nil {
+		t.Fatal(err)
+	}
+	recorded := queryStrings(t, db, `SELECT execution_time::text FROM atlas_schema_revisions.atlas_schema_revisions ORDER BY version`)
+	st, err := migrate.Status(ctx, db, all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Applied) != len(recorded) {
+		t.Fatalf("status has %d applied, the table %d", len(st.Applied), len(recorded))
+	}
+	for i, a := range st.Applied {
+		if got := fmt.Sprint(a.Duration.Nanoseconds()); got != recorded[i] || a.Duration <= 0 {
+			t.Errorf("%s: Duration %s (%s ns), recorded execution_time %s ns", a.Version, a.Duration, got, recorded[i])
+		}
+	}
+}
