@@ -109,6 +109,11 @@ func TestUnreadableRevisions(t *testing.T) {
 			if _, err := migrate.Up(ctx, db, all); err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("Up = %v; want an error with %q", err, tt.want)
 			}
+			// The failed reads closed their rows: no session stays checked
+			// out (mutant: query's `defer rows.Close()` dropped).
+			if n := db.Stats().InUse; n != 0 {
+				t.Errorf("%d connections still in use after the failed reads", n)
+			}
 		})
 	}
 }
