@@ -248,3 +248,31 @@ func TestProgressFromASeed(t *testing.T) {
 		}
 	}
 }
+
+// inTxDB is txDB reporting whether ctx carries one of its transactions, as
+// the app's *db.DB does.
+type inTxDB struct{ *txDB }
+
+func (d inTxDB) InTx(ctx context.Context) bool { _, ok := ctx.Value(txKey{}).(*txState); return ok }
+
+// TestRunRefusesAnOuterTransaction: Run inside a transaction of the
+// Database refuses (its seeds would commit after the lock is released).
+// Mutant: that refusal's error swallowed.
+func TestRunRefusesAnOuterTransaction(t *testing.T) {
+	db := newTxDB(t, newTestDB(t))
+	r, err := seedengine.New(inTxDB{db}, config.Development, set(config.Development, "", []string{"0001_first_one"}, nil), deps{db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var runErr error
+	_ = db.WithTx(context.Background(), func(ctx context.Context) error {
+		_, runErr = r.Run(ctx, seedengine.RunOptions{})
+		return nil
+	})
+	if runErr == nil || !strings.Contains(runErr.Error(), "inside a transaction") {
+		t.Fatalf("Run inside a transaction = %v; want a refusal", runErr)
+	}
+	if n := count(t, db, `SELECT count(*) FROM seeds`); n != 0 {
+		t.Errorf("%d seeds applied", n)
+	}
+}
