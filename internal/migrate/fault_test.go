@@ -30,6 +30,7 @@ var (
 	beginStmt    = regexp.MustCompile(`^` + faultdb.Begin + `$`)
 	commitStmt   = regexp.MustCompile(`^` + faultdb.Commit + `$`)
 	failingInsrt = regexp.MustCompile(`^INSERT INTO "missing"`)
+	atlasOpen    = regexp.MustCompile(`^SELECT current_setting\('server_version_num'`)
 )
 
 // TestUpFailsWhenADatabaseCallFails: a database at version 2 of testdata/basic
@@ -61,6 +62,11 @@ func TestUpFailsWhenADatabaseCallFails(t *testing.T) {
 		{"atlas's revision read in the file's transaction", &faultdb.Fault{Match: revRead}, ""},
 		// Mutant: revisions.go "return nil instead of fmt.Errorf("write revision %s: %w", ...)".
 		{"revision write", &faultdb.Fault{Match: revWrite}, "write revision"},
+		// Mutants: migrate.go's two "return nil instead of fmt.Errorf("open
+		// atlas driver: %w", err)" (atlas's postgres.Open reads the server
+		// version first: under the lock, then in each file's transaction).
+		{"atlas driver under the lock", &faultdb.Fault{Match: atlasOpen}, "open atlas driver"},
+		{"atlas driver in the file's transaction", &faultdb.Fault{Match: atlasOpen, N: 2}, "open atlas driver"},
 		// Mutant: migrate.go "return nil instead of fmt.Errorf("commit %s: %w", ...)".
 		{"COMMIT of the file", &faultdb.Fault{Match: commitStmt, After: afterEnsure}, "commit " + v3},
 	}
