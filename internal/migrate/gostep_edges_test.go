@@ -345,3 +345,20 @@ func TestReportStringGoSteps(t *testing.T) {
 		t.Errorf("String:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+// TestOneBatchStepFinishTime: a batched step done in its first batch
+// records its finish time. Mutant: `if done` negated (the finish time is
+// then only carried over from an earlier batch, and a one-batch step gets
+// the zero time).
+func TestOneBatchStepFinishTime(t *testing.T) {
+	db, _ := newDB(t)
+	step := migrate.GoStep{Version: ver2, Name: "one", Batch: func(context.Context, string) (string, int64, bool, error) {
+		return "end", 1, true, nil
+	}}
+	if _, err := upWith(t, db, []migrate.GoStep{step}); err != nil {
+		t.Fatal(err)
+	}
+	if got := queryStrings(t, db, `SELECT (finished_at > now() - interval '1 hour')::text FROM `+stepsTable); fmt.Sprint(got) != "[true]" {
+		t.Errorf("one-batch step finished within the hour: %v", got)
+	}
+}
