@@ -4,10 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/fx"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -28,7 +32,8 @@ import (
 // run, or run under SKIP_SEEDS), the skip message dropped, the hook not
 // appended, the hook's error swallowed (Start succeeds although a seed
 // failed), provideRunner's ProgressWriter test negated or its option
-// dropped (progress lines to the wrong place).
+// dropped (progress lines to the wrong place), the boot span's End
+// dropped (with a TracerProvider supplied, the span "seed" never ends).
 func TestModuleBootHook(t *testing.T) {
 	boom := errors.New("boom")
 	tests := []struct {
@@ -36,12 +41,14 @@ func TestModuleBootHook(t *testing.T) {
 		skip       bool
 		fail       bool
 		progress   bool
+		traced     bool
 		wantLedger int
 		wantLog    string // in the "seed" logger's entries
 		wantOut    string // on the ProgressWriter
 		wantErr    error
 	}{
 		{name: "runs at boot, progress to the logger", wantLedger: 1, wantLog: "seed 0001_fx: start"},
+		{name: "traced", traced: true, wantLedger: 1, wantLog: "seed 0001_fx: start"},
 		{name: "progress to the ProgressWriter", progress: true, wantLedger: 1, wantOut: "seed 0001_fx: start"},
 		{name: "SKIP_SEEDS", skip: true, wantLedger: 0, wantLog: "seeds skipped at boot (SKIP_SEEDS)"},
 		{name: "a failing seed fails Start", fail: true, wantLedger: 0, wantErr: boom},
@@ -66,6 +73,11 @@ func TestModuleBootHook(t *testing.T) {
 			if tt.progress {
 				opts = append(opts, fx.Supply(&seed.ProgressWriter{Writer: &out}))
 			}
+			rec := tracetest.NewSpanRecorder()
+			if tt.traced {
+				tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+				opts = append(opts, fx.Supply(fx.Annotate(tp, fx.As(new(trace.TracerProvider)))))
+			}
 			app := fx.New(opts...)
 			if err := app.Err(); err != nil {
 				t.Fatal(err)
@@ -89,6 +101,15 @@ func TestModuleBootHook(t *testing.T) {
 			}
 			if tt.wantOut != "" && !strings.Contains(out.String(), tt.wantOut) {
 				t.Errorf("ProgressWriter got %q, want %q", out.String(), tt.wantOut)
+			}
+			if tt.traced {
+				var names []string
+				for _, sp := range rec.Ended() {
+					names = append(names, sp.Name())
+				}
+				if !slices.Contains(names, "seed") {
+					t.Errorf("ended spans %v, want the boot step's \"seed\"", names)
+				}
 			}
 			if tt.progress && logs.FilterMessageSnippet("0001_fx").Len() != 0 {
 				t.Errorf("progress also went to the logger: %v", logs.All())
