@@ -24,42 +24,51 @@ import (
 // tenant setting is cleared for the rest of the seed. All real server
 // behaviour, no fault injection.
 //
-// Mutants: copyError returning nil or its RLS test negated / made ||,
+// Mutants: copyError returning nil or its RLS test negated / made || (any
+// server error, or a client-side one, then blamed on a missing tenant),
 // its plain `return err` swallowed; copyTenant's staging-table, COPY and
 // INSERT errors swallowed; clearTenant returning at once (later statements
 // of the seed stay scoped to the copied tenant).
 func TestCopyTenantRefusals(t *testing.T) {
 	db := newTxDB(t, newTestDB(t))
+	if _, err := db.pool.Exec(`CREATE TABLE plain_copy (id int)`); err != nil { // no row-level security
+		t.Fatal(err)
+	}
 	errSource := errors.New("source broke")
 	tests := []struct {
 		name   string
 		copyFn func(ctx context.Context, a, b entityid.TenantID) error
 		want   string
 		is     error
+		not    error // must not be reported as this
 	}{
 		{"no tenant", func(ctx context.Context, a, _ entityid.TenantID) error {
 			_, err := seedengine.CopyFrom(ctx, pgx.Identifier{"users"}, []string{"id", "tenant_id", "email", "display_name"},
 				pgx.CopyFromRows([][]any{{entityid.NewUserID().UUID(), a.UUID(), "x@a.example", "X"}}))
 			return err
-		}, "needs its tenant", seedengine.ErrCopyNeedsTenant},
+		}, "needs its tenant", seedengine.ErrCopyNeedsTenant, nil},
 		{"no such table, no tenant", func(ctx context.Context, _, _ entityid.TenantID) error {
 			_, err := seedengine.CopyFrom(ctx, pgx.Identifier{"no_such_table"}, []string{"id"}, pgx.CopyFromRows([][]any{{1}}))
 			return err
-		}, `relation "no_such_table" does not exist`, nil},
+		}, `relation "no_such_table" does not exist`, nil, seedengine.ErrCopyNeedsTenant},
+		{"value that does not encode, no tenant", func(ctx context.Context, _, _ entityid.TenantID) error {
+			_, err := seedengine.CopyFrom(ctx, pgx.Identifier{"plain_copy"}, []string{"id"}, pgx.CopyFromRows([][]any{{"not an int"}}))
+			return err
+		}, "not an int", nil, seedengine.ErrCopyNeedsTenant},
 		{"no such table, with a tenant", func(ctx context.Context, a, _ entityid.TenantID) error {
 			_, err := seedengine.CopyFrom(tenantctx.With(ctx, a), pgx.Identifier{"no_such_table"}, []string{"id"}, pgx.CopyFromRows([][]any{{1}}))
 			return err
-		}, "create staging table", nil},
+		}, "create staging table", nil, nil},
 		{"failing source", func(ctx context.Context, a, _ entityid.TenantID) error {
 			_, err := seedengine.CopyFrom(tenantctx.With(ctx, a), pgx.Identifier{"users"}, []string{"id", "tenant_id", "email", "display_name"},
 				pgx.CopyFromFunc(func() ([]any, error) { return nil, errSource }))
 			return err
-		}, "source broke", nil}, // pgx reports it as the server's COPY failure, by message
+		}, "source broke", nil, nil}, // pgx reports it as the server's COPY failure, by message
 		{"row of another tenant", func(ctx context.Context, a, b entityid.TenantID) error {
 			_, err := seedengine.CopyFrom(tenantctx.With(ctx, a), pgx.Identifier{"users"}, []string{"id", "tenant_id", "email", "display_name"},
 				pgx.CopyFromRows([][]any{{entityid.NewUserID().UUID(), b.UUID(), "x@b.example", "X"}}))
 			return err
-		}, "row-level security", nil},
+		}, "row-level security", nil, nil},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -74,10 +83,10 @@ func TestCopyTenantRefusals(t *testing.T) {
 				got = tt.copyFn(ctx, a, b)
 				return got
 			}
-			name := []string{"0001_a", "0002_b", "0003_c", "0004_d", "0005_e"}[i]
+			name := fmt.Sprintf("000%d_case", i+1)
 			s := set(config.Development, "", []string{name}, map[string]seedengine.Func[deps]{name: seed})
 			_, err := newRunner(t, db, config.Development, s).Run(context.Background(), seedengine.RunOptions{})
-			if got == nil || err == nil || !strings.Contains(err.Error(), tt.want) || (tt.is != nil && !errors.Is(err, tt.is)) {
+			if got == nil || err == nil || !strings.Contains(err.Error(), tt.want) || (tt.is != nil && !errors.Is(err, tt.is)) || (tt.not != nil && errors.Is(err, tt.not)) {
 				t.Fatalf("CopyFrom = %v, Run = %v; want an error with %q", got, err, tt.want)
 			}
 		})
