@@ -52,9 +52,24 @@ func TestCopyTenantRefusals(t *testing.T) {
 			return err
 		}, `relation "no_such_table" does not exist`, nil, seedengine.ErrCopyNeedsTenant},
 		{"value that does not encode, no tenant", func(ctx context.Context, _, _ entityid.TenantID) error {
-			_, err := seedengine.CopyFrom(ctx, pgx.Identifier{"plain_copy"}, []string{"id"}, pgx.CopyFromRows([][]any{{"not an int"}}))
+			_, err := seedengine.CopyFrom(ctx, pgx.Identifier{"plain_copy"}, []string{"id"}, pgx.CopyFromRows([][]any{{make(chan int)}}))
 			return err
-		}, "not an int", nil, seedengine.ErrCopyNeedsTenant},
+		}, "chan int", nil, seedengine.ErrCopyNeedsTenant}, // a client-side encode error, not a PgError
+		{"context ended during the copy (not a server error)", func(ctx context.Context, _, _ entityid.TenantID) error {
+			cctx, cancel := context.WithCancel(ctx)
+			defer cancel()
+			n := 0
+			_, err := seedengine.CopyFrom(cctx, pgx.Identifier{"plain_copy"}, []string{"id"}, pgx.CopyFromFunc(func() ([]any, error) {
+				if n++; n == 2 {
+					cancel()
+				}
+				if n > 100000 {
+					return nil, nil
+				}
+				return []any{n}, nil
+			}))
+			return err
+		}, "context canceled", nil, seedengine.ErrCopyNeedsTenant},
 		{"no such table, with a tenant", func(ctx context.Context, a, _ entityid.TenantID) error {
 			_, err := seedengine.CopyFrom(tenantctx.With(ctx, a), pgx.Identifier{"no_such_table"}, []string{"id"}, pgx.CopyFromRows([][]any{{1}}))
 			return err
