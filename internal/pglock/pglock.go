@@ -104,7 +104,10 @@ func isUndefinedSetting(err error) bool {
 // database/sql drop its connection, but when the *sql.DB lends connections
 // of a pgxpool (stdlib.OpenDBFromPool, as the app's pools do) dropping only
 // hands the session back to that pool, lock and all; so the pgx session is
-// closed first, which the pool then discards.
+// closed first, which the pool then discards. Returning ErrBadConn from Raw
+// also closes conn itself (database/sql's documented contract for Raw), so
+// no separate conn.Close is needed; TestFailedAcquireDiscardsTheSession
+// checks that the conn is closed.
 func discard(conn *sql.Conn) {
 	_ = conn.Raw(func(dc any) error {
 		if c, ok := dc.(interface{ Conn() *pgx.Conn }); ok {
@@ -114,5 +117,4 @@ func discard(conn *sql.Conn) {
 		}
 		return driver.ErrBadConn
 	})
-	_ = conn.Close()
 }

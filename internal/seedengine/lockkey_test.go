@@ -23,11 +23,14 @@ func TestEdgeSeedLockKeyIsStable(t *testing.T) {
 	s := set(config.Development, "", []string{"0001_probe"}, map[string]seedengine.Func[deps]{
 		"0001_probe": func(ctx context.Context, d deps) error {
 			// Another session looks at pg_locks: a bigint advisory key shows
-			// as classid (high half) and objid (low half), objsubid 1.
+			// as classid (high half) and objid (low half), objsubid 1. Only
+			// this database's: on a shared TEST_DATABASE_URL server other
+			// test binaries seed at the same time under the same key.
 			return d.db.pool.QueryRowContext(context.Background(), `
 				SELECT count(*) FROM pg_locks
 				WHERE locktype = 'advisory' AND objsubid = 1 AND granted
-				  AND classid = $1::bigint::oid AND objid = $2::bigint::oid`,
+				  AND classid = $1::bigint::oid AND objid = $2::bigint::oid
+				  AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
 				int64(uint32(uint64(key)>>32)), int64(uint32(uint64(key)))).Scan(&held)
 		},
 	})

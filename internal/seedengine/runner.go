@@ -257,8 +257,9 @@ func (r *Runner[D]) Run(ctx context.Context, opts RunOptions) (Report, error) {
 	if p, err = r.plan(ctx); err != nil {
 		return rep, err
 	}
+	// Pending needs no update here: the loop below sets it on failure, and
+	// it is empty on success.
 	rep.Warnings = p.warnings
-	rep.Pending = names(p.pending)
 	r.warn(p.warnings)
 	for i, s := range p.pending {
 		a, err := r.tracedApply(ctx, s)

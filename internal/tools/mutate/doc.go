@@ -35,7 +35,10 @@
 //   - boundary: < and <=, > and >= swapped;
 //   - negate: == and != swapped, an if/for/switch-case condition negated,
 //     && and || swapped;
-//   - drop: a call, assignment, increment, defer or go statement removed;
+//   - drop: a call, assignment, increment, defer or go statement removed
+//     (but not the `defer cancel()` of a context.WithCancel/Timeout/
+//     Deadline: go vet's lostcancel refuses that code, so it could not be
+//     committed, and a test cannot observe the timer it leaks);
 //   - return-early: a function returning nothing or only an error returns
 //     (nil) at its first line;
 //   - swallow: a returned error replaced by nil.
@@ -49,7 +52,10 @@
 // matches; -carry LOG counts the mutants an earlier run's log shows killed
 // as killed without running them (new tests only add kills); -new REGEXP
 // names the tests written since the last summary, so that each mutant also
-// gets its outcome without them (the "score before" column). Before the
+// gets its outcome without them (the "score before" column); -sample N
+// -seed S runs only N of a package's generic mutants, drawn at random with
+// seed S (repeatable), for a package too slow to run whole: its score is an
+// estimate, and the summary says "random sample". Before the
 // schemata, each top-level test runs alone once to record which mutants it
 // reaches; a mutant then runs only those tests. With TEST_DATABASE_URL set,
 // dbtest uses that server instead of starting a cluster per test binary run,

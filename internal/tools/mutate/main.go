@@ -37,6 +37,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	noNamed := fs.Bool("no-named", false, "skip the named mutants (each needs its own compile)")
 	list := fs.Bool("list", false, "list the mutants without running any test")
 	newTests := fs.String("new", "", "regexp of the tests written since the last summary: each mutant also gets its outcome without them (the score before)")
+	sample := fs.Int("sample", 0, "run only this many generic mutants per package, drawn at random (0: all); the summary says so")
+	seed := fs.Uint64("seed", 1, "the random seed of -sample, so a sampled run can be repeated")
 	carry := fs.String("carry", "", "a log of an earlier run: the mutants it killed count as killed without running (new tests only add kills)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: mutate [flags] [package dirs]   (default: %v)\n", defaultPackages)
@@ -56,7 +58,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(pkgs) == 0 {
 		pkgs = defaultPackages
 	}
-	cfg := config{match: re, minTimeout: *minTimeout, named: !*noNamed, list: *list, log: stdout, dir: *chdir}
+	cfg := config{match: re, minTimeout: *minTimeout, named: !*noNamed, list: *list, log: stdout, dir: *chdir, sample: *sample, seed: *seed}
 	if *newTests != "" {
 		var err error
 		if cfg.newTests, err = regexp.Compile(*newTests); err != nil {

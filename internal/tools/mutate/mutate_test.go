@@ -46,6 +46,15 @@ func TestSchemaFile(t *testing.T) {
 			want: []string{"p.go:5 negate: == → != in x == 0"},
 		},
 		{
+			name: "defer cancel() of a context.With* is not dropped (go vet's lostcancel refuses it); other defers are",
+			src:  "package p\nimport \"context\"\nfunc g() {}\nfunc f() {\n\tctx, cancel := context.WithCancel(context.Background())\n\tdefer cancel()\n\tdefer g()\n\t_ = ctx\n}\n",
+			want: []string{
+				"p.go:4 return-early: f returns at once (return)",
+				"p.go:7 drop: drop defer g()",
+				"p.go:8 drop: drop _ = ctx",
+			},
+		},
+		{
 			name: "multi-line comparisons are left alone (lines must not move)",
 			src:  "package p\nfunc f(a, b int) bool {\n\treturn a <\n\t\tb\n}\n",
 			want: nil,
@@ -173,6 +182,57 @@ func TestNamedMutantsStillApply(t *testing.T) {
 		}
 		if c := bytes.Count(src, []byte(n.Old)); c != 1 {
 			t.Errorf("%q: %q occurs %d times in %s/%s, want once", n.Name, n.Old, c, rel, n.File)
+		}
+	}
+}
+
+// TestDraw: -sample draws exactly N distinct mutants, the same ones for the
+// same seed, and means "all" when off or not smaller than the package.
+// Bugs caught: the sample drawn from a fresh seed each run (not
+// repeatable), N ignored, a sample bigger than the package.
+func TestDraw(t *testing.T) {
+	c := config{sample: 20, seed: 7}
+	a, b := c.draw(100), c.draw(100)
+	if len(a) != 20 {
+		t.Fatalf("drew %d, want 20", len(a))
+	}
+	for i := range a {
+		if i < 0 || i >= 100 || !b[i] {
+			t.Fatalf("draws differ or out of range: %v vs %v", a, b)
+		}
+	}
+	if c.seed = 8; len(c.draw(100)) != 20 {
+		t.Error("another seed drew another count")
+	}
+	if c.draw(20) != nil || c.draw(5) != nil || (&config{}).draw(100) != nil {
+		t.Error("draw not nil (all) when the sample is off or not smaller than the package")
+	}
+}
+
+// TestReadCarried: -carry reads the killed and timed-out mutants of a log,
+// by package, including lines a -new run annotated with their outcome
+// before the new tests. Bug caught: the annotation kept in the key (such a
+// mutant then never matches and is run again).
+func TestReadCarried(t *testing.T) {
+	log := "github.com/x/p: 3 mutants, clean run 1s, 2 tests\n" +
+		"  killed      a.go:1 drop: drop f()\n" +
+		"  timed out   a.go:2 negate: negate condition ok (before the new tests: lived)\n" +
+		"  lived       a.go:3 boundary: < → <= in a < b\n"
+	p := filepath.Join(t.TempDir(), "log")
+	if err := os.WriteFile(p, []byte(log), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := readCarried(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{"a.go:1 drop: drop f()": true, "a.go:2 negate: negate condition ok": true}
+	if len(got["github.com/x/p"]) != len(want) {
+		t.Fatalf("carried %v, want %v", got, want)
+	}
+	for k := range want {
+		if !got["github.com/x/p"][k] {
+			t.Errorf("%q not carried; got %v", k, got)
 		}
 	}
 }

@@ -18,6 +18,9 @@ func summary(results []*pkgResult) string {
 			before = fmt.Sprintf("%.1f %%", 100*s)
 		}
 		name := strings.TrimPrefix(p.Pkg, "github.com/central/central/")
+		if p.Sampled > 0 {
+			name += fmt.Sprintf(" (random sample: %d of %d mutants, seed %d)", p.Sampled, p.All, p.Seed)
+		}
 		if p.Left > 0 {
 			name += fmt.Sprintf(" (incomplete: %d mutants not run)", p.Left)
 		}

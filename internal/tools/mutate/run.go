@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -36,6 +37,8 @@ type config struct {
 	list       bool
 	log        io.Writer
 	dir        string // where package paths are resolved ("": the current directory)
+	sample     int    // >0: run only this many generic mutants per package, drawn at random
+	seed       uint64 // the random seed of sample
 	// progress, when set, is called after each mutant with the package's
 	// results so far (for a summary that survives a stopped run).
 	progress func(*pkgResult)
@@ -55,6 +58,10 @@ type pkgResult struct {
 	Clean    time.Duration // the run with no mutant
 	Duration time.Duration // the whole package
 	Left     int           // mutants not run yet (a run still going, or stopped)
+	// Sampled is how many of All generic mutants a -sample run drew (with
+	// Seed); 0 when every mutant ran.
+	Sampled, All int
+	Seed         uint64
 }
 
 // count returns how many results have each outcome.
@@ -202,8 +209,16 @@ func (c *config) mutatePackage(ctx context.Context, pkgPath string) (*pkgResult,
 	}
 	fmt.Fprintf(c.log, "%s: %d mutants, clean run %s, %d tests\n", pkg.ImportPath, len(mutants), res.Clean.Round(time.Second), len(reach.took))
 
+	drawn := c.draw(len(mutants))
+	if drawn != nil {
+		res.Sampled, res.All, res.Seed = c.sample, len(mutants), c.seed
+		fmt.Fprintf(c.log, "  a random sample of %d of the %d mutants (seed %d)\n", c.sample, len(mutants), c.seed)
+	}
 	for i, m := range mutants {
 		if c.match != nil && !c.match.MatchString(m.String()) {
+			continue
+		}
+		if drawn != nil && !drawn[i] {
 			continue
 		}
 		res.Left = len(mutants) - i
@@ -277,6 +292,20 @@ func (c *config) mutatePackage(ctx context.Context, pkgPath string) (*pkgResult,
 	res.Duration = time.Since(started)
 	res.Left = 0
 	return res, nil
+}
+
+// draw picks c.sample of n mutant indexes at random (seeded, so a run can
+// be repeated); nil means all of them.
+func (c *config) draw(n int) map[int]bool {
+	if c.sample <= 0 || c.sample >= n {
+		return nil
+	}
+	r := rand.New(rand.NewPCG(c.seed, 0))
+	drawn := map[int]bool{}
+	for _, i := range r.Perm(n)[:c.sample] {
+		drawn[i] = true
+	}
+	return drawn
 }
 
 func outcome(_ []byte, err error) string {
@@ -484,7 +513,7 @@ func (r *reachMap) selection(id int, all time.Duration, keep func(string) bool) 
 	return "^(" + strings.Join(quoted, "|") + ")$", took
 }
 
-var logLineRE = regexp.MustCompile(`^  (killed|timed out)\s+(\S.*)$`)
+var logLineRE = regexp.MustCompile(`^  (killed|timed out)\s+(\S.*?)(?: \(before the new tests: [a-z ]+\))?$`)
 var logPkgRE = regexp.MustCompile(`^(\S+): \d+ mutants, clean run`)
 
 // readCarried reads the killed mutants of an earlier run's log, by package.

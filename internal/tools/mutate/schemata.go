@@ -229,8 +229,27 @@ func schemaFile(name string, src []byte, next *int, skip map[int]bool) (string, 
 
 // dropStmts adds a drop mutant for every statement of a list that can go
 // without changing the scope (calls, plain assignments, defer, go, ++/--).
+//
+// A `defer cancel()` whose cancel comes from context.WithCancel, WithTimeout
+// or WithDeadline (and their Cause variants) in the same block is not
+// dropped: without it `go vet` (lostcancel) refuses the code, so the mutant
+// could never be committed (the project's gate runs go vet), and what it
+// changes, a timer or goroutine kept until the context ends by itself, no
+// test can observe.
 func dropStmts(list []ast.Stmt, add func(ast.Node, string, string, func(int, func(int, int) string) string), text func(ast.Node) string, off func(token.Pos) int) {
+	cancels := map[string]bool{}
 	for _, st := range list {
+		if a, ok := st.(*ast.AssignStmt); ok && len(a.Rhs) == 1 && len(a.Lhs) == 2 && isContextWith(a.Rhs[0]) {
+			if id, ok := a.Lhs[1].(*ast.Ident); ok {
+				cancels[id.Name] = true
+			}
+		}
+		switch s := st.(type) {
+		case *ast.DeferStmt:
+			if id, ok := s.Call.Fun.(*ast.Ident); ok && len(s.Call.Args) == 0 && cancels[id.Name] {
+				continue // go vet's lostcancel refuses the mutant
+			}
+		}
 		switch s := st.(type) {
 		case *ast.ExprStmt:
 			if c, ok := s.X.(*ast.CallExpr); ok {
@@ -251,6 +270,29 @@ func dropStmts(list []ast.Stmt, add func(ast.Node, string, string, func(int, fun
 			return fmt.Sprintf("if !zzMutantOn(%d) { %s }", id, r(off(st.Pos()), off(st.End())))
 		})
 	}
+}
+
+// isContextWith reports whether e calls context.WithCancel, WithTimeout,
+// WithDeadline or a Cause variant: the functions whose cancel go vet's
+// lostcancel check insists be called.
+func isContextWith(e ast.Expr) bool {
+	c, ok := e.(*ast.CallExpr)
+	if !ok {
+		return false
+	}
+	sel, ok := c.Fun.(*ast.SelectorExpr)
+	if !ok {
+		return false
+	}
+	pkg, ok := sel.X.(*ast.Ident)
+	if !ok || pkg.Name != "context" {
+		return false
+	}
+	switch sel.Sel.Name {
+	case "WithCancel", "WithTimeout", "WithDeadline", "WithCancelCause", "WithTimeoutCause", "WithDeadlineCause":
+		return true
+	}
+	return false
 }
 
 // resultShape is "error" for a function returning only an error, "none" for
