@@ -14,7 +14,7 @@ import (
 
 // defaultPackages are the packages whose guarantees matter most.
 var defaultPackages = []string{
-	"./internal/richid", "./internal/migrate", "./internal/seedengine", "./internal/pglock",
+	"./internal/richid", "./internal/migrate", "./internal/seedengine", "./internal/seed", "./internal/pglock",
 	"./internal/db", "./internal/replica", "./internal/sensitive", "./internal/config",
 	"./internal/httpapi",
 }
