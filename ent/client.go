@@ -83,6 +83,10 @@ type (
 		hooks *hooks
 		// interceptors to execute on queries.
 		inters *inters
+
+		// scope is the tenant scope that made this config (ForTenant), nil
+		// outside one; see scopeInterceptor and the entities' scope hooks.
+		scope *scopeTenant
 	}
 	// Option function to configure the client.
 	Option func(*config)
@@ -91,16 +95,16 @@ type (
 // newConfig creates a new config for the client.
 func newConfig(opts ...Option) config {
 	cfg := config{log: log.Println, hooks: &hooks{}, inters: &inters{}}
-	cfg.hooks.AuditEvent = []ent.Hook{unscopedMutationCheck("AuditEvent")}
-	cfg.inters.AuditEvent = []ent.Interceptor{unscopedQueryCheck("AuditEvent")}
-	cfg.hooks.OIDCConnector = []ent.Hook{unscopedMutationCheck("OIDCConnector")}
-	cfg.inters.OIDCConnector = []ent.Interceptor{unscopedQueryCheck("OIDCConnector")}
-	cfg.hooks.StoredObject = []ent.Hook{unscopedMutationCheck("StoredObject")}
-	cfg.inters.StoredObject = []ent.Interceptor{unscopedQueryCheck("StoredObject")}
-	cfg.hooks.User = []ent.Hook{unscopedMutationCheck("User")}
-	cfg.inters.User = []ent.Interceptor{unscopedQueryCheck("User")}
-	cfg.hooks.UserTag = []ent.Hook{unscopedMutationCheck("UserTag")}
-	cfg.inters.UserTag = []ent.Interceptor{unscopedQueryCheck("UserTag")}
+	cfg.hooks.AuditEvent = []ent.Hook{scopeHookAuditEvent}
+	cfg.inters.AuditEvent = []ent.Interceptor{scopeInterceptor("AuditEvent")}
+	cfg.hooks.OIDCConnector = []ent.Hook{scopeHookOIDCConnector}
+	cfg.inters.OIDCConnector = []ent.Interceptor{scopeInterceptor("OIDCConnector")}
+	cfg.hooks.StoredObject = []ent.Hook{scopeHookStoredObject}
+	cfg.inters.StoredObject = []ent.Interceptor{scopeInterceptor("StoredObject")}
+	cfg.hooks.User = []ent.Hook{scopeHookUser}
+	cfg.inters.User = []ent.Interceptor{scopeInterceptor("User")}
+	cfg.hooks.UserTag = []ent.Hook{scopeHookUserTag}
+	cfg.inters.UserTag = []ent.Interceptor{scopeInterceptor("UserTag")}
 
 	cfg.options(opts...)
 	return cfg

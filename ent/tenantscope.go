@@ -41,61 +41,110 @@ type TenantScope struct {
 // ForTenant returns the scope of tenant tid on c (which may be a
 // transaction's client).
 //
-// The scope's entity clients carry a guard hook (on a copy of c's hooks, so
-// c is unchanged) that closes the two gaps ent's builders leave open: a
-// create whose tenant_id was set to another tenant after the scope preset
-// it is refused, and an update-one that sets nothing (ent then skips the
-// UPDATE and re-reads the row by id alone, ignoring the scope's predicate)
-// is checked against the scope first and fails with a *NotFoundError.
+// The scope's config carries the tenant (config.scope), and so does every
+// builder, entity, edge query and eager load made from it, and the client
+// of its mutations (Mutation.Client, a transaction's client included): ent
+// copies the config into each. The first hook and interceptor of every
+// tenant-owned entity's client (installed once by newConfig, shared by all
+// scopes) read it:
 //
-// The guard hook and an interceptor (on a copy of c's interceptors) also
-// put the tenant into the context of every statement the scope runs
-// (tenantctx.With): the driver sets PostgreSQL's app.tenant_id from it, so
-// row-level security, the second lock, applies the same tenant.
+//   - the hook is the scope's guard. It closes the two gaps ent's builders
+//     leave open: a create whose tenant_id was set to another tenant after
+//     the scope preset it is refused, and an update-one that sets nothing
+//     (ent then skips the UPDATE and re-reads the row by id alone, ignoring
+//     the scope's predicate) is checked against the scope first and fails
+//     with a *NotFoundError;
+//   - the hook and the interceptor put the tenant into the context of every
+//     statement the scope runs (tenantctx.With): the driver sets
+//     PostgreSQL's app.tenant_id from it, so row-level security, the second
+//     lock, applies the same tenant.
+//
+// Outside a scope the same hook and interceptor are the unscoped check
+// (ErrUnscopedTenantQuery). Nothing is built per call but the scope itself,
+// in one allocation, whatever the number of entities: a scope per request
+// costs no more than a query builder.
 func (c *Client) ForTenant(tid entityid.TenantID) *TenantScope {
+	a := &tenantScopeAlloc{st: scopeTenant{id: tid}}
 	cfg := c.config
-	h := *cfg.hooks
-	cfg.hooks = &h
-	in := *cfg.inters
-	cfg.inters = &in
-	s := &TenantScope{tenant: tid}
-	s.AuditEvent = &AuditEventScopedClient{tenant: tid}
-	h.AuditEvent = prepend(h.AuditEvent, s.AuditEvent.guard)
-	in.AuditEvent = prepend(in.AuditEvent, tenantInterceptor(tid))
-	s.AuditEvent.c = NewAuditEventClient(cfg)
-	s.OIDCConnector = &OIDCConnectorScopedClient{tenant: tid}
-	h.OIDCConnector = prepend(h.OIDCConnector, s.OIDCConnector.guard)
-	in.OIDCConnector = prepend(in.OIDCConnector, tenantInterceptor(tid))
-	s.OIDCConnector.c = NewOIDCConnectorClient(cfg)
-	s.StoredObject = &StoredObjectScopedClient{tenant: tid}
-	h.StoredObject = prepend(h.StoredObject, s.StoredObject.guard)
-	in.StoredObject = prepend(in.StoredObject, tenantInterceptor(tid))
-	s.StoredObject.c = NewStoredObjectClient(cfg)
-	s.User = &UserScopedClient{tenant: tid}
-	h.User = prepend(h.User, s.User.guard)
-	in.User = prepend(in.User, tenantInterceptor(tid))
-	s.User.c = NewUserClient(cfg)
-	s.UserTag = &UserTagScopedClient{tenant: tid}
-	h.UserTag = prepend(h.UserTag, s.UserTag.guard)
-	in.UserTag = prepend(in.UserTag, tenantInterceptor(tid))
-	s.UserTag.c = NewUserTagClient(cfg)
-	return s
+	cfg.scope = &a.st
+	a.s.tenant = tid
+	a.AuditEventClient.config = cfg
+	a.AuditEventScoped = AuditEventScopedClient{c: &a.AuditEventClient, tenant: tid}
+	a.s.AuditEvent = &a.AuditEventScoped
+	a.OIDCConnectorClient.config = cfg
+	a.OIDCConnectorScoped = OIDCConnectorScopedClient{c: &a.OIDCConnectorClient, tenant: tid}
+	a.s.OIDCConnector = &a.OIDCConnectorScoped
+	a.StoredObjectClient.config = cfg
+	a.StoredObjectScoped = StoredObjectScopedClient{c: &a.StoredObjectClient, tenant: tid}
+	a.s.StoredObject = &a.StoredObjectScoped
+	a.UserClient.config = cfg
+	a.UserScoped = UserScopedClient{c: &a.UserClient, tenant: tid}
+	a.s.User = &a.UserScoped
+	a.UserTagClient.config = cfg
+	a.UserTagScoped = UserTagScopedClient{c: &a.UserTagClient, tenant: tid}
+	a.s.UserTag = &a.UserTagScoped
+	return &a.s
 }
 
-// prepend returns a new slice: v, then s. The scope's hook and interceptor
-// go first, outermost, so the unscoped check that every client carries
-// (see ErrUnscopedTenantQuery) sees the scope's context.
-func prepend[T any](s []T, v T) []T {
-	return append([]T{v}, s...)
+// scopeTenant is what a tenant scope's config carries: the tenant.
+type scopeTenant struct{ id entityid.TenantID }
+
+// tenantScopeAlloc is a TenantScope with its entity clients, allocated
+// together by Client.ForTenant.
+type tenantScopeAlloc struct {
+	st                  scopeTenant
+	s                   TenantScope
+	AuditEventScoped    AuditEventScopedClient
+	AuditEventClient    AuditEventClient
+	OIDCConnectorScoped OIDCConnectorScopedClient
+	OIDCConnectorClient OIDCConnectorClient
+	StoredObjectScoped  StoredObjectScopedClient
+	StoredObjectClient  StoredObjectClient
+	UserScoped          UserScopedClient
+	UserClient          UserClient
+	UserTagScoped       UserTagScopedClient
+	UserTagClient       UserTagClient
 }
 
-// tenantInterceptor runs a scoped query with its tenant in the context.
-func tenantInterceptor(tid entityid.TenantID) Interceptor {
-	return InterceptFunc(func(next Querier) Querier {
-		return QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
-			return next.Query(withScope(ctx, tid), q)
-		})
-	})
+// readOnlyScopeAlloc is a ReadOnlyTenantScope with its entity clients,
+// allocated together by ReadOnlyClient.ForTenant.
+type readOnlyScopeAlloc struct {
+	st                  scopeTenant
+	s                   ReadOnlyTenantScope
+	AuditEventRO        AuditEventReadOnlyScopedClient
+	AuditEventScoped    AuditEventScopedClient
+	AuditEventClient    AuditEventClient
+	OIDCConnectorRO     OIDCConnectorReadOnlyScopedClient
+	OIDCConnectorScoped OIDCConnectorScopedClient
+	OIDCConnectorClient OIDCConnectorClient
+	StoredObjectRO      StoredObjectReadOnlyScopedClient
+	StoredObjectScoped  StoredObjectScopedClient
+	StoredObjectClient  StoredObjectClient
+	UserRO              UserReadOnlyScopedClient
+	UserScoped          UserScopedClient
+	UserClient          UserClient
+	UserTagRO           UserTagReadOnlyScopedClient
+	UserTagScoped       UserTagScopedClient
+	UserTagClient       UserTagClient
+}
+
+// scopeOfQuery returns the scope q was built in, nil outside one. q is
+// the query builder itself: the scope's interceptor is the outermost, so
+// no other interceptor has replaced it yet.
+func scopeOfQuery(q Query) *scopeTenant {
+	switch q := q.(type) {
+	case *AuditEventQuery:
+		return q.config.scope
+	case *OIDCConnectorQuery:
+		return q.config.scope
+	case *StoredObjectQuery:
+		return q.config.scope
+	case *UserQuery:
+		return q.config.scope
+	case *UserTagQuery:
+		return q.config.scope
+	}
+	return nil
 }
 
 // ErrUnscopedTenantQuery is wrapped by the error of every query (Query,
@@ -110,17 +159,17 @@ func tenantInterceptor(tid entityid.TenantID) Interceptor {
 var ErrUnscopedTenantQuery = errors.New("tenant-owned entity used without a tenant scope")
 
 // scopeKey marks a context that a tenant scope made (its value is the
-// tenant). A tenant put in the context by hand (tenantctx.With) is not a
+// scope's *scopeTenant, a pointer, so storing it allocates nothing). A tenant put in the context by hand (tenantctx.With) is not a
 // scope: it would bind row-level security, but no predicate.
 type scopeKey struct{}
 
 // crossTenantKey marks a context of CrossTenant.
 type crossTenantKey struct{}
 
-// withScope is ctx inside tenant tid's scope: marked for the unscoped check
-// and carrying the tenant for the driver (row-level security).
-func withScope(ctx context.Context, tid entityid.TenantID) context.Context {
-	return context.WithValue(tenantctx.With(ctx, tid), scopeKey{}, tid)
+// withScope is ctx inside scope s: marked for the unscoped check and
+// carrying the tenant for the driver (row-level security).
+func withScope(ctx context.Context, s *scopeTenant) context.Context {
+	return context.WithValue(tenantctx.With(ctx, s.id), scopeKey{}, s)
 }
 
 // CrossTenant returns ctx marked for work that deliberately runs
@@ -143,11 +192,16 @@ func requireScope(ctx context.Context, entity, op string) error {
 	return fmt.Errorf("ent: %s %s: %w: use client.ForTenant(tid).%s", entity, op, ErrUnscopedTenantQuery, entity)
 }
 
-// unscopedQueryCheck is the interceptor of requireScope, first on every
-// tenant-owned entity's client.
-func unscopedQueryCheck(entity string) Interceptor {
+// scopeInterceptor is the first interceptor of every tenant-owned
+// entity's client (newConfig): a query built in a tenant scope runs with
+// the scope in its context (withScope); any other fails the unscoped
+// check (requireScope).
+func scopeInterceptor(entity string) Interceptor {
 	return InterceptFunc(func(next Querier) Querier {
 		return QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
+			if s := scopeOfQuery(q); s != nil {
+				return next.Query(withScope(ctx, s), q)
+			}
 			op := "query"
 			if qc := entgo.QueryFromContext(ctx); qc != nil && qc.Op != "" {
 				op = qc.Op
@@ -158,32 +212,6 @@ func unscopedQueryCheck(entity string) Interceptor {
 			return next.Query(ctx, q)
 		})
 	})
-}
-
-// unscopedMutationCheck is the hook of requireScope, first on every
-// tenant-owned entity's client. A bulk create runs it for each builder.
-func unscopedMutationCheck(entity string) Hook {
-	return func(next Mutator) Mutator {
-		return MutateFunc(func(ctx context.Context, m Mutation) (Value, error) {
-			if err := requireScope(ctx, entity, m.Op().String()); err != nil {
-				return nil, err
-			}
-			return next.Mutate(ctx, m)
-		})
-	}
-}
-
-// scopedConfig is cfg with the tenant interceptor on every tenant-owned
-// entity, for the read-only scope.
-func scopedConfig(cfg config, tid entityid.TenantID) config {
-	in := *cfg.inters
-	cfg.inters = &in
-	in.AuditEvent = prepend(in.AuditEvent, tenantInterceptor(tid))
-	in.OIDCConnector = prepend(in.OIDCConnector, tenantInterceptor(tid))
-	in.StoredObject = prepend(in.StoredObject, tenantInterceptor(tid))
-	in.User = prepend(in.User, tenantInterceptor(tid))
-	in.UserTag = prepend(in.UserTag, tenantInterceptor(tid))
-	return cfg
 }
 
 // TenantID returns the tenant of the scope.
@@ -210,15 +238,31 @@ var ErrTenantScope = errors.New("tenant_id differs from the scope's tenant")
 
 // ForTenant returns the read-only scope of tenant tid.
 func (c *ReadOnlyClient) ForTenant(tid entityid.TenantID) *ReadOnlyTenantScope {
-	cfg := scopedConfig(c.AuditEvent.c.config, tid)
-	return &ReadOnlyTenantScope{
-		tenant:        tid,
-		AuditEvent:    &AuditEventReadOnlyScopedClient{s: &AuditEventScopedClient{c: NewAuditEventClient(cfg), tenant: tid}},
-		OIDCConnector: &OIDCConnectorReadOnlyScopedClient{s: &OIDCConnectorScopedClient{c: NewOIDCConnectorClient(cfg), tenant: tid}},
-		StoredObject:  &StoredObjectReadOnlyScopedClient{s: &StoredObjectScopedClient{c: NewStoredObjectClient(cfg), tenant: tid}},
-		User:          &UserReadOnlyScopedClient{s: &UserScopedClient{c: NewUserClient(cfg), tenant: tid}},
-		UserTag:       &UserTagReadOnlyScopedClient{s: &UserTagScopedClient{c: NewUserTagClient(cfg), tenant: tid}},
-	}
+	a := &readOnlyScopeAlloc{st: scopeTenant{id: tid}}
+	cfg := c.AuditEvent.c.config
+	cfg.scope = &a.st
+	a.s.tenant = tid
+	a.AuditEventClient.config = cfg
+	a.AuditEventScoped = AuditEventScopedClient{c: &a.AuditEventClient, tenant: tid}
+	a.AuditEventRO.s = &a.AuditEventScoped
+	a.s.AuditEvent = &a.AuditEventRO
+	a.OIDCConnectorClient.config = cfg
+	a.OIDCConnectorScoped = OIDCConnectorScopedClient{c: &a.OIDCConnectorClient, tenant: tid}
+	a.OIDCConnectorRO.s = &a.OIDCConnectorScoped
+	a.s.OIDCConnector = &a.OIDCConnectorRO
+	a.StoredObjectClient.config = cfg
+	a.StoredObjectScoped = StoredObjectScopedClient{c: &a.StoredObjectClient, tenant: tid}
+	a.StoredObjectRO.s = &a.StoredObjectScoped
+	a.s.StoredObject = &a.StoredObjectRO
+	a.UserClient.config = cfg
+	a.UserScoped = UserScopedClient{c: &a.UserClient, tenant: tid}
+	a.UserRO.s = &a.UserScoped
+	a.s.User = &a.UserRO
+	a.UserTagClient.config = cfg
+	a.UserTagScoped = UserTagScopedClient{c: &a.UserTagClient, tenant: tid}
+	a.UserTagRO.s = &a.UserTagScoped
+	a.s.UserTag = &a.UserTagRO
+	return &a.s
 }
 
 // TenantID returns the tenant of the scope.
@@ -232,26 +276,39 @@ type AuditEventScopedClient struct {
 
 // predicate selects the tenant's rows.
 func (c *AuditEventScopedClient) predicate() predicate.AuditEvent {
-	return auditevent.TenantID(c.tenant)
+	return scopePredicateAuditEvent(c.tenant)
 }
 
-// guard is the scope's hook; see Client.ForTenant.
-func (c *AuditEventScopedClient) guard(next Mutator) Mutator {
+// scopePredicateAuditEvent selects tenant tid's AuditEvent rows.
+func scopePredicateAuditEvent(tid entityid.TenantID) predicate.AuditEvent {
+	return auditevent.TenantID(tid)
+}
+
+// scopeHookAuditEvent is the first hook of every AuditEvent
+// client (newConfig): for a mutation built in a tenant scope (its config
+// carries the scope) the scope's guard, see Client.ForTenant; for any
+// other, the unscoped check (requireScope). A bulk create runs it for each
+// builder.
+func scopeHookAuditEvent(next Mutator) Mutator {
 	return MutateFunc(func(ctx context.Context, m Mutation) (Value, error) {
-		ctx = withScope(ctx, c.tenant)
 		mu, ok := m.(*AuditEventMutation)
-		if !ok {
-			return nil, fmt.Errorf("ent: tenant scope of AuditEvent: unexpected mutation %T", m)
+		if !ok || mu.config.scope == nil {
+			if err := requireScope(ctx, "AuditEvent", m.Op().String()); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
 		}
+		s := mu.config.scope
+		ctx = withScope(ctx, s)
 		if mu.Op().Is(OpCreate) {
-			if got, ok := mu.TenantID(); !ok || got != c.tenant {
-				return nil, fmt.Errorf("ent: AuditEvent created through the scope of tenant %s with tenant_id %s: %w", c.tenant, got, ErrTenantScope)
+			if got, ok := mu.TenantID(); !ok || got != s.id {
+				return nil, fmt.Errorf("ent: AuditEvent created through the scope of tenant %s with tenant_id %s: %w", s.id, got, ErrTenantScope)
 			}
 		}
 		if mu.Op().Is(OpUpdateOne) && len(mu.Fields()) == 0 && len(mu.ClearedFields()) == 0 &&
 			len(mu.AddedEdges()) == 0 && len(mu.RemovedEdges()) == 0 && len(mu.ClearedEdges()) == 0 {
 			id, _ := mu.ID()
-			ok, err := mu.Client().AuditEvent.Query().Where(auditevent.ID(id), c.predicate()).Exist(ctx)
+			ok, err := mu.Client().AuditEvent.Query().Where(auditevent.ID(id), scopePredicateAuditEvent(s.id)).Exist(ctx)
 			if err != nil {
 				return nil, err
 			}
@@ -344,26 +401,39 @@ type OIDCConnectorScopedClient struct {
 
 // predicate selects the tenant's rows.
 func (c *OIDCConnectorScopedClient) predicate() predicate.OIDCConnector {
-	return oidcconnector.TenantID(c.tenant)
+	return scopePredicateOIDCConnector(c.tenant)
 }
 
-// guard is the scope's hook; see Client.ForTenant.
-func (c *OIDCConnectorScopedClient) guard(next Mutator) Mutator {
+// scopePredicateOIDCConnector selects tenant tid's OIDCConnector rows.
+func scopePredicateOIDCConnector(tid entityid.TenantID) predicate.OIDCConnector {
+	return oidcconnector.TenantID(tid)
+}
+
+// scopeHookOIDCConnector is the first hook of every OIDCConnector
+// client (newConfig): for a mutation built in a tenant scope (its config
+// carries the scope) the scope's guard, see Client.ForTenant; for any
+// other, the unscoped check (requireScope). A bulk create runs it for each
+// builder.
+func scopeHookOIDCConnector(next Mutator) Mutator {
 	return MutateFunc(func(ctx context.Context, m Mutation) (Value, error) {
-		ctx = withScope(ctx, c.tenant)
 		mu, ok := m.(*OIDCConnectorMutation)
-		if !ok {
-			return nil, fmt.Errorf("ent: tenant scope of OIDCConnector: unexpected mutation %T", m)
+		if !ok || mu.config.scope == nil {
+			if err := requireScope(ctx, "OIDCConnector", m.Op().String()); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
 		}
+		s := mu.config.scope
+		ctx = withScope(ctx, s)
 		if mu.Op().Is(OpCreate) {
-			if got, ok := mu.TenantID(); !ok || got != c.tenant {
-				return nil, fmt.Errorf("ent: OIDCConnector created through the scope of tenant %s with tenant_id %s: %w", c.tenant, got, ErrTenantScope)
+			if got, ok := mu.TenantID(); !ok || got != s.id {
+				return nil, fmt.Errorf("ent: OIDCConnector created through the scope of tenant %s with tenant_id %s: %w", s.id, got, ErrTenantScope)
 			}
 		}
 		if mu.Op().Is(OpUpdateOne) && len(mu.Fields()) == 0 && len(mu.ClearedFields()) == 0 &&
 			len(mu.AddedEdges()) == 0 && len(mu.RemovedEdges()) == 0 && len(mu.ClearedEdges()) == 0 {
 			id, _ := mu.ID()
-			ok, err := mu.Client().OIDCConnector.Query().Where(oidcconnector.ID(id), c.predicate()).Exist(ctx)
+			ok, err := mu.Client().OIDCConnector.Query().Where(oidcconnector.ID(id), scopePredicateOIDCConnector(s.id)).Exist(ctx)
 			if err != nil {
 				return nil, err
 			}
@@ -456,26 +526,39 @@ type StoredObjectScopedClient struct {
 
 // predicate selects the tenant's rows.
 func (c *StoredObjectScopedClient) predicate() predicate.StoredObject {
-	return storedobject.TenantID(c.tenant)
+	return scopePredicateStoredObject(c.tenant)
 }
 
-// guard is the scope's hook; see Client.ForTenant.
-func (c *StoredObjectScopedClient) guard(next Mutator) Mutator {
+// scopePredicateStoredObject selects tenant tid's StoredObject rows.
+func scopePredicateStoredObject(tid entityid.TenantID) predicate.StoredObject {
+	return storedobject.TenantID(tid)
+}
+
+// scopeHookStoredObject is the first hook of every StoredObject
+// client (newConfig): for a mutation built in a tenant scope (its config
+// carries the scope) the scope's guard, see Client.ForTenant; for any
+// other, the unscoped check (requireScope). A bulk create runs it for each
+// builder.
+func scopeHookStoredObject(next Mutator) Mutator {
 	return MutateFunc(func(ctx context.Context, m Mutation) (Value, error) {
-		ctx = withScope(ctx, c.tenant)
 		mu, ok := m.(*StoredObjectMutation)
-		if !ok {
-			return nil, fmt.Errorf("ent: tenant scope of StoredObject: unexpected mutation %T", m)
+		if !ok || mu.config.scope == nil {
+			if err := requireScope(ctx, "StoredObject", m.Op().String()); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
 		}
+		s := mu.config.scope
+		ctx = withScope(ctx, s)
 		if mu.Op().Is(OpCreate) {
-			if got, ok := mu.TenantID(); !ok || got != c.tenant {
-				return nil, fmt.Errorf("ent: StoredObject created through the scope of tenant %s with tenant_id %s: %w", c.tenant, got, ErrTenantScope)
+			if got, ok := mu.TenantID(); !ok || got != s.id {
+				return nil, fmt.Errorf("ent: StoredObject created through the scope of tenant %s with tenant_id %s: %w", s.id, got, ErrTenantScope)
 			}
 		}
 		if mu.Op().Is(OpUpdateOne) && len(mu.Fields()) == 0 && len(mu.ClearedFields()) == 0 &&
 			len(mu.AddedEdges()) == 0 && len(mu.RemovedEdges()) == 0 && len(mu.ClearedEdges()) == 0 {
 			id, _ := mu.ID()
-			ok, err := mu.Client().StoredObject.Query().Where(storedobject.ID(id), c.predicate()).Exist(ctx)
+			ok, err := mu.Client().StoredObject.Query().Where(storedobject.ID(id), scopePredicateStoredObject(s.id)).Exist(ctx)
 			if err != nil {
 				return nil, err
 			}
@@ -568,26 +651,39 @@ type UserScopedClient struct {
 
 // predicate selects the tenant's rows.
 func (c *UserScopedClient) predicate() predicate.User {
-	return user.TenantID(c.tenant)
+	return scopePredicateUser(c.tenant)
 }
 
-// guard is the scope's hook; see Client.ForTenant.
-func (c *UserScopedClient) guard(next Mutator) Mutator {
+// scopePredicateUser selects tenant tid's User rows.
+func scopePredicateUser(tid entityid.TenantID) predicate.User {
+	return user.TenantID(tid)
+}
+
+// scopeHookUser is the first hook of every User
+// client (newConfig): for a mutation built in a tenant scope (its config
+// carries the scope) the scope's guard, see Client.ForTenant; for any
+// other, the unscoped check (requireScope). A bulk create runs it for each
+// builder.
+func scopeHookUser(next Mutator) Mutator {
 	return MutateFunc(func(ctx context.Context, m Mutation) (Value, error) {
-		ctx = withScope(ctx, c.tenant)
 		mu, ok := m.(*UserMutation)
-		if !ok {
-			return nil, fmt.Errorf("ent: tenant scope of User: unexpected mutation %T", m)
+		if !ok || mu.config.scope == nil {
+			if err := requireScope(ctx, "User", m.Op().String()); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
 		}
+		s := mu.config.scope
+		ctx = withScope(ctx, s)
 		if mu.Op().Is(OpCreate) {
-			if got, ok := mu.TenantID(); !ok || got != c.tenant {
-				return nil, fmt.Errorf("ent: User created through the scope of tenant %s with tenant_id %s: %w", c.tenant, got, ErrTenantScope)
+			if got, ok := mu.TenantID(); !ok || got != s.id {
+				return nil, fmt.Errorf("ent: User created through the scope of tenant %s with tenant_id %s: %w", s.id, got, ErrTenantScope)
 			}
 		}
 		if mu.Op().Is(OpUpdateOne) && len(mu.Fields()) == 0 && len(mu.ClearedFields()) == 0 &&
 			len(mu.AddedEdges()) == 0 && len(mu.RemovedEdges()) == 0 && len(mu.ClearedEdges()) == 0 {
 			id, _ := mu.ID()
-			ok, err := mu.Client().User.Query().Where(user.ID(id), c.predicate()).Exist(ctx)
+			ok, err := mu.Client().User.Query().Where(user.ID(id), scopePredicateUser(s.id)).Exist(ctx)
 			if err != nil {
 				return nil, err
 			}
@@ -678,21 +774,34 @@ type UserTagScopedClient struct {
 
 // predicate selects the tenant's rows.
 func (c *UserTagScopedClient) predicate() predicate.UserTag {
-	return usertag.HasUserWith(user.TenantID(c.tenant))
+	return scopePredicateUserTag(c.tenant)
 }
 
-// guard is the scope's hook; see Client.ForTenant.
-func (c *UserTagScopedClient) guard(next Mutator) Mutator {
+// scopePredicateUserTag selects tenant tid's UserTag rows.
+func scopePredicateUserTag(tid entityid.TenantID) predicate.UserTag {
+	return usertag.HasUserWith(user.TenantID(tid))
+}
+
+// scopeHookUserTag is the first hook of every UserTag
+// client (newConfig): for a mutation built in a tenant scope (its config
+// carries the scope) the scope's guard, see Client.ForTenant; for any
+// other, the unscoped check (requireScope). A bulk create runs it for each
+// builder.
+func scopeHookUserTag(next Mutator) Mutator {
 	return MutateFunc(func(ctx context.Context, m Mutation) (Value, error) {
-		ctx = withScope(ctx, c.tenant)
 		mu, ok := m.(*UserTagMutation)
-		if !ok {
-			return nil, fmt.Errorf("ent: tenant scope of UserTag: unexpected mutation %T", m)
+		if !ok || mu.config.scope == nil {
+			if err := requireScope(ctx, "UserTag", m.Op().String()); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
 		}
+		s := mu.config.scope
+		ctx = withScope(ctx, s)
 		if mu.Op().Is(OpUpdateOne) && len(mu.Fields()) == 0 && len(mu.ClearedFields()) == 0 &&
 			len(mu.AddedEdges()) == 0 && len(mu.RemovedEdges()) == 0 && len(mu.ClearedEdges()) == 0 {
 			id, _ := mu.ID()
-			ok, err := mu.Client().UserTag.Query().Where(usertag.ID(id), c.predicate()).Exist(ctx)
+			ok, err := mu.Client().UserTag.Query().Where(usertag.ID(id), scopePredicateUserTag(s.id)).Exist(ctx)
 			if err != nil {
 				return nil, err
 			}
