@@ -140,10 +140,10 @@ func BenchmarkRowSecurity(b *testing.B) {
 	names := [...]string{"off", "on", "batch", "pgx", "pgxbatch"}
 	// The SQL ent sends for the off paths, recorded once, for the raw paths.
 	recGet, recList := &recorder{Driver: off.Driver()}, &recorder{Driver: off.Driver()}
-	if _, err := ent.NewClient(ent.Driver(recGet)).User.Query().Where(user.TenantID(offTenant), user.ID(offIDs[0])).Only(ctx); err != nil {
+	if _, err := ent.NewClient(ent.Driver(recGet)).User.Query().Where(user.TenantID(offTenant), user.ID(offIDs[0])).Only(adminCtx); err != nil {
 		b.Fatal(err)
 	}
-	if _, err := ent.NewClient(ent.Driver(recList)).User.Query().Where(user.TenantID(offTenant)).Order(ent.Asc(user.FieldID)).Limit(100).All(ctx); err != nil {
+	if _, err := ent.NewClient(ent.Driver(recList)).User.Query().Where(user.TenantID(offTenant)).Order(ent.Asc(user.FieldID)).Limit(100).All(adminCtx); err != nil {
 		b.Fatal(err)
 	}
 	rawOff, rawOn := off.Pools().ReadOnly.Pgx, on.Pools().ReadOnly.Pgx
