@@ -3,96 +3,16 @@
 package ent
 
 import (
+	"github.com/central/central/ent/migrate"
 	"github.com/central/central/internal/entmeta"
-	"github.com/central/central/internal/mixin"
 )
 
 // Entities returns every entity of the schema as the generator saw it:
 // table, rich-ID prefix, tenancy and sealed columns. A fresh slice per call.
-func Entities() []entmeta.Entity {
-	return []entmeta.Entity{
-		{
-			Name:     "AppMeta",
-			Table:    "app_meta",
-			Prefix:   "",
-			IDColumn: "key",
-			Tenancy:  entmeta.Global,
-		},
-		{
-			Name:           "AuditEvent",
-			Table:          "audit_events",
-			Prefix:         "audit_event",
-			IDColumn:       "id",
-			Tenancy:        entmeta.TenantOwned,
-			TenantColumn:   mixin.TenantIDField,
-			TenantOptional: true,
-		},
-		{
-			Name:           "OIDCConnector",
-			Table:          "oidc_connectors",
-			Prefix:         "oidc_connector",
-			IDColumn:       "id",
-			Tenancy:        entmeta.TenantOwned,
-			TenantColumn:   mixin.TenantIDField,
-			TenantOptional: false,
-			Sealed: []entmeta.SealedColumn{
-				{Entity: "OIDCConnector", Table: "oidc_connectors", Column: "state", IDColumn: "id", Optional: false},
-			},
-		},
-		{
-			Name:     "Seed",
-			Table:    "seeds",
-			Prefix:   "seed",
-			IDColumn: "id",
-			Tenancy:  entmeta.Global,
-		},
-		{
-			Name:           "StoredObject",
-			Table:          "stored_objects",
-			Prefix:         "stored_object",
-			IDColumn:       "id",
-			Tenancy:        entmeta.TenantOwned,
-			TenantColumn:   mixin.TenantIDField,
-			TenantOptional: false,
-		},
-		{
-			Name:     "Tenant",
-			Table:    "tenants",
-			Prefix:   "tenant",
-			IDColumn: "id",
-			Tenancy:  entmeta.Global,
-		},
-		{
-			Name:           "User",
-			Table:          "users",
-			Prefix:         "user",
-			IDColumn:       "id",
-			Tenancy:        entmeta.TenantOwned,
-			TenantColumn:   mixin.TenantIDField,
-			TenantOptional: false,
-			Sealed: []entmeta.SealedColumn{
-				{Entity: "User", Table: "users", Column: "idp_user_info", IDColumn: "id", Optional: true},
-			},
-		},
-		{
-			Name:      "UserTag",
-			Table:     "user_tags",
-			Prefix:    "user_tag",
-			IDColumn:  "id",
-			Tenancy:   entmeta.TenantOwnedVia,
-			Via:       "user",
-			ViaColumn: "user_id",
-			Parent:    "User",
-		},
-	}
-}
+// The list is generated once, into ent/migrate, which the diff command reads
+// without compiling this package.
+func Entities() []entmeta.Entity { return migrate.Entities() }
 
 // SealedColumns returns every envelope-encrypted column of the schema, in
 // schema order: the registry `app db rekey` walks. A fresh slice per call.
-func SealedColumns() []entmeta.SealedColumn {
-	var out []entmeta.SealedColumn
-	for _, e := range Entities() {
-		out = append(out, e.Sealed...)
-	}
-	return out
-}
+func SealedColumns() []entmeta.SealedColumn { return migrate.SealedColumns() }

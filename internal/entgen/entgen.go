@@ -48,14 +48,14 @@ func (*Extension) Templates() []*gen.Template {
 	return []*gen.Template{gen.MustParse(t.Parse(migrateEntities))}
 }
 
-// migrateEntities renders the "entmeta" template (ent.Entities and
-// ent.SealedColumns) a second time, into ent/migrate. The diff command
-// needs the tables (migrate.Tables) and each entity's tenancy (for
-// row-level security), and ent/migrate imports no entity package and no
-// ID type: importing package ent instead made cmd/dbdiff recompile the
+// migrateEntities renders the "entmeta" template a second time, into
+// ent/migrate, where (given a scope) it writes the entity list itself;
+// package ent's ent.Entities and ent.SealedColumns return that list. The
+// diff command needs the tables (migrate.Tables) and each entity's tenancy
+// (for row-level security), and ent/migrate imports no entity package and
+// no ID type: importing package ent instead made cmd/dbdiff recompile the
 // whole client (about 75% of the loop's CPU) after every schema change.
-// Both copies come from the one template; TestMigrateEntitiesMatch checks
-// they agree.
+// TestEveryTableHasAnEntity checks the list covers every table.
 const migrateEntities = `{{ define "migrate/entities" }}{{ with extend $ "Package" "migrate" }}{{ template "entmeta" . }}{{ end }}{{ end }}`
 
 // Hooks validates the graph before any file is written.

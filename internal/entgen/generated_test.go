@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 
@@ -113,23 +112,16 @@ func TestSealedRegistryCoversEverySealedField(t *testing.T) {
 	}
 }
 
-// TestMigrateEntitiesMatch checks that the entity metadata generated into
-// ent/migrate (what the diff command reads, so that it need not compile
-// package ent) is the same as ent.Entities(), and that every table of
-// ent/migrate has an entity. Deliberate bug it catches: rendering the
-// migrate copy from anything but the entmeta template (checked by making
-// migrateEntities print an empty list: the row-level-security policies of
-// every table would silently vanish from the next diff).
-func TestMigrateEntitiesMatch(t *testing.T) {
-	got, want := entmigrate.Entities(), entpkg.Entities()
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("migrate.Entities() = %+v\nwant ent.Entities() = %+v", got, want)
-	}
-	if !reflect.DeepEqual(entmigrate.SealedColumns(), entpkg.SealedColumns()) {
-		t.Errorf("migrate.SealedColumns() differs from ent.SealedColumns()")
-	}
+// TestEveryTableHasAnEntity checks that the entity metadata generated into
+// ent/migrate (the one rendering of the list: ent.Entities returns it, and
+// the diff command reads it without compiling package ent) names every table
+// of ent/migrate. Deliberate bug it catches: rendering the migrate list from
+// anything but the entmeta template (checked by making migrateEntities print
+// an empty list: the row-level-security policies of every table would
+// silently vanish from the next diff).
+func TestEveryTableHasAnEntity(t *testing.T) {
 	tables := map[string]bool{}
-	for _, e := range got {
+	for _, e := range entmigrate.Entities() {
 		tables[e.Table] = true
 	}
 	for _, tb := range entmigrate.Tables {
