@@ -9,6 +9,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"errors"
 	"flag"
 	"fmt"
@@ -280,7 +281,7 @@ func medians(pts []point) []point {
 		}
 		out = append(out, point{x, m})
 	}
-	slices.SortFunc(out, func(a, b point) int { return cmpFloat(a.x, b.x) })
+	slices.SortFunc(out, func(a, b point) int { return cmp.Compare(a.x, b.x) })
 	return out
 }
 
@@ -335,7 +336,7 @@ func render(w *strings.Builder, c chart) error {
 	// Series and legend.
 	for i, s := range c.series {
 		pts := slices.Clone(s.pts)
-		slices.SortFunc(pts, func(a, b point) int { return cmpFloat(a.x, b.x) })
+		slices.SortFunc(pts, func(a, b point) int { return cmp.Compare(a.x, b.x) })
 		var path []string
 		for _, p := range pts {
 			path = append(path, fmt.Sprintf("%.1f,%.1f", px(p.x), py(p.y)))
@@ -355,16 +356,6 @@ func render(w *strings.Builder, c chart) error {
 	}
 	fmt.Fprintln(w, `</svg>`)
 	return nil
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // niceStep rounds a raw tick step up to 1, 2 or 5 times a power of ten.

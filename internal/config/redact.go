@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"encoding/json"
 	"io"
 	"net/url"
@@ -110,7 +111,9 @@ func NewRedactor(lookup func(string) (string, bool)) *Redactor {
 			}
 		}
 	}
-	slices.SortFunc(found, func(a, b string) int { return len(b) - len(a) })
+	// Longest first; equal lengths in text order, so that Compact, which
+	// drops adjacent repeats only, sees every repeat next to its twin.
+	slices.SortFunc(found, func(a, b string) int { return cmp.Or(len(b)-len(a), strings.Compare(a, b)) })
 	found = slices.Compact(found)
 	pairs := make([]string, 0, 2*len(found))
 	for _, s := range found {

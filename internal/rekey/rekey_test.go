@@ -145,29 +145,22 @@ func ident(s string) string { return pgx.Identifier{s}.Sanitize() }
 // values returns a column's non-NULL stored values by row ID (UUID text).
 func (e *env) values(t testing.TB, c entmeta.SealedColumn) map[string]string {
 	t.Helper()
-	rows, err := e.raw.QueryContext(ctxT(t), fmt.Sprintf("SELECT %s::text, %s::text FROM %s WHERE %[2]s IS NOT NULL",
+	return e.byID(t, fmt.Sprintf("SELECT %s::text, %s::text FROM %s WHERE %[2]s IS NOT NULL",
 		ident(c.IDColumn), ident(c.Column), ident(c.Table)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	out := map[string]string{}
-	for rows.Next() {
-		var id, v string
-		if err := rows.Scan(&id, &v); err != nil {
-			t.Fatal(err)
-		}
-		out[id] = v
-	}
-	return out
 }
 
 // others returns, by row ID, every other column of the rows (updated_at
 // included), to prove the job writes nothing else.
 func (e *env) others(t testing.TB, c entmeta.SealedColumn) map[string]string {
 	t.Helper()
-	rows, err := e.raw.QueryContext(ctxT(t), fmt.Sprintf("SELECT %s::text, (to_jsonb(t) - $1)::text FROM %s AS t",
+	return e.byID(t, fmt.Sprintf("SELECT %s::text, (to_jsonb(t) - $1)::text FROM %s AS t",
 		ident(c.IDColumn), ident(c.Table)), c.Column)
+}
+
+// byID runs a query of (id, value) text pairs and returns them as a map.
+func (e *env) byID(t testing.TB, query string, args ...any) map[string]string {
+	t.Helper()
+	rows, err := e.raw.QueryContext(ctxT(t), query, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,6 +172,9 @@ func (e *env) others(t testing.TB, c entmeta.SealedColumn) map[string]string {
 			t.Fatal(err)
 		}
 		out[id] = v
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
 	}
 	return out
 }

@@ -10,14 +10,13 @@ import (
 	"time"
 
 	"go.uber.org/zap/zaptest"
-	"gocloud.dev/secrets/localsecrets"
 
 	"github.com/central/central/internal/config"
 	"github.com/central/central/internal/db"
 	"github.com/central/central/internal/dbtest"
 	"github.com/central/central/internal/seed"
 	"github.com/central/central/internal/seedengine"
-	"github.com/central/central/internal/sensitive"
+	"github.com/central/central/internal/sensitive/keyring"
 	"github.com/central/central/internal/service"
 )
 
@@ -42,9 +41,7 @@ func newAppEnv(t testing.TB, tdb *dbtest.DB) *appEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = d.Stop(context.Background()) })
-	var key [32]byte
-	ref := sensitive.KeyRef{ID: "local", Version: 1}
-	kr, err := sensitive.NewKeyring(ref, map[sensitive.KeyRef]sensitive.Keeper{ref: localsecrets.NewKeeper(key)})
+	kr, err := keyring.NewLocal("local", 1, make([]byte, 32))
 	if err != nil {
 		t.Fatal(err)
 	}

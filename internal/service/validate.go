@@ -192,7 +192,7 @@ func validateTagKey(key string) error {
 		return err
 	}
 	if err := usertag.KeyValidator(key); err != nil {
-		return invalid(entityTag, "key", "tag key %q: %v; use 1 to 64 of a-z, 0-9, _ . : - starting with a letter or digit", truncateForMessage(key), err)
+		return invalid(entityTag, "key", "tag key %q: %v; %s", truncateForMessage(key), err, jsonb.TagKeyHint)
 	}
 	return nil
 }

@@ -14,13 +14,12 @@ import (
 
 	atlas "ariga.io/atlas/sql/migrate"
 	"go.uber.org/zap"
-	"gocloud.dev/secrets/localsecrets"
 
 	"github.com/central/central/internal/config"
 	"github.com/central/central/internal/db"
 	"github.com/central/central/internal/dbtest"
 	"github.com/central/central/internal/migrate"
-	"github.com/central/central/internal/sensitive"
+	"github.com/central/central/internal/sensitive/keyring"
 	"github.com/central/central/internal/service"
 	"github.com/central/central/migrations"
 	"github.com/central/central/migrations/gosteps"
@@ -93,9 +92,7 @@ func newInstance(t testing.TB, tdb *dbtest.DB) *instance {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = d.Stop(context.Background()) })
-	var key [32]byte
-	ref := sensitive.KeyRef{ID: "local", Version: 1}
-	kr, err := sensitive.NewKeyring(ref, map[sensitive.KeyRef]sensitive.Keeper{ref: localsecrets.NewKeeper(key)})
+	kr, err := keyring.NewLocal("local", 1, make([]byte, 32))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,6 @@ import (
 	"go.uber.org/fx/fxtest"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
-	"gocloud.dev/secrets/localsecrets"
 
 	"github.com/central/central/internal/boot"
 	"github.com/central/central/internal/config"
@@ -22,7 +21,7 @@ import (
 	"github.com/central/central/internal/seed"
 	"github.com/central/central/internal/seed/production"
 	"github.com/central/central/internal/seedengine"
-	"github.com/central/central/internal/sensitive"
+	"github.com/central/central/internal/sensitive/keyring"
 	"github.com/central/central/internal/service"
 )
 
@@ -68,9 +67,7 @@ func bootApp(t *testing.T, tdb *dbtest.DB, populate ...any) {
 		},
 		Seed: config.Seed{Timeout: time.Minute, OnChanged: config.SeedChangedError},
 	}
-	var key [32]byte
-	ref := sensitive.KeyRef{ID: "local", Version: 1}
-	kr, err := sensitive.NewKeyring(ref, map[sensitive.KeyRef]sensitive.Keeper{ref: localsecrets.NewKeeper(key)})
+	kr, err := keyring.NewLocal("local", 1, make([]byte, 32))
 	if err != nil {
 		t.Fatal(err)
 	}

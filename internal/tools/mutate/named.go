@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strings"
 	"time"
 )
@@ -83,5 +82,3 @@ func (c *config) runNamed(ctx context.Context, pkg *goPackage, sources map[strin
 	}
 	return outcome(runTests(ctx, pkg.Dir, bin, -1, "", "", timeout, extra...))
 }
-
-func slicesSort(s []string) { slices.Sort(s) }
