@@ -304,6 +304,34 @@ func (s *shuffler) next() []int {
 	return s.order
 }
 
+// interleave runs every path once per b.Loop iteration, in a fresh order
+// each time (see shuffler), and returns each path's mean and median
+// nanoseconds per call; path i gets the iteration number.
+func interleave(b *testing.B, names []string, paths []func(i int) error) (mean, med []float64) {
+	order := newShuffler(len(paths))
+	total := make([]time.Duration, len(paths))
+	samples := make([][]time.Duration, len(paths))
+	i := 0
+	for b.Loop() {
+		for _, p := range order.next() {
+			start := time.Now()
+			if err := paths[p](i); err != nil {
+				b.Fatal(names[p], err)
+			}
+			d := time.Since(start)
+			total[p] += d
+			samples[p] = append(samples[p], d)
+		}
+		i++
+	}
+	mean, med = make([]float64, len(paths)), make([]float64, len(paths))
+	for p := range paths {
+		mean[p] = float64(total[p].Nanoseconds()) / float64(i)
+		med[p] = median(samples[p])
+	}
+	return mean, med
+}
+
 // recorder remembers the last query sent through it: the SQL ent
 // generates, for the paths that run it without ent.
 type recorder struct {
@@ -528,30 +556,15 @@ func BenchmarkCompare(b *testing.B) {
 					b.Fatal(names[p], err)
 				}
 			}
-			order := newShuffler(len(names))
-			var total [len(names)]time.Duration
-			var samples [len(names)][]time.Duration
-			i := 0
-			for b.Loop() {
-				for _, p := range order.next() {
-					start := time.Now()
-					if err := c.paths[p](i); err != nil {
-						b.Fatal(names[p], err)
-					}
-					d := time.Since(start)
-					total[p] += d
-					samples[p] = append(samples[p], d)
-				}
-				i++
-			}
-			per := func(p int) float64 { return float64(total[p].Nanoseconds()) / float64(i) }
+			mean, med := interleave(b, names[:], c.paths[:])
+			per := func(p int) float64 { return mean[p] }
 			for p, name := range names {
 				b.ReportMetric(per(p), name+"-ns/op")
-				b.ReportMetric(median(samples[p]), name+"-med-ns/op")
+				b.ReportMetric(med[p], name+"-med-ns/op")
 				b.ReportMetric(allocs[p], name+"-allocs/op")
 				if p != 1 {
 					b.ReportMetric(per(p)/per(1), name+"/pgxpool")
-					b.ReportMetric(median(samples[p])/median(samples[1]), name+"/pgxpool-med")
+					b.ReportMetric(med[p]/med[1], name+"/pgxpool-med")
 				}
 			}
 		})

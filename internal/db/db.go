@@ -202,11 +202,9 @@ func (d *DB) Start(ctx context.Context) error {
 // startClients is Start after the pools answer; under fx the pools' own hook
 // pings them first.
 func (d *DB) startClients(ctx context.Context) error {
-	d.checkReadOnlyRole(ctx)
-	if err := d.checkPoolerReadOnly(ctx); err != nil {
+	if err := d.checkPools(ctx); err != nil {
 		return err
 	}
-	d.checkRowSecurityRoles(ctx)
 	if err := d.router.Start(ctx); err != nil {
 		return fmt.Errorf("db: start replica router: %w", err)
 	}
@@ -218,24 +216,6 @@ func (d *DB) startClients(ctx context.Context) error {
 func (d *DB) stopClients(ctx context.Context) error {
 	d.stopping.Store(true)
 	return d.router.Stop(ctx)
-}
-
-// readOnlyRoleQuery is true when the session's role is a superuser or can
-// act as the database owner: then only default_transaction_read_only keeps
-// the read-only side from writing.
-const readOnlyRoleQuery = `SELECT rolsuper OR pg_has_role(current_user, (SELECT datdba FROM pg_database WHERE datname = current_database()), 'USAGE')
-FROM pg_roles WHERE rolname = current_user`
-
-// checkReadOnlyRole warns when the read-only pool's role could write.
-func (d *DB) checkReadOnlyRole(ctx context.Context) {
-	var canWrite bool
-	if err := d.pools.ReadOnly.Pgx.QueryRow(ctx, readOnlyRoleQuery).Scan(&canWrite); err != nil {
-		d.log.Warn("could not check the read-only role's privileges", zap.Error(err))
-		return
-	}
-	if canWrite {
-		d.log.Warn("the read-only pool connects as a superuser or the database owner: only default_transaction_read_only stops writes through it; set POSTGRES_READONLY_URL to a role without write grants (e.g. a member of pg_read_all_data)")
-	}
 }
 
 // Stop marks the database not ready, stops the replica watcher, lets

@@ -1,7 +1,6 @@
 package db
 
 import (
-	"context"
 	"database/sql"
 	"fmt"
 
@@ -87,29 +86,5 @@ func (p *Pools) openDirect(cfg config.Postgres) error {
 		return err
 	}
 	p.Direct = &ReadWritePool{DB: sdb, Pgx: pool}
-	return nil
-}
-
-// readOnlyDefaultQuery is the read-only pool's default access mode, which a
-// transaction pooler cannot set per connection.
-const readOnlyDefaultQuery = "SELECT current_setting('default_transaction_read_only')"
-
-// checkPoolerReadOnly fails when, behind a transaction pooler, the read-only
-// role's sessions do not default to read-only transactions: the pools
-// cannot send default_transaction_read_only as a startup parameter there,
-// so it must be a setting of the role.
-func (d *DB) checkPoolerReadOnly(ctx context.Context) error {
-	if !d.pools.UsesPooler() {
-		return nil
-	}
-	var on string
-	if err := d.pools.ReadOnly.Pgx.QueryRow(ctx, readOnlyDefaultQuery).Scan(&on); err != nil {
-		return fmt.Errorf("db: check the read-only role's default_transaction_read_only: %w", err)
-	}
-	if on != "on" {
-		m := d.pools.meta[d.pools.ReadOnly.Pgx]
-		return fmt.Errorf("db: behind a transaction pooler (POSTGRES_POOLER=transaction) the read-only pool cannot send default_transaction_read_only at connect time, and role %q does not default to it: run ALTER ROLE %s SET default_transaction_read_only = on as a superuser (the role must also lack write grants, e.g. be a member of pg_read_all_data only)",
-			m.user, pgx.Identifier{m.user}.Sanitize())
-	}
 	return nil
 }

@@ -1,11 +1,9 @@
 package db_test
 
 import (
-	"fmt"
 	"testing"
 	"time"
 
-	"github.com/central/central/ent/tenant"
 	"github.com/central/central/internal/config"
 	"github.com/central/central/internal/db"
 	"github.com/central/central/internal/dbtest"
@@ -32,49 +30,5 @@ func TestPoolerReplicaReadYourWrites(t *testing.T) {
 	pg.Pooler = config.PoolerTransaction
 	pg.Direct = config.Conn{URL: config.Secret(pair.URL), PoolSize: 2, AppName: config.DefaultDirectAppName}
 	d, l := openOn(t, pg, db.WithReplicaOptions(replica.WithPollInterval(20*time.Millisecond)))
-	ctx := ctxT(t)
-	waitHealthy(t, d)
-
-	mark := l.Len()
-	if _, err := d.Reader(ctx).Tenant.Query().Count(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if got := rolesOf(l, mark); fmt.Sprint(got) != "[replica]" {
-		t.Fatalf("plain read went to %v, want [replica]", got)
-	}
-	reqCtx := replica.NewSession(ctx)
-	if _, err := d.Writer(reqCtx).Tenant.Create().SetSlug("pooled").SetDisplayName("Pooled").Save(reqCtx); err != nil {
-		t.Fatal(err)
-	}
-	mark = l.Len()
-	n, err := d.Reader(reqCtx).Tenant.Query().Where(tenant.Slug("pooled")).Count(reqCtx)
-	if err != nil || n != 1 {
-		t.Fatalf("read after write: n=%d err=%v", n, err)
-	}
-	if got := rolesOf(l, mark); fmt.Sprint(got) != "[readonly]" {
-		t.Fatalf("read after write went to %v, want [readonly] (the primary, through PgBouncer)", got)
-	}
-	tok, err := d.Token(reqCtx)
-	if err != nil || tok.IsZero() {
-		t.Fatalf("token %v, err %v", tok, err)
-	}
-	if err := pair.WaitReplay(ctx, tok.String()); err != nil {
-		t.Fatal(err)
-	}
-	next := replica.WithToken(ctx, tok)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		mark = l.Len()
-		n, err = d.Reader(next).Tenant.Query().Where(tenant.Slug("pooled")).Count(next)
-		if err != nil || n != 1 {
-			t.Fatalf("read with token: n=%d err=%v", n, err)
-		}
-		if fmt.Sprint(rolesOf(l, mark)) == "[replica]" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("reads with a replayed token never returned to the replica: %v", d.Router().Status())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	checkReadYourWrites(t, d, l, pair, "pooled")
 }

@@ -2,13 +2,11 @@ package db_test
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	entsql "entgo.io/ent/dialect/sql"
 	"github.com/jackc/pgx/v5"
@@ -179,37 +177,7 @@ func TestPoolerTransactions(t *testing.T) {
 	// Write skew under SERIALIZABLE: one of the two fails with 40001 and is
 	// rerun from the start on whatever server session the pooler gives it.
 	exec(t, d, "TRUNCATE items")
-	var barrier sync.WaitGroup
-	var mu sync.Mutex
-	calls := 0
-	barrier.Add(2)
-	skew := make([]error, 2)
-	for i := range 2 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			first := true
-			skew[i] = d.WithTx(ctx, func(ctx context.Context) error {
-				mu.Lock()
-				calls++
-				mu.Unlock()
-				n, err := countItems(ctx, d)
-				if err != nil {
-					return err
-				}
-				if first {
-					first = false
-					barrier.Done()
-					barrier.Wait()
-				}
-				return insert(ctx, d, fmt.Sprintf("seen%d", n))
-			}, db.WithIsolation(sql.LevelSerializable), db.WithBackoff(time.Millisecond, 10*time.Millisecond))
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(skew...); err != nil {
-		t.Fatal(err)
-	}
+	calls := writeSkew(t, d)
 	if calls != 3 || items(t, d) != "seen0,seen1" {
 		t.Errorf("serializable retry: %d calls and items %q, want 3 and seen0,seen1", calls, items(t, d))
 	}

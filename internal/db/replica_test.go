@@ -25,16 +25,14 @@ func rolesOf(l logs, mark int) []string {
 	return out
 }
 
-// TestReplicaReadYourWrites composes the module with a real streaming
-// replica: plain reads go to the replica, a session's read right after its
-// write goes to the primary (read-only role) and sees the write, and once
-// the replica has replayed the token, reads carrying it go back to the
-// replica.
-func TestReplicaReadYourWrites(t *testing.T) {
-	pair := dbtest.NewPair(t)
-	d, l := openOn(t, pgConfig(pair.DB, pair.ReplicaReadOnlyURL), db.WithReplicaOptions(replica.WithPollInterval(20*time.Millisecond)))
+// checkReadYourWrites walks a session through routing on d: a plain read
+// goes to the replica; a read right after the session's write goes to the
+// primary (read-only role) and sees it; once the replica has replayed the
+// session's token, reads carrying it go back to the replica. It returns the
+// session's context.
+func checkReadYourWrites(t *testing.T, d *db.DB, l logs, pair *dbtest.Pair, slug string) context.Context {
+	t.Helper()
 	ctx := ctxT(t)
-
 	waitHealthy(t, d)
 	mark := l.Len()
 	if _, err := d.Reader(ctx).Tenant.Query().Count(ctx); err != nil {
@@ -46,11 +44,11 @@ func TestReplicaReadYourWrites(t *testing.T) {
 
 	// A request: write, then read in the same session.
 	reqCtx := replica.NewSession(ctx)
-	if _, err := d.Writer(reqCtx).Tenant.Create().SetSlug("technova").SetDisplayName("TechNova Global").Save(reqCtx); err != nil {
+	if _, err := d.Writer(reqCtx).Tenant.Create().SetSlug(slug).SetDisplayName(slug).Save(reqCtx); err != nil {
 		t.Fatal(err)
 	}
 	mark = l.Len()
-	n, err := d.Reader(reqCtx).Tenant.Query().Where(tenant.Slug("technova")).Count(reqCtx)
+	n, err := d.Reader(reqCtx).Tenant.Query().Where(tenant.Slug(slug)).Count(reqCtx)
 	if err != nil || n != 1 {
 		t.Fatalf("read after write: n=%d err=%v, want 1", n, err)
 	}
@@ -74,22 +72,35 @@ func TestReplicaReadYourWrites(t *testing.T) {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		mark = l.Len()
-		n, err = d.Reader(next).Tenant.Query().Where(tenant.Slug("technova")).Count(next)
+		n, err = d.Reader(next).Tenant.Query().Where(tenant.Slug(slug)).Count(next)
 		if err != nil || n != 1 {
 			t.Fatalf("read with token: n=%d err=%v, want 1", n, err)
 		}
 		if fmt.Sprint(rolesOf(l, mark)) == "[replica]" {
-			break // the watcher has seen the replay
+			return reqCtx // the watcher has seen the replay
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("reads with a replayed token never returned to the replica: %v", d.Router().Status())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// TestReplicaReadYourWrites composes the module with a real streaming
+// replica: plain reads go to the replica, a session's read right after its
+// write goes to the primary (read-only role) and sees the write, and once
+// the replica has replayed the token, reads carrying it go back to the
+// replica.
+func TestReplicaReadYourWrites(t *testing.T) {
+	pair := dbtest.NewPair(t)
+	d, l := openOn(t, pgConfig(pair.DB, pair.ReplicaReadOnlyURL), db.WithReplicaOptions(replica.WithPollInterval(20*time.Millisecond)))
+	ctx := ctxT(t)
+
+	reqCtx := checkReadYourWrites(t, d, l, pair, "technova")
 
 	// Inside a transaction, reads stay in the transaction (primary).
 	if err := d.WithTx(reqCtx, func(ctx context.Context) error {
-		mark = l.Len()
+		mark := l.Len()
 		_, err := d.Reader(ctx).Tenant.Query().Count(ctx)
 		if got := rolesOf(l, mark); fmt.Sprint(got) != "[primary]" {
 			t.Errorf("read in tx went to %v, want [primary]", got)

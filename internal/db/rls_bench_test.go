@@ -278,26 +278,9 @@ func BenchmarkRowSecurity(b *testing.B) {
 					}
 				}
 			}
-			order := newShuffler(len(names))
-			var total [len(names)]time.Duration
-			var samples [len(names)][]time.Duration
-			i := 0
-			for b.Loop() {
-				for _, p := range order.next() {
-					start := time.Now()
-					if err := c.paths[p](i); err != nil {
-						b.Fatal(names[p], err)
-					}
-					d := time.Since(start)
-					total[p] += d
-					samples[p] = append(samples[p], d)
-				}
-				i++
-			}
-			per := func(p int) float64 { return float64(total[p].Nanoseconds()) / float64(i) }
-			var med [len(names)]float64
+			mean, med := interleave(b, names[:], c.paths[:])
+			per := func(p int) float64 { return mean[p] }
 			for p, name := range names {
-				med[p] = median(samples[p])
 				b.ReportMetric(per(p), name+"-ns/op")
 				b.ReportMetric(med[p], name+"-med-ns/op")
 			}

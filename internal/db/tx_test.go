@@ -290,12 +290,12 @@ func TestWithTxRetries(t *testing.T) {
 	}
 }
 
-// TestWithTxRetriesRealSerializationFailure provokes a genuine 40001: two
-// SERIALIZABLE transactions each read the table, then insert a row based on
-// what they read (write skew). One of them must fail and be retried.
-func TestWithTxRetriesRealSerializationFailure(t *testing.T) {
-	d, _, _ := open(t)
-	exec(t, d, "CREATE TABLE items (id serial PRIMARY KEY, v text NOT NULL)")
+// writeSkew runs two SERIALIZABLE transactions on d that each count the
+// items table, wait until both have read, then insert a row named after
+// the count: one of them must fail with 40001 and be retried. It fails the
+// test on an error and returns how many times the functions ran.
+func writeSkew(t *testing.T, d *db.DB) int {
+	t.Helper()
 	var (
 		barrier sync.WaitGroup
 		mu      sync.Mutex
@@ -327,11 +327,19 @@ func TestWithTxRetriesRealSerializationFailure(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			t.Fatal(err)
-		}
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
 	}
+	return calls
+}
+
+// TestWithTxRetriesRealSerializationFailure provokes a genuine 40001: two
+// SERIALIZABLE transactions each read the table, then insert a row based on
+// what they read (write skew). One of them must fail and be retried.
+func TestWithTxRetriesRealSerializationFailure(t *testing.T) {
+	d, _, _ := open(t)
+	exec(t, d, "CREATE TABLE items (id serial PRIMARY KEY, v text NOT NULL)")
+	calls := writeSkew(t, d)
 	if calls != 3 {
 		t.Errorf("fn ran %d times, want 3 (one retry)", calls)
 	}

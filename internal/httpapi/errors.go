@@ -9,6 +9,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/central/central/internal/entityid"
 	"github.com/central/central/internal/service"
 	"github.com/central/central/internal/tracing"
 )
@@ -49,6 +50,17 @@ func pathID[T any](w http.ResponseWriter, r *http.Request, name string, parse fu
 		return id, false
 	}
 	return id, true
+}
+
+// userPath reads the tenant_id and user_id path parameters of a user's
+// routes.
+func userPath(w http.ResponseWriter, r *http.Request) (entityid.TenantID, entityid.UserID, bool) {
+	tenantID, ok := pathID(w, r, "tenant_id", entityid.ParseTenantID)
+	if !ok {
+		return tenantID, entityid.UserID{}, false
+	}
+	userID, ok := pathID(w, r, "user_id", entityid.ParseUserID)
+	return tenantID, userID, ok
 }
 
 // pageParams reads ?after=<id>&limit=<n>; after is optional.

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/central/central/internal/entityid"
 	"github.com/central/central/internal/jsonb"
 	"github.com/central/central/internal/service"
 )
@@ -63,11 +62,7 @@ func clipParam(s string) string {
 
 // setProfile replaces a user's profile: PUT .../users/{user_id}/profile.
 func (a *API) setProfile(w http.ResponseWriter, r *http.Request) {
-	tenantID, ok := pathID(w, r, "tenant_id", entityid.ParseTenantID)
-	if !ok {
-		return
-	}
-	userID, ok := pathID(w, r, "user_id", entityid.ParseUserID)
+	tenantID, userID, ok := userPath(w, r)
 	if !ok {
 		return
 	}

@@ -80,11 +80,7 @@ func (a *API) createUser(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) getUser(w http.ResponseWriter, r *http.Request) {
-	tenantID, ok := pathID(w, r, "tenant_id", entityid.ParseTenantID)
-	if !ok {
-		return
-	}
-	id, ok := pathID(w, r, "user_id", entityid.ParseUserID)
+	tenantID, id, ok := userPath(w, r)
 	if !ok {
 		return
 	}
@@ -118,11 +114,7 @@ func (a *API) listUsers(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) setTag(w http.ResponseWriter, r *http.Request) {
-	tenantID, ok := pathID(w, r, "tenant_id", entityid.ParseTenantID)
-	if !ok {
-		return
-	}
-	userID, ok := pathID(w, r, "user_id", entityid.ParseUserID)
+	tenantID, userID, ok := userPath(w, r)
 	if !ok {
 		return
 	}
@@ -142,11 +134,7 @@ func (a *API) setTag(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) deleteTag(w http.ResponseWriter, r *http.Request) {
-	tenantID, ok := pathID(w, r, "tenant_id", entityid.ParseTenantID)
-	if !ok {
-		return
-	}
-	userID, ok := pathID(w, r, "user_id", entityid.ParseUserID)
+	tenantID, userID, ok := userPath(w, r)
 	if !ok {
 		return
 	}

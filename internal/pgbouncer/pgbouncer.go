@@ -325,26 +325,18 @@ func (b *Bouncer) waitReady(ctx context.Context, proc *sysproc.Process) error {
 	if err != nil {
 		return fmt.Errorf("pgbouncer: probe config: %w", err)
 	}
-	var last error
-	for {
+	return proc.WaitReady(ctx, "pgbouncer", pollInterval, func(ctx context.Context) (bool, error) {
 		conn, err := pgx.ConnectConfig(ctx, cfg)
 		if err == nil {
 			_ = conn.Close(ctx)
-			return nil
+			return true, nil
 		}
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) {
-			return nil // pgbouncer answered: it is up
+			return true, nil // pgbouncer answered: it is up
 		}
-		last = err
-		select {
-		case <-proc.Done():
-			return fmt.Errorf("pgbouncer: exited during startup (%v)", proc.Err())
-		case <-ctx.Done():
-			return fmt.Errorf("pgbouncer: not ready: %w (last error: %v)", ctx.Err(), last)
-		case <-time.After(pollInterval):
-		}
-	}
+		return false, err
+	})
 }
 
 // Stop shuts PgBouncer down at once (client connections are closed) and

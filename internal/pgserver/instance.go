@@ -224,26 +224,18 @@ func (i *instance) waitReady(ctx context.Context, proc *sysproc.Process) error {
 		return fmt.Errorf("parse superuser URL: %w", err)
 	}
 	cfg.ConnectTimeout = connectTimeout
-	var last error
-	for {
+	return proc.WaitReady(ctx, "pgserver: postgres", readyPollInterval, func(ctx context.Context) (bool, error) {
 		conn, err := pgx.ConnectConfig(ctx, cfg)
 		if err == nil {
-			return conn.Close(ctx)
+			return true, conn.Close(ctx)
 		}
-		last = err
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) && (pgErr.Code == "28P01" || pgErr.Code == "28000") {
-			return fmt.Errorf("pgserver: postgres rejects the stored superuser password (%s); was %s edited or the cluster replaced?: %w",
+			return true, fmt.Errorf("pgserver: postgres rejects the stored superuser password (%s); was %s edited or the cluster replaced?: %w",
 				pgErr.Code, filepath.Join(i.dataDir, credsName), err)
 		}
-		select {
-		case <-proc.Done():
-			return fmt.Errorf("pgserver: postgres exited during startup (%v)", proc.Err())
-		case <-ctx.Done():
-			return fmt.Errorf("pgserver: postgres not ready: %w (last connection error: %v)", ctx.Err(), last)
-		case <-time.After(readyPollInterval):
-		}
-	}
+		return false, err
+	})
 }
 
 // stop asks for a fast shutdown (SIGINT) and waits for the postmaster to

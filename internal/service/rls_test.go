@@ -115,6 +115,35 @@ func savepoint(t *testing.T, tx pgx.Tx, fn func(tx pgx.Tx) error) error {
 	return err
 }
 
+// appRole is a direct connection as one of the app's roles.
+type appRole struct {
+	name   string
+	writes bool // central may write; central_ro may not
+	conn   *pgx.Conn
+}
+
+// appRoles connects as the read-write owner central and the read-only
+// central_ro, closed when the test ends.
+func appRoles(t *testing.T, e *env) []appRole {
+	t.Helper()
+	var out []appRole
+	for _, r := range []struct {
+		name, url string
+		writes    bool
+	}{
+		{"central", e.tdb.URL, true},
+		{"central_ro", e.tdb.ReadOnlyURL, false},
+	} {
+		conn, err := pgx.Connect(ctxT(t), r.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.Close(context.Background()) })
+		out = append(out, appRole{r.name, r.writes, conn})
+	}
+	return out
+}
+
 // TestRowSecurityEveryTableEveryRole walks ent.Entities() and checks, on
 // every tenant-owned table and as each app role (read-write owner central,
 // read-only central_ro): without a tenant no row is visible and an insert
@@ -131,19 +160,8 @@ func TestRowSecurityEveryTableEveryRole(t *testing.T) {
 	e := newEnv(t)
 	f := newRLSFixture(t, e)
 	ctx := ctxT(t)
-	roles := []struct {
-		name, url string
-		writes    bool
-	}{
-		{"central", e.tdb.URL, true},
-		{"central_ro", e.tdb.ReadOnlyURL, false},
-	}
-	for _, role := range roles {
-		conn, err := pgx.Connect(ctx, role.url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { conn.Close(context.Background()) })
+	for _, role := range appRoles(t, e) {
+		conn := role.conn
 		for _, en := range f.tables {
 			t.Run(role.name+"/"+en.Table, func(t *testing.T) {
 				tbl := pgx.Identifier{en.Table}.Sanitize()
@@ -241,19 +259,8 @@ func TestRowSecurityViaParent(t *testing.T) {
 	if len(via) == 0 {
 		t.Fatal("no entity owned through a parent in ent.Entities()")
 	}
-	roles := []struct {
-		name, url string
-		writes    bool
-	}{
-		{"central", e.tdb.URL, true},
-		{"central_ro", e.tdb.ReadOnlyURL, false},
-	}
-	for _, role := range roles {
-		conn, err := pgx.Connect(ctx, role.url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { conn.Close(context.Background()) })
+	for _, role := range appRoles(t, e) {
+		conn := role.conn
 		for _, en := range via {
 			t.Run(role.name+"/"+en.Table, func(t *testing.T) {
 				parent := byName[en.Parent]

@@ -72,6 +72,29 @@ func (p *Process) Stop(ctx context.Context, sig, urgent syscall.Signal, grace ti
 	return ctx.Err()
 }
 
+// WaitReady calls try every interval until try reports done, the process
+// exits or ctx ends. try returns done=true with a nil error when the
+// process is ready, or with an error that makes waiting pointless (it is
+// returned as is); done=false with the error of this attempt, which a
+// timeout reports as the last one. what names the process in errors.
+func (p *Process) WaitReady(ctx context.Context, what string, interval time.Duration, try func(context.Context) (done bool, err error)) error {
+	var last error
+	for {
+		done, err := try(ctx)
+		if done {
+			return err
+		}
+		last = err
+		select {
+		case <-p.done:
+			return fmt.Errorf("%s exited during startup (%v)", what, p.Err())
+		case <-ctx.Done():
+			return fmt.Errorf("%s not ready: %w (last error: %v)", what, ctx.Err(), last)
+		case <-time.After(interval):
+		}
+	}
+}
+
 // OpenLog opens path for appending as a child's log, owned by o; an existing
 // log is first renamed to path.1 to keep the previous run for post-mortems.
 // The caller closes the file once the child has been started (the child
