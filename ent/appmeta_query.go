@@ -345,6 +345,16 @@ func (_q *AppMetaQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*AppM
 		nodes = append(nodes, node)
 		return node.assignValues(columns, values)
 	}
+	// Central's fast read path (internal/entgen/fastread.go): the full select
+	// list quoted at generation time, and scan targets made once per query.
+	// Only sqlAll has set ScanValues by now; sqlCount scans no entity.
+	if _spec.ScanValues != nil {
+		if _q.sql == nil && len(_q.ctx.Fields) == 0 && _q.driver.Dialect() == dialect.Postgres {
+			_spec.Node.Columns = []string{appmetaSelectList}
+		}
+		_spec.ScanValues = new(appmetaRowScan).scanValues
+	}
+
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
 	}
@@ -362,6 +372,16 @@ func (_q *AppMetaQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*AppM
 
 func (_q *AppMetaQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
+	// Central's fast read path (internal/entgen/fastread.go): the full select
+	// list quoted at generation time, and scan targets made once per query.
+	// Only sqlAll has set ScanValues by now; sqlCount scans no entity.
+	if _spec.ScanValues != nil {
+		if _q.sql == nil && len(_q.ctx.Fields) == 0 && _q.driver.Dialect() == dialect.Postgres {
+			_spec.Node.Columns = []string{appmetaSelectList}
+		}
+		_spec.ScanValues = new(appmetaRowScan).scanValues
+	}
+
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
 	}
@@ -445,6 +465,59 @@ func (_q *AppMetaQuery) sqlQuery(ctx context.Context) *sql.Selector {
 		selector.Limit(*limit)
 	}
 	return selector
+}
+
+// appmetaSelectList is appmeta.Columns as ent's SQL builder
+// writes them in a query's select list on PostgreSQL (qualified by the table,
+// quoted, comma-separated), built once at generation time.
+const appmetaSelectList = `"app_meta"."key", "app_meta"."value", "app_meta"."updated_at"`
+
+// appmetaRowScan holds the scan targets of AppMeta rows for one sqlAll. ent's
+// scanValues allocates a target per column per row; these are made once per
+// query and zeroed before every row, so each row still starts from zero
+// targets. Targets whose value assignValues does not copy out are made per
+// row, as ent makes them (see internal/entgen/fastread.go).
+type appmetaRowScan struct {
+	values []any
+	fresh  []int // indexes of the columns whose targets are made per row
+	row    appmetaRowScanRow
+}
+
+// appmetaRowScanRow is the reused targets of one row.
+type appmetaRowScanRow struct {
+	c0 sql.NullString // appmeta.FieldID
+	c1 sql.NullString // appmeta.FieldValue
+	c2 sql.NullTime   // appmeta.FieldUpdatedAt
+}
+
+// scanValues is sqlgraph's ScanValues: every row of one result has the same
+// columns, so the targets are laid out on the first row only.
+func (s *appmetaRowScan) scanValues(columns []string) ([]any, error) {
+	if len(s.values) != len(columns) {
+		s.values = make([]any, len(columns))
+		s.fresh = s.fresh[:0]
+		for i := range columns {
+			switch columns[i] {
+			case appmeta.FieldID:
+				s.values[i] = &s.row.c0
+			case appmeta.FieldValue:
+				s.values[i] = &s.row.c1
+			case appmeta.FieldUpdatedAt:
+				s.values[i] = &s.row.c2
+			default:
+				s.fresh = append(s.fresh, i)
+			}
+		}
+	}
+	s.row = appmetaRowScanRow{}
+	for _, i := range s.fresh {
+		v, err := (*AppMeta).scanValues(nil, columns[i:i+1])
+		if err != nil {
+			return nil, err
+		}
+		s.values[i] = v[0]
+	}
+	return s.values, nil
 }
 
 // ForUpdate locks the selected rows against concurrent updates, and prevent them from being

@@ -346,6 +346,16 @@ func (_q *AuditEventQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*A
 		nodes = append(nodes, node)
 		return node.assignValues(columns, values)
 	}
+	// Central's fast read path (internal/entgen/fastread.go): the full select
+	// list quoted at generation time, and scan targets made once per query.
+	// Only sqlAll has set ScanValues by now; sqlCount scans no entity.
+	if _spec.ScanValues != nil {
+		if _q.sql == nil && len(_q.ctx.Fields) == 0 && _q.driver.Dialect() == dialect.Postgres {
+			_spec.Node.Columns = []string{auditeventSelectList}
+		}
+		_spec.ScanValues = new(auditeventRowScan).scanValues
+	}
+
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
 	}
@@ -363,6 +373,16 @@ func (_q *AuditEventQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*A
 
 func (_q *AuditEventQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
+	// Central's fast read path (internal/entgen/fastread.go): the full select
+	// list quoted at generation time, and scan targets made once per query.
+	// Only sqlAll has set ScanValues by now; sqlCount scans no entity.
+	if _spec.ScanValues != nil {
+		if _q.sql == nil && len(_q.ctx.Fields) == 0 && _q.driver.Dialect() == dialect.Postgres {
+			_spec.Node.Columns = []string{auditeventSelectList}
+		}
+		_spec.ScanValues = new(auditeventRowScan).scanValues
+	}
+
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
 	}
@@ -446,6 +466,68 @@ func (_q *AuditEventQuery) sqlQuery(ctx context.Context) *sql.Selector {
 		selector.Limit(*limit)
 	}
 	return selector
+}
+
+// auditeventSelectList is auditevent.Columns as ent's SQL builder
+// writes them in a query's select list on PostgreSQL (qualified by the table,
+// quoted, comma-separated), built once at generation time.
+const auditeventSelectList = `"audit_events"."id", "audit_events"."tenant_id", "audit_events"."actor", "audit_events"."action", "audit_events"."entity_id", "audit_events"."at", "audit_events"."details"`
+
+// auditeventRowScan holds the scan targets of AuditEvent rows for one sqlAll. ent's
+// scanValues allocates a target per column per row; these are made once per
+// query and zeroed before every row, so each row still starts from zero
+// targets. Targets whose value assignValues does not copy out are made per
+// row, as ent makes them (see internal/entgen/fastread.go).
+type auditeventRowScan struct {
+	values []any
+	fresh  []int // indexes of the columns whose targets are made per row
+	row    auditeventRowScanRow
+}
+
+// auditeventRowScanRow is the reused targets of one row.
+type auditeventRowScanRow struct {
+	c0 entityid.AuditEventID // auditevent.FieldID
+	c2 sql.NullString        // auditevent.FieldActor
+	c3 sql.NullString        // auditevent.FieldAction
+	c4 sql.NullString        // auditevent.FieldEntityID
+	c5 sql.NullTime          // auditevent.FieldAt
+	c6 []byte                // auditevent.FieldDetails
+}
+
+// scanValues is sqlgraph's ScanValues: every row of one result has the same
+// columns, so the targets are laid out on the first row only.
+func (s *auditeventRowScan) scanValues(columns []string) ([]any, error) {
+	if len(s.values) != len(columns) {
+		s.values = make([]any, len(columns))
+		s.fresh = s.fresh[:0]
+		for i := range columns {
+			switch columns[i] {
+			case auditevent.FieldID:
+				s.values[i] = &s.row.c0
+			case auditevent.FieldActor:
+				s.values[i] = &s.row.c2
+			case auditevent.FieldAction:
+				s.values[i] = &s.row.c3
+			case auditevent.FieldEntityID:
+				s.values[i] = &s.row.c4
+			case auditevent.FieldAt:
+				s.values[i] = &s.row.c5
+			case auditevent.FieldDetails:
+				s.values[i] = &s.row.c6
+			default:
+				s.fresh = append(s.fresh, i)
+			}
+		}
+	}
+	s.row = auditeventRowScanRow{}
+	for _, i := range s.fresh {
+		v, err := (*AuditEvent).scanValues(nil, columns[i:i+1])
+		if err != nil {
+			return nil, err
+		}
+		s.values[i] = v[0]
+	}
+	return s.values, nil
 }
 
 // ForUpdate locks the selected rows against concurrent updates, and prevent them from being

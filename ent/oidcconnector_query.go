@@ -386,6 +386,16 @@ func (_q *OIDCConnectorQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([
 		node.Edges.loadedTypes = loadedTypes
 		return node.assignValues(columns, values)
 	}
+	// Central's fast read path (internal/entgen/fastread.go): the full select
+	// list quoted at generation time, and scan targets made once per query.
+	// Only sqlAll has set ScanValues by now; sqlCount scans no entity.
+	if _spec.ScanValues != nil {
+		if _q.sql == nil && len(_q.ctx.Fields) == 0 && _q.driver.Dialect() == dialect.Postgres {
+			_spec.Node.Columns = []string{oidcconnectorSelectList}
+		}
+		_spec.ScanValues = new(oidcconnectorRowScan).scanValues
+	}
+
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
 	}
@@ -439,6 +449,16 @@ func (_q *OIDCConnectorQuery) loadTenant(ctx context.Context, query *TenantQuery
 
 func (_q *OIDCConnectorQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
+	// Central's fast read path (internal/entgen/fastread.go): the full select
+	// list quoted at generation time, and scan targets made once per query.
+	// Only sqlAll has set ScanValues by now; sqlCount scans no entity.
+	if _spec.ScanValues != nil {
+		if _q.sql == nil && len(_q.ctx.Fields) == 0 && _q.driver.Dialect() == dialect.Postgres {
+			_spec.Node.Columns = []string{oidcconnectorSelectList}
+		}
+		_spec.ScanValues = new(oidcconnectorRowScan).scanValues
+	}
+
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
 	}
@@ -525,6 +545,74 @@ func (_q *OIDCConnectorQuery) sqlQuery(ctx context.Context) *sql.Selector {
 		selector.Limit(*limit)
 	}
 	return selector
+}
+
+// oidcconnectorSelectList is oidcconnector.Columns as ent's SQL builder
+// writes them in a query's select list on PostgreSQL (qualified by the table,
+// quoted, comma-separated), built once at generation time.
+const oidcconnectorSelectList = `"oidc_connectors"."id", "oidc_connectors"."created_at", "oidc_connectors"."updated_at", "oidc_connectors"."tenant_id", "oidc_connectors"."name", "oidc_connectors"."issuer", "oidc_connectors"."client_id", "oidc_connectors"."enabled", "oidc_connectors"."state"`
+
+// oidcconnectorRowScan holds the scan targets of OIDCConnector rows for one sqlAll. ent's
+// scanValues allocates a target per column per row; these are made once per
+// query and zeroed before every row, so each row still starts from zero
+// targets. Targets whose value assignValues does not copy out are made per
+// row, as ent makes them (see internal/entgen/fastread.go).
+type oidcconnectorRowScan struct {
+	values []any
+	fresh  []int // indexes of the columns whose targets are made per row
+	row    oidcconnectorRowScanRow
+}
+
+// oidcconnectorRowScanRow is the reused targets of one row.
+type oidcconnectorRowScanRow struct {
+	c0 entityid.OIDCConnectorID // oidcconnector.FieldID
+	c1 sql.NullTime             // oidcconnector.FieldCreatedAt
+	c2 sql.NullTime             // oidcconnector.FieldUpdatedAt
+	c3 entityid.TenantID        // oidcconnector.FieldTenantID
+	c4 sql.NullString           // oidcconnector.FieldName
+	c5 sql.NullString           // oidcconnector.FieldIssuer
+	c6 sql.NullString           // oidcconnector.FieldClientID
+	c7 sql.NullBool             // oidcconnector.FieldEnabled
+}
+
+// scanValues is sqlgraph's ScanValues: every row of one result has the same
+// columns, so the targets are laid out on the first row only.
+func (s *oidcconnectorRowScan) scanValues(columns []string) ([]any, error) {
+	if len(s.values) != len(columns) {
+		s.values = make([]any, len(columns))
+		s.fresh = s.fresh[:0]
+		for i := range columns {
+			switch columns[i] {
+			case oidcconnector.FieldID:
+				s.values[i] = &s.row.c0
+			case oidcconnector.FieldCreatedAt:
+				s.values[i] = &s.row.c1
+			case oidcconnector.FieldUpdatedAt:
+				s.values[i] = &s.row.c2
+			case oidcconnector.FieldTenantID:
+				s.values[i] = &s.row.c3
+			case oidcconnector.FieldName:
+				s.values[i] = &s.row.c4
+			case oidcconnector.FieldIssuer:
+				s.values[i] = &s.row.c5
+			case oidcconnector.FieldClientID:
+				s.values[i] = &s.row.c6
+			case oidcconnector.FieldEnabled:
+				s.values[i] = &s.row.c7
+			default:
+				s.fresh = append(s.fresh, i)
+			}
+		}
+	}
+	s.row = oidcconnectorRowScanRow{}
+	for _, i := range s.fresh {
+		v, err := (*OIDCConnector).scanValues(nil, columns[i:i+1])
+		if err != nil {
+			return nil, err
+		}
+		s.values[i] = v[0]
+	}
+	return s.values, nil
 }
 
 // ForUpdate locks the selected rows against concurrent updates, and prevent them from being

@@ -346,6 +346,16 @@ func (_q *SeedQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Seed, e
 		nodes = append(nodes, node)
 		return node.assignValues(columns, values)
 	}
+	// Central's fast read path (internal/entgen/fastread.go): the full select
+	// list quoted at generation time, and scan targets made once per query.
+	// Only sqlAll has set ScanValues by now; sqlCount scans no entity.
+	if _spec.ScanValues != nil {
+		if _q.sql == nil && len(_q.ctx.Fields) == 0 && _q.driver.Dialect() == dialect.Postgres {
+			_spec.Node.Columns = []string{seedSelectList}
+		}
+		_spec.ScanValues = new(seedRowScan).scanValues
+	}
+
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
 	}
@@ -363,6 +373,16 @@ func (_q *SeedQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Seed, e
 
 func (_q *SeedQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
+	// Central's fast read path (internal/entgen/fastread.go): the full select
+	// list quoted at generation time, and scan targets made once per query.
+	// Only sqlAll has set ScanValues by now; sqlCount scans no entity.
+	if _spec.ScanValues != nil {
+		if _q.sql == nil && len(_q.ctx.Fields) == 0 && _q.driver.Dialect() == dialect.Postgres {
+			_spec.Node.Columns = []string{seedSelectList}
+		}
+		_spec.ScanValues = new(seedRowScan).scanValues
+	}
+
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
 	}
@@ -446,6 +466,71 @@ func (_q *SeedQuery) sqlQuery(ctx context.Context) *sql.Selector {
 		selector.Limit(*limit)
 	}
 	return selector
+}
+
+// seedSelectList is seed.Columns as ent's SQL builder
+// writes them in a query's select list on PostgreSQL (qualified by the table,
+// quoted, comma-separated), built once at generation time.
+const seedSelectList = `"seeds"."id", "seeds"."name", "seeds"."environment", "seeds"."sha256", "seeds"."applied_at", "seeds"."duration_ms", "seeds"."app_version"`
+
+// seedRowScan holds the scan targets of Seed rows for one sqlAll. ent's
+// scanValues allocates a target per column per row; these are made once per
+// query and zeroed before every row, so each row still starts from zero
+// targets. Targets whose value assignValues does not copy out are made per
+// row, as ent makes them (see internal/entgen/fastread.go).
+type seedRowScan struct {
+	values []any
+	fresh  []int // indexes of the columns whose targets are made per row
+	row    seedRowScanRow
+}
+
+// seedRowScanRow is the reused targets of one row.
+type seedRowScanRow struct {
+	c0 entityid.SeedID // seed.FieldID
+	c1 sql.NullString  // seed.FieldName
+	c2 sql.NullString  // seed.FieldEnvironment
+	c3 sql.NullString  // seed.FieldSha256
+	c4 sql.NullTime    // seed.FieldAppliedAt
+	c5 sql.NullInt64   // seed.FieldDurationMs
+	c6 sql.NullString  // seed.FieldAppVersion
+}
+
+// scanValues is sqlgraph's ScanValues: every row of one result has the same
+// columns, so the targets are laid out on the first row only.
+func (s *seedRowScan) scanValues(columns []string) ([]any, error) {
+	if len(s.values) != len(columns) {
+		s.values = make([]any, len(columns))
+		s.fresh = s.fresh[:0]
+		for i := range columns {
+			switch columns[i] {
+			case seed.FieldID:
+				s.values[i] = &s.row.c0
+			case seed.FieldName:
+				s.values[i] = &s.row.c1
+			case seed.FieldEnvironment:
+				s.values[i] = &s.row.c2
+			case seed.FieldSha256:
+				s.values[i] = &s.row.c3
+			case seed.FieldAppliedAt:
+				s.values[i] = &s.row.c4
+			case seed.FieldDurationMs:
+				s.values[i] = &s.row.c5
+			case seed.FieldAppVersion:
+				s.values[i] = &s.row.c6
+			default:
+				s.fresh = append(s.fresh, i)
+			}
+		}
+	}
+	s.row = seedRowScanRow{}
+	for _, i := range s.fresh {
+		v, err := (*Seed).scanValues(nil, columns[i:i+1])
+		if err != nil {
+			return nil, err
+		}
+		s.values[i] = v[0]
+	}
+	return s.values, nil
 }
 
 // ForUpdate locks the selected rows against concurrent updates, and prevent them from being

@@ -386,6 +386,16 @@ func (_q *StoredObjectQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]
 		node.Edges.loadedTypes = loadedTypes
 		return node.assignValues(columns, values)
 	}
+	// Central's fast read path (internal/entgen/fastread.go): the full select
+	// list quoted at generation time, and scan targets made once per query.
+	// Only sqlAll has set ScanValues by now; sqlCount scans no entity.
+	if _spec.ScanValues != nil {
+		if _q.sql == nil && len(_q.ctx.Fields) == 0 && _q.driver.Dialect() == dialect.Postgres {
+			_spec.Node.Columns = []string{storedobjectSelectList}
+		}
+		_spec.ScanValues = new(storedobjectRowScan).scanValues
+	}
+
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
 	}
@@ -439,6 +449,16 @@ func (_q *StoredObjectQuery) loadTenant(ctx context.Context, query *TenantQuery,
 
 func (_q *StoredObjectQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
+	// Central's fast read path (internal/entgen/fastread.go): the full select
+	// list quoted at generation time, and scan targets made once per query.
+	// Only sqlAll has set ScanValues by now; sqlCount scans no entity.
+	if _spec.ScanValues != nil {
+		if _q.sql == nil && len(_q.ctx.Fields) == 0 && _q.driver.Dialect() == dialect.Postgres {
+			_spec.Node.Columns = []string{storedobjectSelectList}
+		}
+		_spec.ScanValues = new(storedobjectRowScan).scanValues
+	}
+
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
 	}
@@ -525,6 +545,74 @@ func (_q *StoredObjectQuery) sqlQuery(ctx context.Context) *sql.Selector {
 		selector.Limit(*limit)
 	}
 	return selector
+}
+
+// storedobjectSelectList is storedobject.Columns as ent's SQL builder
+// writes them in a query's select list on PostgreSQL (qualified by the table,
+// quoted, comma-separated), built once at generation time.
+const storedobjectSelectList = `"stored_objects"."id", "stored_objects"."created_at", "stored_objects"."updated_at", "stored_objects"."bucket", "stored_objects"."object_name", "stored_objects"."tenant_id", "stored_objects"."content_type", "stored_objects"."size_bytes"`
+
+// storedobjectRowScan holds the scan targets of StoredObject rows for one sqlAll. ent's
+// scanValues allocates a target per column per row; these are made once per
+// query and zeroed before every row, so each row still starts from zero
+// targets. Targets whose value assignValues does not copy out are made per
+// row, as ent makes them (see internal/entgen/fastread.go).
+type storedobjectRowScan struct {
+	values []any
+	fresh  []int // indexes of the columns whose targets are made per row
+	row    storedobjectRowScanRow
+}
+
+// storedobjectRowScanRow is the reused targets of one row.
+type storedobjectRowScanRow struct {
+	c0 entityid.StoredObjectID // storedobject.FieldID
+	c1 sql.NullTime            // storedobject.FieldCreatedAt
+	c2 sql.NullTime            // storedobject.FieldUpdatedAt
+	c3 sql.NullString          // storedobject.FieldBucket
+	c4 sql.NullString          // storedobject.FieldObjectName
+	c5 entityid.TenantID       // storedobject.FieldTenantID
+	c6 sql.NullString          // storedobject.FieldContentType
+	c7 sql.NullInt64           // storedobject.FieldSizeBytes
+}
+
+// scanValues is sqlgraph's ScanValues: every row of one result has the same
+// columns, so the targets are laid out on the first row only.
+func (s *storedobjectRowScan) scanValues(columns []string) ([]any, error) {
+	if len(s.values) != len(columns) {
+		s.values = make([]any, len(columns))
+		s.fresh = s.fresh[:0]
+		for i := range columns {
+			switch columns[i] {
+			case storedobject.FieldID:
+				s.values[i] = &s.row.c0
+			case storedobject.FieldCreatedAt:
+				s.values[i] = &s.row.c1
+			case storedobject.FieldUpdatedAt:
+				s.values[i] = &s.row.c2
+			case storedobject.FieldBucket:
+				s.values[i] = &s.row.c3
+			case storedobject.FieldObjectName:
+				s.values[i] = &s.row.c4
+			case storedobject.FieldTenantID:
+				s.values[i] = &s.row.c5
+			case storedobject.FieldContentType:
+				s.values[i] = &s.row.c6
+			case storedobject.FieldSizeBytes:
+				s.values[i] = &s.row.c7
+			default:
+				s.fresh = append(s.fresh, i)
+			}
+		}
+	}
+	s.row = storedobjectRowScanRow{}
+	for _, i := range s.fresh {
+		v, err := (*StoredObject).scanValues(nil, columns[i:i+1])
+		if err != nil {
+			return nil, err
+		}
+		s.values[i] = v[0]
+	}
+	return s.values, nil
 }
 
 // ForUpdate locks the selected rows against concurrent updates, and prevent them from being

@@ -461,6 +461,16 @@ func (_q *TenantQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Tenan
 		node.Edges.loadedTypes = loadedTypes
 		return node.assignValues(columns, values)
 	}
+	// Central's fast read path (internal/entgen/fastread.go): the full select
+	// list quoted at generation time, and scan targets made once per query.
+	// Only sqlAll has set ScanValues by now; sqlCount scans no entity.
+	if _spec.ScanValues != nil {
+		if _q.sql == nil && len(_q.ctx.Fields) == 0 && _q.driver.Dialect() == dialect.Postgres {
+			_spec.Node.Columns = []string{tenantSelectList}
+		}
+		_spec.ScanValues = new(tenantRowScan).scanValues
+	}
+
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
 	}
@@ -590,6 +600,16 @@ func (_q *TenantQuery) loadStoredObjects(ctx context.Context, query *StoredObjec
 
 func (_q *TenantQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
+	// Central's fast read path (internal/entgen/fastread.go): the full select
+	// list quoted at generation time, and scan targets made once per query.
+	// Only sqlAll has set ScanValues by now; sqlCount scans no entity.
+	if _spec.ScanValues != nil {
+		if _q.sql == nil && len(_q.ctx.Fields) == 0 && _q.driver.Dialect() == dialect.Postgres {
+			_spec.Node.Columns = []string{tenantSelectList}
+		}
+		_spec.ScanValues = new(tenantRowScan).scanValues
+	}
+
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
 	}
@@ -673,6 +693,68 @@ func (_q *TenantQuery) sqlQuery(ctx context.Context) *sql.Selector {
 		selector.Limit(*limit)
 	}
 	return selector
+}
+
+// tenantSelectList is tenant.Columns as ent's SQL builder
+// writes them in a query's select list on PostgreSQL (qualified by the table,
+// quoted, comma-separated), built once at generation time.
+const tenantSelectList = `"tenants"."id", "tenants"."created_at", "tenants"."updated_at", "tenants"."slug", "tenants"."display_name", "tenants"."status"`
+
+// tenantRowScan holds the scan targets of Tenant rows for one sqlAll. ent's
+// scanValues allocates a target per column per row; these are made once per
+// query and zeroed before every row, so each row still starts from zero
+// targets. Targets whose value assignValues does not copy out are made per
+// row, as ent makes them (see internal/entgen/fastread.go).
+type tenantRowScan struct {
+	values []any
+	fresh  []int // indexes of the columns whose targets are made per row
+	row    tenantRowScanRow
+}
+
+// tenantRowScanRow is the reused targets of one row.
+type tenantRowScanRow struct {
+	c0 entityid.TenantID // tenant.FieldID
+	c1 sql.NullTime      // tenant.FieldCreatedAt
+	c2 sql.NullTime      // tenant.FieldUpdatedAt
+	c3 sql.NullString    // tenant.FieldSlug
+	c4 sql.NullString    // tenant.FieldDisplayName
+	c5 sql.NullString    // tenant.FieldStatus
+}
+
+// scanValues is sqlgraph's ScanValues: every row of one result has the same
+// columns, so the targets are laid out on the first row only.
+func (s *tenantRowScan) scanValues(columns []string) ([]any, error) {
+	if len(s.values) != len(columns) {
+		s.values = make([]any, len(columns))
+		s.fresh = s.fresh[:0]
+		for i := range columns {
+			switch columns[i] {
+			case tenant.FieldID:
+				s.values[i] = &s.row.c0
+			case tenant.FieldCreatedAt:
+				s.values[i] = &s.row.c1
+			case tenant.FieldUpdatedAt:
+				s.values[i] = &s.row.c2
+			case tenant.FieldSlug:
+				s.values[i] = &s.row.c3
+			case tenant.FieldDisplayName:
+				s.values[i] = &s.row.c4
+			case tenant.FieldStatus:
+				s.values[i] = &s.row.c5
+			default:
+				s.fresh = append(s.fresh, i)
+			}
+		}
+	}
+	s.row = tenantRowScanRow{}
+	for _, i := range s.fresh {
+		v, err := (*Tenant).scanValues(nil, columns[i:i+1])
+		if err != nil {
+			return nil, err
+		}
+		s.values[i] = v[0]
+	}
+	return s.values, nil
 }
 
 // ForUpdate locks the selected rows against concurrent updates, and prevent them from being

@@ -424,6 +424,16 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 		node.Edges.loadedTypes = loadedTypes
 		return node.assignValues(columns, values)
 	}
+	// Central's fast read path (internal/entgen/fastread.go): the full select
+	// list quoted at generation time, and scan targets made once per query.
+	// Only sqlAll has set ScanValues by now; sqlCount scans no entity.
+	if _spec.ScanValues != nil {
+		if _q.sql == nil && len(_q.ctx.Fields) == 0 && _q.driver.Dialect() == dialect.Postgres {
+			_spec.Node.Columns = []string{userSelectList}
+		}
+		_spec.ScanValues = new(userRowScan).scanValues
+	}
+
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
 	}
@@ -514,6 +524,16 @@ func (_q *UserQuery) loadTags(ctx context.Context, query *UserTagQuery, nodes []
 
 func (_q *UserQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
+	// Central's fast read path (internal/entgen/fastread.go): the full select
+	// list quoted at generation time, and scan targets made once per query.
+	// Only sqlAll has set ScanValues by now; sqlCount scans no entity.
+	if _spec.ScanValues != nil {
+		if _q.sql == nil && len(_q.ctx.Fields) == 0 && _q.driver.Dialect() == dialect.Postgres {
+			_spec.Node.Columns = []string{userSelectList}
+		}
+		_spec.ScanValues = new(userRowScan).scanValues
+	}
+
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
 	}
@@ -600,6 +620,74 @@ func (_q *UserQuery) sqlQuery(ctx context.Context) *sql.Selector {
 		selector.Limit(*limit)
 	}
 	return selector
+}
+
+// userSelectList is user.Columns as ent's SQL builder
+// writes them in a query's select list on PostgreSQL (qualified by the table,
+// quoted, comma-separated), built once at generation time.
+const userSelectList = `"users"."id", "users"."created_at", "users"."updated_at", "users"."tenant_id", "users"."email", "users"."display_name", "users"."status", "users"."idp_user_info", "users"."profile"`
+
+// userRowScan holds the scan targets of User rows for one sqlAll. ent's
+// scanValues allocates a target per column per row; these are made once per
+// query and zeroed before every row, so each row still starts from zero
+// targets. Targets whose value assignValues does not copy out are made per
+// row, as ent makes them (see internal/entgen/fastread.go).
+type userRowScan struct {
+	values []any
+	fresh  []int // indexes of the columns whose targets are made per row
+	row    userRowScanRow
+}
+
+// userRowScanRow is the reused targets of one row.
+type userRowScanRow struct {
+	c0 entityid.UserID   // user.FieldID
+	c1 sql.NullTime      // user.FieldCreatedAt
+	c2 sql.NullTime      // user.FieldUpdatedAt
+	c3 entityid.TenantID // user.FieldTenantID
+	c4 sql.NullString    // user.FieldEmail
+	c5 sql.NullString    // user.FieldDisplayName
+	c6 sql.NullString    // user.FieldStatus
+	c8 []byte            // user.FieldProfile
+}
+
+// scanValues is sqlgraph's ScanValues: every row of one result has the same
+// columns, so the targets are laid out on the first row only.
+func (s *userRowScan) scanValues(columns []string) ([]any, error) {
+	if len(s.values) != len(columns) {
+		s.values = make([]any, len(columns))
+		s.fresh = s.fresh[:0]
+		for i := range columns {
+			switch columns[i] {
+			case user.FieldID:
+				s.values[i] = &s.row.c0
+			case user.FieldCreatedAt:
+				s.values[i] = &s.row.c1
+			case user.FieldUpdatedAt:
+				s.values[i] = &s.row.c2
+			case user.FieldTenantID:
+				s.values[i] = &s.row.c3
+			case user.FieldEmail:
+				s.values[i] = &s.row.c4
+			case user.FieldDisplayName:
+				s.values[i] = &s.row.c5
+			case user.FieldStatus:
+				s.values[i] = &s.row.c6
+			case user.FieldProfile:
+				s.values[i] = &s.row.c8
+			default:
+				s.fresh = append(s.fresh, i)
+			}
+		}
+	}
+	s.row = userRowScanRow{}
+	for _, i := range s.fresh {
+		v, err := (*User).scanValues(nil, columns[i:i+1])
+		if err != nil {
+			return nil, err
+		}
+		s.values[i] = v[0]
+	}
+	return s.values, nil
 }
 
 // ForUpdate locks the selected rows against concurrent updates, and prevent them from being

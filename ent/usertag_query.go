@@ -386,6 +386,16 @@ func (_q *UserTagQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User
 		node.Edges.loadedTypes = loadedTypes
 		return node.assignValues(columns, values)
 	}
+	// Central's fast read path (internal/entgen/fastread.go): the full select
+	// list quoted at generation time, and scan targets made once per query.
+	// Only sqlAll has set ScanValues by now; sqlCount scans no entity.
+	if _spec.ScanValues != nil {
+		if _q.sql == nil && len(_q.ctx.Fields) == 0 && _q.driver.Dialect() == dialect.Postgres {
+			_spec.Node.Columns = []string{usertagSelectList}
+		}
+		_spec.ScanValues = new(usertagRowScan).scanValues
+	}
+
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
 	}
@@ -439,6 +449,16 @@ func (_q *UserTagQuery) loadUser(ctx context.Context, query *UserQuery, nodes []
 
 func (_q *UserTagQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
+	// Central's fast read path (internal/entgen/fastread.go): the full select
+	// list quoted at generation time, and scan targets made once per query.
+	// Only sqlAll has set ScanValues by now; sqlCount scans no entity.
+	if _spec.ScanValues != nil {
+		if _q.sql == nil && len(_q.ctx.Fields) == 0 && _q.driver.Dialect() == dialect.Postgres {
+			_spec.Node.Columns = []string{usertagSelectList}
+		}
+		_spec.ScanValues = new(usertagRowScan).scanValues
+	}
+
 	if len(_q.modifiers) > 0 {
 		_spec.Modifiers = _q.modifiers
 	}
@@ -525,6 +545,68 @@ func (_q *UserTagQuery) sqlQuery(ctx context.Context) *sql.Selector {
 		selector.Limit(*limit)
 	}
 	return selector
+}
+
+// usertagSelectList is usertag.Columns as ent's SQL builder
+// writes them in a query's select list on PostgreSQL (qualified by the table,
+// quoted, comma-separated), built once at generation time.
+const usertagSelectList = `"user_tags"."id", "user_tags"."created_at", "user_tags"."updated_at", "user_tags"."user_id", "user_tags"."key", "user_tags"."value"`
+
+// usertagRowScan holds the scan targets of UserTag rows for one sqlAll. ent's
+// scanValues allocates a target per column per row; these are made once per
+// query and zeroed before every row, so each row still starts from zero
+// targets. Targets whose value assignValues does not copy out are made per
+// row, as ent makes them (see internal/entgen/fastread.go).
+type usertagRowScan struct {
+	values []any
+	fresh  []int // indexes of the columns whose targets are made per row
+	row    usertagRowScanRow
+}
+
+// usertagRowScanRow is the reused targets of one row.
+type usertagRowScanRow struct {
+	c0 entityid.UserTagID // usertag.FieldID
+	c1 sql.NullTime       // usertag.FieldCreatedAt
+	c2 sql.NullTime       // usertag.FieldUpdatedAt
+	c3 entityid.UserID    // usertag.FieldUserID
+	c4 sql.NullString     // usertag.FieldKey
+	c5 sql.NullString     // usertag.FieldValue
+}
+
+// scanValues is sqlgraph's ScanValues: every row of one result has the same
+// columns, so the targets are laid out on the first row only.
+func (s *usertagRowScan) scanValues(columns []string) ([]any, error) {
+	if len(s.values) != len(columns) {
+		s.values = make([]any, len(columns))
+		s.fresh = s.fresh[:0]
+		for i := range columns {
+			switch columns[i] {
+			case usertag.FieldID:
+				s.values[i] = &s.row.c0
+			case usertag.FieldCreatedAt:
+				s.values[i] = &s.row.c1
+			case usertag.FieldUpdatedAt:
+				s.values[i] = &s.row.c2
+			case usertag.FieldUserID:
+				s.values[i] = &s.row.c3
+			case usertag.FieldKey:
+				s.values[i] = &s.row.c4
+			case usertag.FieldValue:
+				s.values[i] = &s.row.c5
+			default:
+				s.fresh = append(s.fresh, i)
+			}
+		}
+	}
+	s.row = usertagRowScanRow{}
+	for _, i := range s.fresh {
+		v, err := (*UserTag).scanValues(nil, columns[i:i+1])
+		if err != nil {
+			return nil, err
+		}
+		s.values[i] = v[0]
+	}
+	return s.values, nil
 }
 
 // ForUpdate locks the selected rows against concurrent updates, and prevent them from being

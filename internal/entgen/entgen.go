@@ -43,6 +43,8 @@ func (*Extension) Templates() []*gen.Template {
 			"viaEdge":      viaEdge,
 			"sealedFields": SealedFields,
 			"tenantIDType": tenantIDType,
+			"selectList":   selectList,
+			"scanSlots":    scanSlots,
 		}).
 		ParseFS(templateFS, "template/*.tmpl"))
 	return []*gen.Template{gen.MustParse(t.Parse(migrateEntities))}

@@ -1,0 +1,154 @@
+package entgen_test
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"strings"
+	"testing"
+
+	"entgo.io/ent"
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
+	"entgo.io/ent/dialect/sql/sqlgraph"
+	"entgo.io/ent/entc"
+	"entgo.io/ent/entc/gen"
+	"entgo.io/ent/schema/field"
+
+	"github.com/central/central/internal/entgen"
+	"github.com/central/central/internal/entityid"
+)
+
+// noRows is a dialect.Driver that records the last query and answers it
+// with an empty result.
+type noRows struct{ last string }
+
+func (d *noRows) Query(_ context.Context, query string, _, v any) error {
+	d.last = query
+	*v.(*entsql.Rows) = entsql.Rows{ColumnScanner: emptyRows{}}
+	return nil
+}
+func (*noRows) Exec(context.Context, string, any, any) error { return errors.New("noRows: Exec") }
+func (*noRows) Tx(context.Context) (dialect.Tx, error)       { return nil, errors.New("noRows: Tx") }
+func (*noRows) Close() error                                 { return nil }
+func (*noRows) Dialect() string                              { return dialect.Postgres }
+
+type emptyRows struct{}
+
+func (emptyRows) Close() error                            { return nil }
+func (emptyRows) ColumnTypes() ([]*sql.ColumnType, error) { return nil, nil }
+func (emptyRows) Columns() ([]string, error)              { return nil, nil }
+func (emptyRows) Err() error                              { return nil }
+func (emptyRows) Next() bool                              { return false }
+func (emptyRows) NextResultSet() bool                     { return false }
+func (emptyRows) Scan(...any) error                       { return errors.New("emptyRows: Scan") }
+
+// TestSelectListMatchesEntBuilder proves, for every entity of the real
+// ent/schema (walked from the loaded graph, not listed), that the select list
+// the generated fast read path hands sqlgraph makes the very statement ent's
+// builder makes from the column names, byte for byte: the same text keeps
+// pgx's statement cache and the server's plans, and a column missed, added
+// or reordered by selectList (or a change in how ent quotes) fails here.
+func TestSelectListMatchesEntBuilder(t *testing.T) {
+	g, err := entc.LoadGraph("../../ent/schema", &gen.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(g.Nodes) == 0 {
+		t.Fatal("no entities loaded")
+	}
+	for _, n := range g.Nodes {
+		t.Run(n.Name, func(t *testing.T) {
+			list, err := entgen.SelectList(n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			columns := []string{n.ID.StorageKey()}
+			for _, f := range n.Fields {
+				columns = append(columns, f.StorageKey())
+			}
+			statement := func(cols []string) string {
+				t.Helper()
+				spec := sqlgraph.NewQuerySpec(n.Table(), cols, sqlgraph.NewFieldSpec(n.ID.StorageKey(), n.ID.Type.Type))
+				spec.Predicate = func(s *entsql.Selector) { s.Where(entsql.EQ(s.C(n.ID.StorageKey()), 7)) }
+				spec.Order = func(s *entsql.Selector) { s.OrderBy(entsql.Desc(s.C(n.ID.StorageKey()))) }
+				spec.Limit, spec.Offset = 2, 1
+				spec.ScanValues = func([]string) ([]any, error) { return nil, errors.New("no rows expected") }
+				spec.Assign = func([]string, []any) error { return errors.New("no rows expected") }
+				drv := &noRows{}
+				if err := sqlgraph.QueryNodes(context.Background(), drv, spec); err != nil {
+					t.Fatal(err)
+				}
+				return drv.last
+			}
+			want, got := statement(columns), statement([]string{list})
+			if got != want {
+				t.Errorf("fast select list makes\n  %s\nent's builder makes\n  %s", got, want)
+			}
+			if !strings.Contains(want, `"`+n.Table()+`"."`+n.ID.StorageKey()+`"`) {
+				t.Errorf("statement %q does not select the qualified ID: the comparison is vacuous", want)
+			}
+		})
+	}
+}
+
+// scanKinds covers every kind of field reusable decides on.
+type scanKinds struct{ ent.Schema }
+
+type structScanner struct{ raw []byte }
+
+func (s *structScanner) Scan(src any) error {
+	b, _ := src.([]byte)
+	s.raw = append(s.raw[:0], b...)
+	return nil
+}
+func (structScanner) Value() (driver.Value, error) { return nil, nil }
+
+func (scanKinds) Fields() []ent.Field {
+	return []ent.Field{
+		field.UUID("id", entityid.UserID{}),
+		field.String("s"),
+		field.String("opt").Optional(),
+		field.String("nil").Optional().Nillable(),
+		field.Enum("e").Values("a"),
+		field.Time("t"),
+		field.Int("i"),
+		field.Bool("b"),
+		field.Float("f"),
+		field.JSON("j", map[string]int{}),
+		field.Bytes("raw"),
+		field.UUID("ref", entityid.TenantID{}),
+		field.UUID("nilref", entityid.TenantID{}).Optional().Nillable(),
+		field.Other("sc", &structScanner{}).SchemaType(map[string]string{dialect.Postgres: "bytea"}),
+		field.Other("sv", structScanner{}).SchemaType(map[string]string{dialect.Postgres: "bytea"}),
+	}
+}
+
+// TestReusable is the table of which scan targets may serve every row:
+// those whose value assignValues copies out and which hold no reference.
+// Reusing the bytes target (which assignValues keeps), a pointer or struct
+// scanner (which may write through a kept reference), or a nillable
+// scanner's sql.NullScanner would let one row's value change another's.
+func TestReusable(t *testing.T) {
+	g := graph(t, scanKinds{})
+	want := map[string]bool{
+		"id": true, "s": true, "opt": true, "nil": true, "e": true, "t": true, "i": true,
+		"b": true, "f": true, "j": true, "raw": false, "ref": true, "nilref": false, "sc": false, "sv": false,
+	}
+	n := g.Nodes[0]
+	for _, f := range append([]*gen.Field{n.ID}, n.Fields...) {
+		w, ok := want[f.Name]
+		if !ok {
+			t.Errorf("field %s missing from the table", f.Name)
+			continue
+		}
+		if got := entgen.Reusable(f); got != w {
+			t.Errorf("reusable(%s %s) = %v, want %v", f.Name, f.Type, got, w)
+		}
+	}
+	slots := entgen.ScanSlots(n)
+	if len(slots) != len(n.Fields)+1 || slots[0].Column != "FieldID" {
+		t.Errorf("scanSlots = %+v, want the ID then every field", slots)
+	}
+}
