@@ -51,7 +51,14 @@ func copyTenant(ctx context.Context, conn *pgx.Conn, id tenantctx.ID, table pgx.
 }
 
 // copyError explains PostgreSQL's refusal of COPY under row-level security.
-func copyError(err error) error {
+func copyError(ctx context.Context, err error) error {
+	// pgx reports a copy cut short by the context as whatever the
+	// connection said when its deadline fired (an i/o timeout, a closed
+	// connection), depending on timing: name the context's reason, so the
+	// error says why and callers can match context.Canceled.
+	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+		return fmt.Errorf("%w (%v)", cerr, err)
+	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) && pe.Code == "0A000" && strings.Contains(pe.Message, "row-level security") {
 		return fmt.Errorf("%w (%v)", ErrCopyNeedsTenant, err)

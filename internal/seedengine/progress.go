@@ -154,7 +154,7 @@ func CopyFrom(ctx context.Context, table pgx.Identifier, columns []string, src p
 			n, err = conn.CopyFrom(ctx, table, columns, src)
 		}
 		if err != nil {
-			return copyError(err)
+			return copyError(ctx, err)
 		}
 		if err := addForeignKeys(ctx, conn, table, fks); err != nil {
 			return err

@@ -2,6 +2,10 @@ package seedengine
 
 import (
 	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -38,5 +42,34 @@ func TestReporterCount(t *testing.T) {
 		if out.String() != st.want {
 			t.Errorf("at %s Count(%d, %d) printed %q, want %q", st.at, st.done, st.total, out.String(), st.want)
 		}
+	}
+}
+
+// TestCopyErrorNamesTheContext: pgx reports a copy cut short by the
+// context as whatever the connection said when its deadline fired, which
+// depends on timing (TestCopyTenantRefusals saw "use of closed network
+// connection"). copyError must name the context's reason whatever pgx said,
+// and leave other errors alone.
+func TestCopyErrorNamesTheContext(t *testing.T) {
+	canceled, cancel := context.WithCancel(context.Background())
+	cancel()
+	wire := errors.New("write failed: write tcp 127.0.0.1:1->127.0.0.1:2: use of closed network connection")
+	tests := []struct {
+		name     string
+		ctx      context.Context
+		err      error
+		canceled bool
+	}{
+		{"closed connection after cancel", canceled, wire, true},
+		{"pgx already said canceled", canceled, fmt.Errorf("copy: %w", context.Canceled), true},
+		{"live context", context.Background(), wire, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := copyError(tt.ctx, tt.err)
+			if errors.Is(got, context.Canceled) != tt.canceled || !strings.Contains(got.Error(), tt.err.Error()) {
+				t.Errorf("copyError = %v; want context.Canceled matched: %v, and the original message kept", got, tt.canceled)
+			}
+		})
 	}
 }
