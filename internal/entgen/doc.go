@@ -64,6 +64,22 @@
 // a file it cannot settle. TestFastGenerateMatchesEnt requires its output
 // to equal ent's byte for byte.
 //
+// # Why part of the read path is generated
+//
+// ent's generic sqlAll quoted and qualified every column through its SQL
+// builder on every query, and allocated a scan target per column per row:
+// with the driver at raw-pgx speed (internal/pgxdriver), those were most of
+// what separated a list of 100 users from pgx. template/fastquery.tmpl
+// fills two of ent's extension points of sqlAll (see fastread.go): for the
+// common shape (every column, no traversal, no Select, PostgreSQL) sqlgraph
+// gets the select list quoted at generation time, which ent's builder passes
+// through unchanged, so the statement is byte-identical
+// (TestSelectListMatchesEntBuilder checks every entity); and the scan
+// targets are made once per query and zeroed before every row, except those
+// whose value assignValues keeps (TestReusable; TestEntReadsEveryRowApart in
+// internal/db reads alternating NULLs through it). Everything else, hooks,
+// interceptors, eager loading and edges included, is ent's code unchanged.
+//
 // # What it checks
 //
 // Generation fails, naming the schemas involved, when a prefix is
