@@ -44,6 +44,7 @@ func (*Extension) Templates() []*gen.Template {
 			"sealedFields": SealedFields,
 			"tenantIDType": tenantIDType,
 		}).
+		Funcs(fastCreateFuncs).
 		ParseFS(templateFS, "template/*.tmpl"))
 	return []*gen.Template{gen.MustParse(t.Parse(migrateEntities))}
 }
