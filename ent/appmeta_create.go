@@ -110,6 +110,9 @@ func (_c *AppMetaCreate) sqlSave(ctx context.Context) (*AppMeta, error) {
 	if err := _c.check(); err != nil {
 		return nil, err
 	}
+	if _c.fastCreatable() {
+		return _c.fastCreate(ctx)
+	}
 	_node, _spec := _c.createSpec()
 	if err := sqlgraph.CreateNode(ctx, _c.driver, _spec); err != nil {
 		if sqlgraph.IsConstraintError(err) {
@@ -148,6 +151,59 @@ func (_c *AppMetaCreate) createSpec() (*AppMeta, *sqlgraph.CreateSpec) {
 		_node.UpdatedAt = value
 	}
 	return _node, _spec
+}
+
+// fastCreatable reports whether fastCreate may save the builder in place
+// of createSpec and sqlgraph.CreateNode: the ID is set (else the database
+// makes it and ent reads it back), there is no ON CONFLICT clause, no edge
+// stored in another table (ent writes those in a transaction of several
+// statements), the dialect is PostgreSQL (the statement is written for it)
+// and the client was not made WithoutFastCreate.
+func (_c *AppMetaCreate) fastCreatable() bool {
+	switch {
+	case _c.withoutFastCreate, _c.mutation.id == nil, len(_c.conflict) > 0:
+		return false
+	}
+	return _c.driver.Dialect() == dialect.Postgres
+}
+
+// fastCreate saves the AppMeta with the statement sqlgraph.CreateNode
+// would send for it, the same text and arguments (columns in its order,
+// JSON marshalled as it does), written out for this entity; the node and
+// the mutation end as sqlSave leaves them.
+func (_c *AppMetaCreate) fastCreate(ctx context.Context) (*AppMeta, error) {
+	var (
+		_node = &AppMeta{config: _c.config}
+		_cols [3]string
+		cols  = _cols[:0]
+		args  = make([]any, 0, 3)
+	)
+	if value, ok := _c.mutation.Value(); ok {
+		args = append(args, value)
+		cols = append(cols, `"value"`)
+		_node.Value = value
+	}
+	if value, ok := _c.mutation.UpdatedAt(); ok {
+		args = append(args, value)
+		cols = append(cols, `"updated_at"`)
+		_node.UpdatedAt = value
+	}
+	_node.ID = *_c.mutation.id
+	args = append(args, _node.ID)
+	cols = append(cols, `"key"`)
+	query := `INSERT INTO "app_meta" ("value", "updated_at", "key") VALUES ($1, $2, $3)`
+	if len(args) != 3 {
+		query = fastInsertQuery(`INSERT INTO "app_meta" `, cols)
+	}
+	if err := _c.driver.Exec(ctx, query, args, nil); err != nil {
+		if sqlgraph.IsConstraintError(err) {
+			err = &ConstraintError{msg: err.Error(), wrap: err}
+		}
+		return nil, err
+	}
+	_c.mutation.id = &_node.ID
+	_c.mutation.done = true
+	return _node, nil
 }
 
 // OnConflict allows configuring the `ON CONFLICT` / `ON DUPLICATE KEY` clause

@@ -84,6 +84,10 @@ type (
 		// interceptors to execute on queries.
 		inters *inters
 
+		// withoutFastCreate sends every create through sqlgraph.CreateNode
+		// (WithoutFastCreate).
+		withoutFastCreate bool
+
 		// scope is the tenant scope that made this config (ForTenant), nil
 		// outside one; see scopeInterceptor and the entities' scope hooks.
 		scope *scopeTenant
@@ -1484,6 +1488,18 @@ type (
 		UserTag []ent.Interceptor
 	}
 )
+
+// WithoutFastCreate makes every create of the client go through ent's
+// generic createSpec and sqlgraph.CreateNode instead of the INSERT
+// generated for the entity (fastCreate in each <entity>_create.go). Both
+// send the same statement; the switch is there for the test that compares
+// them (internal/entgen TestFastCreateMatchesEnt) and for ruling the
+// generated path out when chasing a bug.
+func WithoutFastCreate() Option {
+	return func(c *config) {
+		c.withoutFastCreate = true
+	}
+}
 
 // ExecContext allows calling the underlying ExecContext method of the driver if it is supported by it.
 // See, database/sql#DB.ExecContext for more information.

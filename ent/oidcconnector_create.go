@@ -221,6 +221,9 @@ func (_c *OIDCConnectorCreate) sqlSave(ctx context.Context) (*OIDCConnector, err
 	if err := _c.check(); err != nil {
 		return nil, err
 	}
+	if _c.fastCreatable() {
+		return _c.fastCreate(ctx)
+	}
 	_node, _spec := _c.createSpec()
 	if err := sqlgraph.CreateNode(ctx, _c.driver, _spec); err != nil {
 		if sqlgraph.IsConstraintError(err) {
@@ -296,6 +299,89 @@ func (_c *OIDCConnectorCreate) createSpec() (*OIDCConnector, *sqlgraph.CreateSpe
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec
+}
+
+// fastCreatable reports whether fastCreate may save the builder in place
+// of createSpec and sqlgraph.CreateNode: the ID is set (else the database
+// makes it and ent reads it back), there is no ON CONFLICT clause, no edge
+// stored in another table (ent writes those in a transaction of several
+// statements), the dialect is PostgreSQL (the statement is written for it)
+// and the client was not made WithoutFastCreate.
+func (_c *OIDCConnectorCreate) fastCreatable() bool {
+	switch {
+	case _c.withoutFastCreate, _c.mutation.id == nil, len(_c.conflict) > 0:
+		return false
+	}
+	return _c.driver.Dialect() == dialect.Postgres
+}
+
+// fastCreate saves the OIDCConnector with the statement sqlgraph.CreateNode
+// would send for it, the same text and arguments (columns in its order,
+// JSON marshalled as it does), written out for this entity; the node and
+// the mutation end as sqlSave leaves them.
+func (_c *OIDCConnectorCreate) fastCreate(ctx context.Context) (*OIDCConnector, error) {
+	var (
+		_node = &OIDCConnector{config: _c.config}
+		_cols [9]string
+		cols  = _cols[:0]
+		args  = make([]any, 0, 9)
+	)
+	if value, ok := _c.mutation.CreatedAt(); ok {
+		args = append(args, value)
+		cols = append(cols, `"created_at"`)
+		_node.CreatedAt = value
+	}
+	if value, ok := _c.mutation.UpdatedAt(); ok {
+		args = append(args, value)
+		cols = append(cols, `"updated_at"`)
+		_node.UpdatedAt = value
+	}
+	if value, ok := _c.mutation.Name(); ok {
+		args = append(args, value)
+		cols = append(cols, `"name"`)
+		_node.Name = value
+	}
+	if value, ok := _c.mutation.Issuer(); ok {
+		args = append(args, value)
+		cols = append(cols, `"issuer"`)
+		_node.Issuer = value
+	}
+	if value, ok := _c.mutation.ClientID(); ok {
+		args = append(args, value)
+		cols = append(cols, `"client_id"`)
+		_node.ClientID = value
+	}
+	if value, ok := _c.mutation.Enabled(); ok {
+		args = append(args, value)
+		cols = append(cols, `"enabled"`)
+		_node.Enabled = value
+	}
+	if value, ok := _c.mutation.State(); ok {
+		args = append(args, value)
+		cols = append(cols, `"state"`)
+		_node.State = value
+	}
+	if id := _c.mutation.tenant; id != nil {
+		args = append(args, *id)
+		cols = append(cols, `"tenant_id"`)
+		_node.TenantID = *id
+	}
+	_node.ID = *_c.mutation.id
+	args = append(args, &_node.ID)
+	cols = append(cols, `"id"`)
+	query := `INSERT INTO "oidc_connectors" ("created_at", "updated_at", "name", "issuer", "client_id", "enabled", "state", "tenant_id", "id") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`
+	if len(args) != 9 {
+		query = fastInsertQuery(`INSERT INTO "oidc_connectors" `, cols)
+	}
+	if err := _c.driver.Exec(ctx, query, args, nil); err != nil {
+		if sqlgraph.IsConstraintError(err) {
+			err = &ConstraintError{msg: err.Error(), wrap: err}
+		}
+		return nil, err
+	}
+	_c.mutation.id = &_node.ID
+	_c.mutation.done = true
+	return _node, nil
 }
 
 // OnConflict allows configuring the `ON CONFLICT` / `ON DUPLICATE KEY` clause

@@ -174,6 +174,9 @@ func (_c *SeedCreate) sqlSave(ctx context.Context) (*Seed, error) {
 	if err := _c.check(); err != nil {
 		return nil, err
 	}
+	if _c.fastCreatable() {
+		return _c.fastCreate(ctx)
+	}
 	_node, _spec := _c.createSpec()
 	if err := sqlgraph.CreateNode(ctx, _c.driver, _spec); err != nil {
 		if sqlgraph.IsConstraintError(err) {
@@ -228,6 +231,79 @@ func (_c *SeedCreate) createSpec() (*Seed, *sqlgraph.CreateSpec) {
 		_node.AppVersion = value
 	}
 	return _node, _spec
+}
+
+// fastCreatable reports whether fastCreate may save the builder in place
+// of createSpec and sqlgraph.CreateNode: the ID is set (else the database
+// makes it and ent reads it back), there is no ON CONFLICT clause, no edge
+// stored in another table (ent writes those in a transaction of several
+// statements), the dialect is PostgreSQL (the statement is written for it)
+// and the client was not made WithoutFastCreate.
+func (_c *SeedCreate) fastCreatable() bool {
+	switch {
+	case _c.withoutFastCreate, _c.mutation.id == nil, len(_c.conflict) > 0:
+		return false
+	}
+	return _c.driver.Dialect() == dialect.Postgres
+}
+
+// fastCreate saves the Seed with the statement sqlgraph.CreateNode
+// would send for it, the same text and arguments (columns in its order,
+// JSON marshalled as it does), written out for this entity; the node and
+// the mutation end as sqlSave leaves them.
+func (_c *SeedCreate) fastCreate(ctx context.Context) (*Seed, error) {
+	var (
+		_node = &Seed{config: _c.config}
+		_cols [7]string
+		cols  = _cols[:0]
+		args  = make([]any, 0, 7)
+	)
+	if value, ok := _c.mutation.Name(); ok {
+		args = append(args, value)
+		cols = append(cols, `"name"`)
+		_node.Name = value
+	}
+	if value, ok := _c.mutation.Environment(); ok {
+		args = append(args, value)
+		cols = append(cols, `"environment"`)
+		_node.Environment = value
+	}
+	if value, ok := _c.mutation.Sha256(); ok {
+		args = append(args, value)
+		cols = append(cols, `"sha256"`)
+		_node.Sha256 = value
+	}
+	if value, ok := _c.mutation.AppliedAt(); ok {
+		args = append(args, value)
+		cols = append(cols, `"applied_at"`)
+		_node.AppliedAt = value
+	}
+	if value, ok := _c.mutation.DurationMs(); ok {
+		args = append(args, value)
+		cols = append(cols, `"duration_ms"`)
+		_node.DurationMs = value
+	}
+	if value, ok := _c.mutation.AppVersion(); ok {
+		args = append(args, value)
+		cols = append(cols, `"app_version"`)
+		_node.AppVersion = value
+	}
+	_node.ID = *_c.mutation.id
+	args = append(args, &_node.ID)
+	cols = append(cols, `"id"`)
+	query := `INSERT INTO "seeds" ("name", "environment", "sha256", "applied_at", "duration_ms", "app_version", "id") VALUES ($1, $2, $3, $4, $5, $6, $7)`
+	if len(args) != 7 {
+		query = fastInsertQuery(`INSERT INTO "seeds" `, cols)
+	}
+	if err := _c.driver.Exec(ctx, query, args, nil); err != nil {
+		if sqlgraph.IsConstraintError(err) {
+			err = &ConstraintError{msg: err.Error(), wrap: err}
+		}
+		return nil, err
+	}
+	_c.mutation.id = &_node.ID
+	_c.mutation.done = true
+	return _node, nil
 }
 
 // OnConflict allows configuring the `ON CONFLICT` / `ON DUPLICATE KEY` clause

@@ -216,6 +216,9 @@ func (_c *StoredObjectCreate) sqlSave(ctx context.Context) (*StoredObject, error
 	if err := _c.check(); err != nil {
 		return nil, err
 	}
+	if _c.fastCreatable() {
+		return _c.fastCreate(ctx)
+	}
 	_node, _spec := _c.createSpec()
 	if err := sqlgraph.CreateNode(ctx, _c.driver, _spec); err != nil {
 		if sqlgraph.IsConstraintError(err) {
@@ -287,6 +290,84 @@ func (_c *StoredObjectCreate) createSpec() (*StoredObject, *sqlgraph.CreateSpec)
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec
+}
+
+// fastCreatable reports whether fastCreate may save the builder in place
+// of createSpec and sqlgraph.CreateNode: the ID is set (else the database
+// makes it and ent reads it back), there is no ON CONFLICT clause, no edge
+// stored in another table (ent writes those in a transaction of several
+// statements), the dialect is PostgreSQL (the statement is written for it)
+// and the client was not made WithoutFastCreate.
+func (_c *StoredObjectCreate) fastCreatable() bool {
+	switch {
+	case _c.withoutFastCreate, _c.mutation.id == nil, len(_c.conflict) > 0:
+		return false
+	}
+	return _c.driver.Dialect() == dialect.Postgres
+}
+
+// fastCreate saves the StoredObject with the statement sqlgraph.CreateNode
+// would send for it, the same text and arguments (columns in its order,
+// JSON marshalled as it does), written out for this entity; the node and
+// the mutation end as sqlSave leaves them.
+func (_c *StoredObjectCreate) fastCreate(ctx context.Context) (*StoredObject, error) {
+	var (
+		_node = &StoredObject{config: _c.config}
+		_cols [8]string
+		cols  = _cols[:0]
+		args  = make([]any, 0, 8)
+	)
+	if value, ok := _c.mutation.CreatedAt(); ok {
+		args = append(args, value)
+		cols = append(cols, `"created_at"`)
+		_node.CreatedAt = value
+	}
+	if value, ok := _c.mutation.UpdatedAt(); ok {
+		args = append(args, value)
+		cols = append(cols, `"updated_at"`)
+		_node.UpdatedAt = value
+	}
+	if value, ok := _c.mutation.Bucket(); ok {
+		args = append(args, value)
+		cols = append(cols, `"bucket"`)
+		_node.Bucket = value
+	}
+	if value, ok := _c.mutation.ObjectName(); ok {
+		args = append(args, value)
+		cols = append(cols, `"object_name"`)
+		_node.ObjectName = value
+	}
+	if value, ok := _c.mutation.ContentType(); ok {
+		args = append(args, value)
+		cols = append(cols, `"content_type"`)
+		_node.ContentType = value
+	}
+	if value, ok := _c.mutation.SizeBytes(); ok {
+		args = append(args, value)
+		cols = append(cols, `"size_bytes"`)
+		_node.SizeBytes = value
+	}
+	if id := _c.mutation.tenant; id != nil {
+		args = append(args, *id)
+		cols = append(cols, `"tenant_id"`)
+		_node.TenantID = *id
+	}
+	_node.ID = *_c.mutation.id
+	args = append(args, &_node.ID)
+	cols = append(cols, `"id"`)
+	query := `INSERT INTO "stored_objects" ("created_at", "updated_at", "bucket", "object_name", "content_type", "size_bytes", "tenant_id", "id") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`
+	if len(args) != 8 {
+		query = fastInsertQuery(`INSERT INTO "stored_objects" `, cols)
+	}
+	if err := _c.driver.Exec(ctx, query, args, nil); err != nil {
+		if sqlgraph.IsConstraintError(err) {
+			err = &ConstraintError{msg: err.Error(), wrap: err}
+		}
+		return nil, err
+	}
+	_c.mutation.id = &_node.ID
+	_c.mutation.done = true
+	return _node, nil
 }
 
 // OnConflict allows configuring the `ON CONFLICT` / `ON DUPLICATE KEY` clause

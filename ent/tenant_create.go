@@ -232,6 +232,9 @@ func (_c *TenantCreate) sqlSave(ctx context.Context) (*Tenant, error) {
 	if err := _c.check(); err != nil {
 		return nil, err
 	}
+	if _c.fastCreatable() {
+		return _c.fastCreate(ctx)
+	}
 	_node, _spec := _c.createSpec()
 	if err := sqlgraph.CreateNode(ctx, _c.driver, _spec); err != nil {
 		if sqlgraph.IsConstraintError(err) {
@@ -330,6 +333,74 @@ func (_c *TenantCreate) createSpec() (*Tenant, *sqlgraph.CreateSpec) {
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec
+}
+
+// fastCreatable reports whether fastCreate may save the builder in place
+// of createSpec and sqlgraph.CreateNode: the ID is set (else the database
+// makes it and ent reads it back), there is no ON CONFLICT clause, no edge
+// stored in another table (ent writes those in a transaction of several
+// statements), the dialect is PostgreSQL (the statement is written for it)
+// and the client was not made WithoutFastCreate.
+func (_c *TenantCreate) fastCreatable() bool {
+	switch {
+	case _c.withoutFastCreate, _c.mutation.id == nil, len(_c.conflict) > 0, len(_c.mutation.users) > 0, len(_c.mutation.oidc_connectors) > 0, len(_c.mutation.stored_objects) > 0:
+		return false
+	}
+	return _c.driver.Dialect() == dialect.Postgres
+}
+
+// fastCreate saves the Tenant with the statement sqlgraph.CreateNode
+// would send for it, the same text and arguments (columns in its order,
+// JSON marshalled as it does), written out for this entity; the node and
+// the mutation end as sqlSave leaves them.
+func (_c *TenantCreate) fastCreate(ctx context.Context) (*Tenant, error) {
+	var (
+		_node = &Tenant{config: _c.config}
+		_cols [6]string
+		cols  = _cols[:0]
+		args  = make([]any, 0, 6)
+	)
+	if value, ok := _c.mutation.CreatedAt(); ok {
+		args = append(args, value)
+		cols = append(cols, `"created_at"`)
+		_node.CreatedAt = value
+	}
+	if value, ok := _c.mutation.UpdatedAt(); ok {
+		args = append(args, value)
+		cols = append(cols, `"updated_at"`)
+		_node.UpdatedAt = value
+	}
+	if value, ok := _c.mutation.Slug(); ok {
+		args = append(args, value)
+		cols = append(cols, `"slug"`)
+		_node.Slug = value
+	}
+	if value, ok := _c.mutation.DisplayName(); ok {
+		args = append(args, value)
+		cols = append(cols, `"display_name"`)
+		_node.DisplayName = value
+	}
+	if value, ok := _c.mutation.Status(); ok {
+		args = append(args, value)
+		cols = append(cols, `"status"`)
+		_node.Status = value
+	}
+	_node.ID = *_c.mutation.id
+	args = append(args, &_node.ID)
+	cols = append(cols, `"id"`)
+	query := `INSERT INTO "tenants" ("created_at", "updated_at", "slug", "display_name", "status", "id") VALUES ($1, $2, $3, $4, $5, $6)`
+	if len(args) != 6 {
+		query = fastInsertQuery(`INSERT INTO "tenants" `, cols)
+	}
+	if err := _c.driver.Exec(ctx, query, args, nil); err != nil {
+		if sqlgraph.IsConstraintError(err) {
+			err = &ConstraintError{msg: err.Error(), wrap: err}
+		}
+		return nil, err
+	}
+	_c.mutation.id = &_node.ID
+	_c.mutation.done = true
+	return _node, nil
 }
 
 // OnConflict allows configuring the `ON CONFLICT` / `ON DUPLICATE KEY` clause

@@ -4,6 +4,7 @@ package ent
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -261,6 +262,9 @@ func (_c *UserCreate) sqlSave(ctx context.Context) (*User, error) {
 	if err := _c.check(); err != nil {
 		return nil, err
 	}
+	if _c.fastCreatable() {
+		return _c.fastCreate(ctx)
+	}
 	_node, _spec := _c.createSpec()
 	if err := sqlgraph.CreateNode(ctx, _c.driver, _spec); err != nil {
 		if sqlgraph.IsConstraintError(err) {
@@ -352,6 +356,93 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec
+}
+
+// fastCreatable reports whether fastCreate may save the builder in place
+// of createSpec and sqlgraph.CreateNode: the ID is set (else the database
+// makes it and ent reads it back), there is no ON CONFLICT clause, no edge
+// stored in another table (ent writes those in a transaction of several
+// statements), the dialect is PostgreSQL (the statement is written for it)
+// and the client was not made WithoutFastCreate.
+func (_c *UserCreate) fastCreatable() bool {
+	switch {
+	case _c.withoutFastCreate, _c.mutation.id == nil, len(_c.conflict) > 0, len(_c.mutation.tags) > 0:
+		return false
+	}
+	return _c.driver.Dialect() == dialect.Postgres
+}
+
+// fastCreate saves the User with the statement sqlgraph.CreateNode
+// would send for it, the same text and arguments (columns in its order,
+// JSON marshalled as it does), written out for this entity; the node and
+// the mutation end as sqlSave leaves them.
+func (_c *UserCreate) fastCreate(ctx context.Context) (*User, error) {
+	var (
+		_node = &User{config: _c.config}
+		_cols [9]string
+		cols  = _cols[:0]
+		args  = make([]any, 0, 9)
+	)
+	if value, ok := _c.mutation.CreatedAt(); ok {
+		args = append(args, value)
+		cols = append(cols, `"created_at"`)
+		_node.CreatedAt = value
+	}
+	if value, ok := _c.mutation.UpdatedAt(); ok {
+		args = append(args, value)
+		cols = append(cols, `"updated_at"`)
+		_node.UpdatedAt = value
+	}
+	if value, ok := _c.mutation.Email(); ok {
+		args = append(args, value)
+		cols = append(cols, `"email"`)
+		_node.Email = value
+	}
+	if value, ok := _c.mutation.DisplayName(); ok {
+		args = append(args, value)
+		cols = append(cols, `"display_name"`)
+		_node.DisplayName = value
+	}
+	if value, ok := _c.mutation.Status(); ok {
+		args = append(args, value)
+		cols = append(cols, `"status"`)
+		_node.Status = value
+	}
+	if value, ok := _c.mutation.IdpUserInfo(); ok {
+		args = append(args, value)
+		cols = append(cols, `"idp_user_info"`)
+		_node.IdpUserInfo = value
+	}
+	if value, ok := _c.mutation.Profile(); ok {
+		buf, err := json.Marshal(value)
+		if err != nil {
+			return nil, fmt.Errorf("marshal value for column %s: %w", user.FieldProfile, err)
+		}
+		args = append(args, json.RawMessage(buf))
+		cols = append(cols, `"profile"`)
+		_node.Profile = value
+	}
+	if id := _c.mutation.tenant; id != nil {
+		args = append(args, *id)
+		cols = append(cols, `"tenant_id"`)
+		_node.TenantID = *id
+	}
+	_node.ID = *_c.mutation.id
+	args = append(args, &_node.ID)
+	cols = append(cols, `"id"`)
+	query := `INSERT INTO "users" ("created_at", "updated_at", "email", "display_name", "status", "idp_user_info", "profile", "tenant_id", "id") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`
+	if len(args) != 9 {
+		query = fastInsertQuery(`INSERT INTO "users" `, cols)
+	}
+	if err := _c.driver.Exec(ctx, query, args, nil); err != nil {
+		if sqlgraph.IsConstraintError(err) {
+			err = &ConstraintError{msg: err.Error(), wrap: err}
+		}
+		return nil, err
+	}
+	_c.mutation.id = &_node.ID
+	_c.mutation.done = true
+	return _node, nil
 }
 
 // OnConflict allows configuring the `ON CONFLICT` / `ON DUPLICATE KEY` clause

@@ -176,6 +176,9 @@ func (_c *UserTagCreate) sqlSave(ctx context.Context) (*UserTag, error) {
 	if err := _c.check(); err != nil {
 		return nil, err
 	}
+	if _c.fastCreatable() {
+		return _c.fastCreate(ctx)
+	}
 	_node, _spec := _c.createSpec()
 	if err := sqlgraph.CreateNode(ctx, _c.driver, _spec); err != nil {
 		if sqlgraph.IsConstraintError(err) {
@@ -239,6 +242,74 @@ func (_c *UserTagCreate) createSpec() (*UserTag, *sqlgraph.CreateSpec) {
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec
+}
+
+// fastCreatable reports whether fastCreate may save the builder in place
+// of createSpec and sqlgraph.CreateNode: the ID is set (else the database
+// makes it and ent reads it back), there is no ON CONFLICT clause, no edge
+// stored in another table (ent writes those in a transaction of several
+// statements), the dialect is PostgreSQL (the statement is written for it)
+// and the client was not made WithoutFastCreate.
+func (_c *UserTagCreate) fastCreatable() bool {
+	switch {
+	case _c.withoutFastCreate, _c.mutation.id == nil, len(_c.conflict) > 0:
+		return false
+	}
+	return _c.driver.Dialect() == dialect.Postgres
+}
+
+// fastCreate saves the UserTag with the statement sqlgraph.CreateNode
+// would send for it, the same text and arguments (columns in its order,
+// JSON marshalled as it does), written out for this entity; the node and
+// the mutation end as sqlSave leaves them.
+func (_c *UserTagCreate) fastCreate(ctx context.Context) (*UserTag, error) {
+	var (
+		_node = &UserTag{config: _c.config}
+		_cols [6]string
+		cols  = _cols[:0]
+		args  = make([]any, 0, 6)
+	)
+	if value, ok := _c.mutation.CreatedAt(); ok {
+		args = append(args, value)
+		cols = append(cols, `"created_at"`)
+		_node.CreatedAt = value
+	}
+	if value, ok := _c.mutation.UpdatedAt(); ok {
+		args = append(args, value)
+		cols = append(cols, `"updated_at"`)
+		_node.UpdatedAt = value
+	}
+	if value, ok := _c.mutation.Key(); ok {
+		args = append(args, value)
+		cols = append(cols, `"key"`)
+		_node.Key = value
+	}
+	if value, ok := _c.mutation.Value(); ok {
+		args = append(args, value)
+		cols = append(cols, `"value"`)
+		_node.Value = value
+	}
+	if id := _c.mutation.user; id != nil {
+		args = append(args, *id)
+		cols = append(cols, `"user_id"`)
+		_node.UserID = *id
+	}
+	_node.ID = *_c.mutation.id
+	args = append(args, &_node.ID)
+	cols = append(cols, `"id"`)
+	query := `INSERT INTO "user_tags" ("created_at", "updated_at", "key", "value", "user_id", "id") VALUES ($1, $2, $3, $4, $5, $6)`
+	if len(args) != 6 {
+		query = fastInsertQuery(`INSERT INTO "user_tags" `, cols)
+	}
+	if err := _c.driver.Exec(ctx, query, args, nil); err != nil {
+		if sqlgraph.IsConstraintError(err) {
+			err = &ConstraintError{msg: err.Error(), wrap: err}
+		}
+		return nil, err
+	}
+	_c.mutation.id = &_node.ID
+	_c.mutation.done = true
+	return _node, nil
 }
 
 // OnConflict allows configuring the `ON CONFLICT` / `ON DUPLICATE KEY` clause

@@ -379,11 +379,15 @@ func (discard) Write(p []byte) (int, error) { return len(p), nil }
 //
 // Figures, 2026-12-01 04:29 (load 15–18, fsync off), medians, three runs:
 // get-by-id ent 1.20/1.21/1.26, entpgx 1.17/1.18/1.23, drv 0.99/1.02/1.02;
-// list-100 ent 1.33/1.31/1.33, drv 1.12/1.10/1.08; insert ent 1.17/1.19/1.19,
-// drv 1.00/1.02/1.02. Allocations: get 94 (pgxpool 15), list 1186 (508),
-// insert 70–71 (10–11). Both insert paths send the same messages (Bind,
-// Describe portal, Execute, Sync; ent's INSERT has no RETURNING since the ID
-// is made in Go), so the comparison is like for like. See BENCHMARKS.md.
+// list-100 ent 1.33/1.31/1.33, drv 1.12/1.10/1.08. Allocations: get 94
+// (pgxpool 15), list 1186 (508). Insert, 2026-12-01 07:00 (load 1.1–1.3,
+// fsync off), medians, six runs, single creates sending their INSERT
+// without sqlgraph (internal/entgen, fastcreate.tmpl): ent 1.05–1.07,
+// entpgx 1.04–1.06, drv 1.00–1.01 (the build before it, interleaved with
+// them: ent 1.12, entpgx 1.11); allocations 24 (10). Both insert paths
+// send the same messages (Bind, Describe portal, Execute, Sync; ent's INSERT
+// has no RETURNING since the ID is made in Go), so the comparison is like
+// for like. See BENCHMARKS.md.
 //
 // Run: go test ./internal/db -run '^$' -bench Compare -benchtime 3000x -count 3
 func BenchmarkCompare(b *testing.B) {

@@ -46,6 +46,7 @@ func (*Extension) Templates() []*gen.Template {
 			"selectList":   selectList,
 			"scanSlots":    scanSlots,
 		}).
+		Funcs(fastCreateFuncs).
 		ParseFS(templateFS, "template/*.tmpl"))
 	return []*gen.Template{gen.MustParse(t.Parse(migrateEntities))}
 }
