@@ -26,7 +26,7 @@ func (Tenant) Fields() []ent.Field {
 		field.String("slug").
 			Unique().
 			Immutable().
-			Match(slugPattern).
+			Validate(slugFormat).
 			Validate(noDoubleHyphen).
 			Comment("URL-safe handle, 3–63 lowercase letters, digits and inner hyphens"),
 		field.String("display_name").
@@ -52,7 +52,7 @@ func (Tenant) Edges() []ent.Edge {
 func (Tenant) Annotations() []schema.Annotation {
 	return []schema.Annotation{
 		entsql.Checks(map[string]string{
-			"slug_format":           `slug ~ '^[a-z0-9](?:[a-z0-9-]{1,61})[a-z0-9]$' AND slug !~ '--'`,
+			"slug_format":           "slug ~ '" + slugRegexp + "' AND slug !~ '--'",
 			"display_name_nonblank": `btrim(display_name) <> ''`,
 		}),
 	}
