@@ -158,10 +158,10 @@ func (_c *AppMetaCreate) createSpec() (*AppMeta, *sqlgraph.CreateSpec) {
 // makes it and ent reads it back), there is no ON CONFLICT clause, no edge
 // stored in another table (ent writes those in a transaction of several
 // statements), the dialect is PostgreSQL (the statement is written for it)
-// and the client was not made WithoutFastCreate.
+// and the client was not made WithoutFastPaths.
 func (_c *AppMetaCreate) fastCreatable() bool {
 	switch {
-	case _c.withoutFastCreate, _c.mutation.id == nil, len(_c.conflict) > 0:
+	case _c.withoutFastPaths, _c.mutation.id == nil, len(_c.conflict) > 0:
 		return false
 	}
 	return _c.driver.Dialect() == dialect.Postgres

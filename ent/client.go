@@ -84,9 +84,9 @@ type (
 		// interceptors to execute on queries.
 		inters *inters
 
-		// withoutFastCreate sends every create through sqlgraph.CreateNode
-		// (WithoutFastCreate).
-		withoutFastCreate bool
+		// withoutFastPaths sends every create through sqlgraph.CreateNode
+		// and every get through sqlgraph.QueryNodes (WithoutFastPaths).
+		withoutFastPaths bool
 
 		// scope is the tenant scope that made this config (ForTenant), nil
 		// outside one; see scopeInterceptor and the entities' scope hooks.
@@ -1489,15 +1489,17 @@ type (
 	}
 )
 
-// WithoutFastCreate makes every create of the client go through ent's
-// generic createSpec and sqlgraph.CreateNode instead of the INSERT
-// generated for the entity (fastCreate in each <entity>_create.go). Both
-// send the same statement; the switch is there for the test that compares
-// them (internal/entgen TestFastCreateMatchesEnt) and for ruling the
-// generated path out when chasing a bug.
-func WithoutFastCreate() Option {
+// WithoutFastPaths makes every create and every get by ID of the client go
+// through ent's generic path (createSpec and sqlgraph.CreateNode; the
+// selector sqlgraph.QueryNodes builds) instead of the statements generated
+// for the entity (fastCreate in each <entity>_create.go, sqlFastGet in
+// each <entity>_query.go). Both send the same statement; the switch is
+// there for the tests that compare them (internal/entgen
+// TestFastCreateMatchesEnt, TestFastGetMatchesEnt) and for ruling the
+// generated paths out when chasing a bug.
+func WithoutFastPaths() Option {
 	return func(c *config) {
-		c.withoutFastCreate = true
+		c.withoutFastPaths = true
 	}
 }
 

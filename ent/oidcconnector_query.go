@@ -26,7 +26,9 @@ type OIDCConnectorQuery struct {
 	inters     []Interceptor
 	predicates []predicate.OIDCConnector
 	withTenant *TenantQuery
-	modifiers  []func(*sql.Selector)
+	// fastGet is set by the generated Get methods (getByID): see sqlFastGet.
+	fastGet   oidcconnectorFastGet
+	modifiers []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -545,6 +547,134 @@ func (_q *OIDCConnectorQuery) sqlQuery(ctx context.Context) *sql.Selector {
 		selector.Limit(*limit)
 	}
 	return selector
+}
+
+// oidcconnectorFastGet records the get by ID a generated Get method built, which
+// sqlFastGet sends without ent's SQL builder.
+type oidcconnectorFastGet struct {
+	on bool
+	id entityid.OIDCConnectorID
+	// scoped: the query's first predicate is the tenant scope's
+	// (ScopedClient.Query), tenant its tenant.
+	scoped bool
+	tenant entityid.TenantID
+}
+
+// The statements of sqlFastGet, as sqlgraph builds them (worked out at
+// generation time with ent's builder, internal/entgen.FastGet).
+const (
+	oidcconnectorGetByID         = `SELECT "oidc_connectors"."id", "oidc_connectors"."created_at", "oidc_connectors"."updated_at", "oidc_connectors"."tenant_id", "oidc_connectors"."name", "oidc_connectors"."issuer", "oidc_connectors"."client_id", "oidc_connectors"."enabled", "oidc_connectors"."state" FROM "oidc_connectors" WHERE "oidc_connectors"."id" = $1 LIMIT 2`
+	oidcconnectorGetByIDInTenant = `SELECT "oidc_connectors"."id", "oidc_connectors"."created_at", "oidc_connectors"."updated_at", "oidc_connectors"."tenant_id", "oidc_connectors"."name", "oidc_connectors"."issuer", "oidc_connectors"."client_id", "oidc_connectors"."enabled", "oidc_connectors"."state" FROM "oidc_connectors" WHERE "oidc_connectors"."tenant_id" = $1 AND "oidc_connectors"."id" = $2 LIMIT 2`
+)
+
+// getByID is Get: Where(ID(id)).Only(ctx), marked for sqlFastGet.
+func (_q *OIDCConnectorQuery) getByID(ctx context.Context, id entityid.OIDCConnectorID) (*OIDCConnector, error) {
+	_q.fastGet = oidcconnectorFastGet{on: true, id: id}
+	return _q.Where(oidcconnector.ID(id)).fastOnly(ctx)
+}
+
+// getByIDInTenant is the tenant scope's Get, on the scope's query (whose
+// first predicate selects tenant tid): Where(ID(id)).Only(ctx), marked for
+// sqlFastGet.
+func (_q *OIDCConnectorQuery) getByIDInTenant(ctx context.Context, tid entityid.TenantID, id entityid.OIDCConnectorID) (*OIDCConnector, error) {
+	_q.fastGet = oidcconnectorFastGet{on: true, id: id, scoped: true, tenant: tid}
+	return _q.Where(oidcconnector.ID(id)).fastOnly(ctx)
+}
+
+// fastOnly is Only, step for step (LIMIT 2, the query's traversers and
+// interceptors, not found, not singular), but for the querier at the end:
+// sqlFastGet when the query is still exactly what getByID built.
+func (_q *OIDCConnectorQuery) fastOnly(ctx context.Context) (*OIDCConnector, error) {
+	ctx = setContextOp(ctx, _q.ctx, ent.OpQueryOnly)
+	_q.Limit(2)
+	if err := _q.prepareQuery(ctx); err != nil {
+		return nil, err
+	}
+	qr := QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
+		query, ok := q.(*OIDCConnectorQuery)
+		if !ok {
+			return nil, fmt.Errorf("unexpected query type %T", q)
+		}
+		if query.fastGetReady() {
+			return query.sqlFastGet(ctx)
+		}
+		return query.sqlAll(ctx)
+	})
+	nodes, err := withInterceptors[[]*OIDCConnector](ctx, _q, qr, _q.inters)
+	if err != nil {
+		return nil, err
+	}
+	switch len(nodes) {
+	case 1:
+		return nodes[0], nil
+	case 0:
+		return nil, &NotFoundError{oidcconnector.Label}
+	default:
+		return nil, &NotSingularError{oidcconnector.Label}
+	}
+}
+
+// fastGetReady reports whether the query is still exactly the get by ID
+// getByID built: its predicates, LIMIT 2 and nothing else (an interceptor
+// or traverser that added a predicate, an order, a field selection, an
+// eager load or a lock sends it down ent's path), on PostgreSQL, on a
+// client not made WithoutFastPaths.
+func (_q *OIDCConnectorQuery) fastGetReady() bool {
+	want := 1
+	if _q.fastGet.scoped {
+		want = 2
+	}
+	return _q.fastGet.on && !_q.withoutFastPaths &&
+		len(_q.predicates) == want && len(_q.order) == 0 &&
+		_q.ctx.Limit != nil && *_q.ctx.Limit == 2 && _q.ctx.Offset == nil &&
+		_q.ctx.Unique == nil && len(_q.ctx.Fields) == 0 &&
+		_q.sql == nil && _q.path == nil &&
+		len(_q.modifiers) == 0 &&
+		_q.withTenant == nil &&
+		_q.driver.Dialect() == dialect.Postgres
+}
+
+// sqlFastGet is sqlAll for a get by ID (fastGetReady): the statement ent's
+// builder would write, from a constant, and the rows scanned as
+// sqlgraph.QueryNodes scans them.
+func (_q *OIDCConnectorQuery) sqlFastGet(ctx context.Context) ([]*OIDCConnector, error) {
+	query, args := oidcconnectorGetByID, []any{_q.fastGet.id}
+	if _q.fastGet.scoped {
+		query, args = oidcconnectorGetByIDInTenant, []any{_q.fastGet.tenant, _q.fastGet.id}
+	}
+	rows := &sql.Rows{}
+	if err := _q.driver.Query(ctx, query, args, rows); err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	columns, err := rows.Columns()
+	if err != nil {
+		return nil, err
+	}
+	var (
+		scan  oidcconnectorRowScan
+		nodes = []*OIDCConnector{}
+	)
+	for rows.Next() {
+		values, err := scan.scanValues(columns)
+		if err != nil {
+			return nil, err
+		}
+		for i, v := range values {
+			if _, ok := v.(*sql.UnknownType); ok {
+				values[i] = sql.ScanTypeOf(rows, i)
+			}
+		}
+		if err := rows.Scan(values...); err != nil {
+			return nil, err
+		}
+		node := &OIDCConnector{config: _q.config}
+		if err := node.assignValues(columns, values); err != nil {
+			return nil, err
+		}
+		nodes = append(nodes, node)
+	}
+	return nodes, rows.Err()
 }
 
 // oidcconnectorSelectList is oidcconnector.Columns as ent's SQL builder

@@ -133,12 +133,16 @@ func (c *AppMetaReadOnlyClient) Count(ctx context.Context) (int, error) {
 
 // Get returns the AppMeta with the given id.
 func (c *AppMetaReadOnlyClient) Get(ctx context.Context, id string) (*AppMeta, error) {
-	return c.c.Get(ctx, id)
+	return c.c.Query().getByID(ctx, id)
 }
 
 // GetX is like Get, but panics if an error occurs.
 func (c *AppMetaReadOnlyClient) GetX(ctx context.Context, id string) *AppMeta {
-	return c.c.GetX(ctx, id)
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
 }
 
 // Exist reports whether a AppMeta with the given id exists.
@@ -159,12 +163,16 @@ func (c *AuditEventReadOnlyClient) Count(ctx context.Context) (int, error) {
 
 // Get returns the AuditEvent with the given id.
 func (c *AuditEventReadOnlyClient) Get(ctx context.Context, id entityid.AuditEventID) (*AuditEvent, error) {
-	return c.c.Get(ctx, id)
+	return c.c.Query().getByID(ctx, id)
 }
 
 // GetX is like Get, but panics if an error occurs.
 func (c *AuditEventReadOnlyClient) GetX(ctx context.Context, id entityid.AuditEventID) *AuditEvent {
-	return c.c.GetX(ctx, id)
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
 }
 
 // Exist reports whether a AuditEvent with the given id exists.
@@ -185,12 +193,16 @@ func (c *OIDCConnectorReadOnlyClient) Count(ctx context.Context) (int, error) {
 
 // Get returns the OIDCConnector with the given id.
 func (c *OIDCConnectorReadOnlyClient) Get(ctx context.Context, id entityid.OIDCConnectorID) (*OIDCConnector, error) {
-	return c.c.Get(ctx, id)
+	return c.c.Query().getByID(ctx, id)
 }
 
 // GetX is like Get, but panics if an error occurs.
 func (c *OIDCConnectorReadOnlyClient) GetX(ctx context.Context, id entityid.OIDCConnectorID) *OIDCConnector {
-	return c.c.GetX(ctx, id)
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
 }
 
 // Exist reports whether a OIDCConnector with the given id exists.
@@ -216,12 +228,16 @@ func (c *SeedReadOnlyClient) Count(ctx context.Context) (int, error) {
 
 // Get returns the Seed with the given id.
 func (c *SeedReadOnlyClient) Get(ctx context.Context, id entityid.SeedID) (*Seed, error) {
-	return c.c.Get(ctx, id)
+	return c.c.Query().getByID(ctx, id)
 }
 
 // GetX is like Get, but panics if an error occurs.
 func (c *SeedReadOnlyClient) GetX(ctx context.Context, id entityid.SeedID) *Seed {
-	return c.c.GetX(ctx, id)
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
 }
 
 // Exist reports whether a Seed with the given id exists.
@@ -242,12 +258,16 @@ func (c *StoredObjectReadOnlyClient) Count(ctx context.Context) (int, error) {
 
 // Get returns the StoredObject with the given id.
 func (c *StoredObjectReadOnlyClient) Get(ctx context.Context, id entityid.StoredObjectID) (*StoredObject, error) {
-	return c.c.Get(ctx, id)
+	return c.c.Query().getByID(ctx, id)
 }
 
 // GetX is like Get, but panics if an error occurs.
 func (c *StoredObjectReadOnlyClient) GetX(ctx context.Context, id entityid.StoredObjectID) *StoredObject {
-	return c.c.GetX(ctx, id)
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
 }
 
 // Exist reports whether a StoredObject with the given id exists.
@@ -273,12 +293,16 @@ func (c *TenantReadOnlyClient) Count(ctx context.Context) (int, error) {
 
 // Get returns the Tenant with the given id.
 func (c *TenantReadOnlyClient) Get(ctx context.Context, id entityid.TenantID) (*Tenant, error) {
-	return c.c.Get(ctx, id)
+	return c.c.Query().getByID(ctx, id)
 }
 
 // GetX is like Get, but panics if an error occurs.
 func (c *TenantReadOnlyClient) GetX(ctx context.Context, id entityid.TenantID) *Tenant {
-	return c.c.GetX(ctx, id)
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
 }
 
 // Exist reports whether a Tenant with the given id exists.
@@ -314,12 +338,16 @@ func (c *UserReadOnlyClient) Count(ctx context.Context) (int, error) {
 
 // Get returns the User with the given id.
 func (c *UserReadOnlyClient) Get(ctx context.Context, id entityid.UserID) (*User, error) {
-	return c.c.Get(ctx, id)
+	return c.c.Query().getByID(ctx, id)
 }
 
 // GetX is like Get, but panics if an error occurs.
 func (c *UserReadOnlyClient) GetX(ctx context.Context, id entityid.UserID) *User {
-	return c.c.GetX(ctx, id)
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
 }
 
 // Exist reports whether a User with the given id exists.
@@ -350,12 +378,16 @@ func (c *UserTagReadOnlyClient) Count(ctx context.Context) (int, error) {
 
 // Get returns the UserTag with the given id.
 func (c *UserTagReadOnlyClient) Get(ctx context.Context, id entityid.UserTagID) (*UserTag, error) {
-	return c.c.Get(ctx, id)
+	return c.c.Query().getByID(ctx, id)
 }
 
 // GetX is like Get, but panics if an error occurs.
 func (c *UserTagReadOnlyClient) GetX(ctx context.Context, id entityid.UserTagID) *UserTag {
-	return c.c.GetX(ctx, id)
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
 }
 
 // Exist reports whether a UserTag with the given id exists.

@@ -24,7 +24,9 @@ type SeedQuery struct {
 	order      []seed.OrderOption
 	inters     []Interceptor
 	predicates []predicate.Seed
-	modifiers  []func(*sql.Selector)
+	// fastGet is set by the generated Get methods (getByID): see sqlFastGet.
+	fastGet   seedFastGet
+	modifiers []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -466,6 +468,114 @@ func (_q *SeedQuery) sqlQuery(ctx context.Context) *sql.Selector {
 		selector.Limit(*limit)
 	}
 	return selector
+}
+
+// seedFastGet records the get by ID a generated Get method built, which
+// sqlFastGet sends without ent's SQL builder.
+type seedFastGet struct {
+	on bool
+	id entityid.SeedID
+}
+
+// The statements of sqlFastGet, as sqlgraph builds them (worked out at
+// generation time with ent's builder, internal/entgen.FastGet).
+const (
+	seedGetByID = `SELECT "seeds"."id", "seeds"."name", "seeds"."environment", "seeds"."sha256", "seeds"."applied_at", "seeds"."duration_ms", "seeds"."app_version" FROM "seeds" WHERE "seeds"."id" = $1 LIMIT 2`
+)
+
+// getByID is Get: Where(ID(id)).Only(ctx), marked for sqlFastGet.
+func (_q *SeedQuery) getByID(ctx context.Context, id entityid.SeedID) (*Seed, error) {
+	_q.fastGet = seedFastGet{on: true, id: id}
+	return _q.Where(seed.ID(id)).fastOnly(ctx)
+}
+
+// fastOnly is Only, step for step (LIMIT 2, the query's traversers and
+// interceptors, not found, not singular), but for the querier at the end:
+// sqlFastGet when the query is still exactly what getByID built.
+func (_q *SeedQuery) fastOnly(ctx context.Context) (*Seed, error) {
+	ctx = setContextOp(ctx, _q.ctx, ent.OpQueryOnly)
+	_q.Limit(2)
+	if err := _q.prepareQuery(ctx); err != nil {
+		return nil, err
+	}
+	qr := QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
+		query, ok := q.(*SeedQuery)
+		if !ok {
+			return nil, fmt.Errorf("unexpected query type %T", q)
+		}
+		if query.fastGetReady() {
+			return query.sqlFastGet(ctx)
+		}
+		return query.sqlAll(ctx)
+	})
+	nodes, err := withInterceptors[[]*Seed](ctx, _q, qr, _q.inters)
+	if err != nil {
+		return nil, err
+	}
+	switch len(nodes) {
+	case 1:
+		return nodes[0], nil
+	case 0:
+		return nil, &NotFoundError{seed.Label}
+	default:
+		return nil, &NotSingularError{seed.Label}
+	}
+}
+
+// fastGetReady reports whether the query is still exactly the get by ID
+// getByID built: its predicates, LIMIT 2 and nothing else (an interceptor
+// or traverser that added a predicate, an order, a field selection, an
+// eager load or a lock sends it down ent's path), on PostgreSQL, on a
+// client not made WithoutFastPaths.
+func (_q *SeedQuery) fastGetReady() bool {
+	want := 1
+	return _q.fastGet.on && !_q.withoutFastPaths &&
+		len(_q.predicates) == want && len(_q.order) == 0 &&
+		_q.ctx.Limit != nil && *_q.ctx.Limit == 2 && _q.ctx.Offset == nil &&
+		_q.ctx.Unique == nil && len(_q.ctx.Fields) == 0 &&
+		_q.sql == nil && _q.path == nil &&
+		len(_q.modifiers) == 0 &&
+		_q.driver.Dialect() == dialect.Postgres
+}
+
+// sqlFastGet is sqlAll for a get by ID (fastGetReady): the statement ent's
+// builder would write, from a constant, and the rows scanned as
+// sqlgraph.QueryNodes scans them.
+func (_q *SeedQuery) sqlFastGet(ctx context.Context) ([]*Seed, error) {
+	query, args := seedGetByID, []any{_q.fastGet.id}
+	rows := &sql.Rows{}
+	if err := _q.driver.Query(ctx, query, args, rows); err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	columns, err := rows.Columns()
+	if err != nil {
+		return nil, err
+	}
+	var (
+		scan  seedRowScan
+		nodes = []*Seed{}
+	)
+	for rows.Next() {
+		values, err := scan.scanValues(columns)
+		if err != nil {
+			return nil, err
+		}
+		for i, v := range values {
+			if _, ok := v.(*sql.UnknownType); ok {
+				values[i] = sql.ScanTypeOf(rows, i)
+			}
+		}
+		if err := rows.Scan(values...); err != nil {
+			return nil, err
+		}
+		node := &Seed{config: _q.config}
+		if err := node.assignValues(columns, values); err != nil {
+			return nil, err
+		}
+		nodes = append(nodes, node)
+	}
+	return nodes, rows.Err()
 }
 
 // seedSelectList is seed.Columns as ent's SQL builder

@@ -26,7 +26,9 @@ type StoredObjectQuery struct {
 	inters     []Interceptor
 	predicates []predicate.StoredObject
 	withTenant *TenantQuery
-	modifiers  []func(*sql.Selector)
+	// fastGet is set by the generated Get methods (getByID): see sqlFastGet.
+	fastGet   storedobjectFastGet
+	modifiers []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -545,6 +547,134 @@ func (_q *StoredObjectQuery) sqlQuery(ctx context.Context) *sql.Selector {
 		selector.Limit(*limit)
 	}
 	return selector
+}
+
+// storedobjectFastGet records the get by ID a generated Get method built, which
+// sqlFastGet sends without ent's SQL builder.
+type storedobjectFastGet struct {
+	on bool
+	id entityid.StoredObjectID
+	// scoped: the query's first predicate is the tenant scope's
+	// (ScopedClient.Query), tenant its tenant.
+	scoped bool
+	tenant entityid.TenantID
+}
+
+// The statements of sqlFastGet, as sqlgraph builds them (worked out at
+// generation time with ent's builder, internal/entgen.FastGet).
+const (
+	storedobjectGetByID         = `SELECT "stored_objects"."id", "stored_objects"."created_at", "stored_objects"."updated_at", "stored_objects"."bucket", "stored_objects"."object_name", "stored_objects"."tenant_id", "stored_objects"."content_type", "stored_objects"."size_bytes" FROM "stored_objects" WHERE "stored_objects"."id" = $1 LIMIT 2`
+	storedobjectGetByIDInTenant = `SELECT "stored_objects"."id", "stored_objects"."created_at", "stored_objects"."updated_at", "stored_objects"."bucket", "stored_objects"."object_name", "stored_objects"."tenant_id", "stored_objects"."content_type", "stored_objects"."size_bytes" FROM "stored_objects" WHERE "stored_objects"."tenant_id" = $1 AND "stored_objects"."id" = $2 LIMIT 2`
+)
+
+// getByID is Get: Where(ID(id)).Only(ctx), marked for sqlFastGet.
+func (_q *StoredObjectQuery) getByID(ctx context.Context, id entityid.StoredObjectID) (*StoredObject, error) {
+	_q.fastGet = storedobjectFastGet{on: true, id: id}
+	return _q.Where(storedobject.ID(id)).fastOnly(ctx)
+}
+
+// getByIDInTenant is the tenant scope's Get, on the scope's query (whose
+// first predicate selects tenant tid): Where(ID(id)).Only(ctx), marked for
+// sqlFastGet.
+func (_q *StoredObjectQuery) getByIDInTenant(ctx context.Context, tid entityid.TenantID, id entityid.StoredObjectID) (*StoredObject, error) {
+	_q.fastGet = storedobjectFastGet{on: true, id: id, scoped: true, tenant: tid}
+	return _q.Where(storedobject.ID(id)).fastOnly(ctx)
+}
+
+// fastOnly is Only, step for step (LIMIT 2, the query's traversers and
+// interceptors, not found, not singular), but for the querier at the end:
+// sqlFastGet when the query is still exactly what getByID built.
+func (_q *StoredObjectQuery) fastOnly(ctx context.Context) (*StoredObject, error) {
+	ctx = setContextOp(ctx, _q.ctx, ent.OpQueryOnly)
+	_q.Limit(2)
+	if err := _q.prepareQuery(ctx); err != nil {
+		return nil, err
+	}
+	qr := QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
+		query, ok := q.(*StoredObjectQuery)
+		if !ok {
+			return nil, fmt.Errorf("unexpected query type %T", q)
+		}
+		if query.fastGetReady() {
+			return query.sqlFastGet(ctx)
+		}
+		return query.sqlAll(ctx)
+	})
+	nodes, err := withInterceptors[[]*StoredObject](ctx, _q, qr, _q.inters)
+	if err != nil {
+		return nil, err
+	}
+	switch len(nodes) {
+	case 1:
+		return nodes[0], nil
+	case 0:
+		return nil, &NotFoundError{storedobject.Label}
+	default:
+		return nil, &NotSingularError{storedobject.Label}
+	}
+}
+
+// fastGetReady reports whether the query is still exactly the get by ID
+// getByID built: its predicates, LIMIT 2 and nothing else (an interceptor
+// or traverser that added a predicate, an order, a field selection, an
+// eager load or a lock sends it down ent's path), on PostgreSQL, on a
+// client not made WithoutFastPaths.
+func (_q *StoredObjectQuery) fastGetReady() bool {
+	want := 1
+	if _q.fastGet.scoped {
+		want = 2
+	}
+	return _q.fastGet.on && !_q.withoutFastPaths &&
+		len(_q.predicates) == want && len(_q.order) == 0 &&
+		_q.ctx.Limit != nil && *_q.ctx.Limit == 2 && _q.ctx.Offset == nil &&
+		_q.ctx.Unique == nil && len(_q.ctx.Fields) == 0 &&
+		_q.sql == nil && _q.path == nil &&
+		len(_q.modifiers) == 0 &&
+		_q.withTenant == nil &&
+		_q.driver.Dialect() == dialect.Postgres
+}
+
+// sqlFastGet is sqlAll for a get by ID (fastGetReady): the statement ent's
+// builder would write, from a constant, and the rows scanned as
+// sqlgraph.QueryNodes scans them.
+func (_q *StoredObjectQuery) sqlFastGet(ctx context.Context) ([]*StoredObject, error) {
+	query, args := storedobjectGetByID, []any{_q.fastGet.id}
+	if _q.fastGet.scoped {
+		query, args = storedobjectGetByIDInTenant, []any{_q.fastGet.tenant, _q.fastGet.id}
+	}
+	rows := &sql.Rows{}
+	if err := _q.driver.Query(ctx, query, args, rows); err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	columns, err := rows.Columns()
+	if err != nil {
+		return nil, err
+	}
+	var (
+		scan  storedobjectRowScan
+		nodes = []*StoredObject{}
+	)
+	for rows.Next() {
+		values, err := scan.scanValues(columns)
+		if err != nil {
+			return nil, err
+		}
+		for i, v := range values {
+			if _, ok := v.(*sql.UnknownType); ok {
+				values[i] = sql.ScanTypeOf(rows, i)
+			}
+		}
+		if err := rows.Scan(values...); err != nil {
+			return nil, err
+		}
+		node := &StoredObject{config: _q.config}
+		if err := node.assignValues(columns, values); err != nil {
+			return nil, err
+		}
+		nodes = append(nodes, node)
+	}
+	return nodes, rows.Err()
 }
 
 // storedobjectSelectList is storedobject.Columns as ent's SQL builder

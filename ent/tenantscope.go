@@ -327,7 +327,7 @@ func (c *AuditEventScopedClient) Query() *AuditEventQuery {
 
 // Get returns the tenant's AuditEvent with the given id; another tenant's is a *NotFoundError.
 func (c *AuditEventScopedClient) Get(ctx context.Context, id entityid.AuditEventID) (*AuditEvent, error) {
-	return c.Query().Where(auditevent.ID(id)).Only(ctx)
+	return c.Query().getByIDInTenant(ctx, c.tenant, id)
 }
 
 // Exist reports whether the tenant has a AuditEvent with the given id.
@@ -452,7 +452,7 @@ func (c *OIDCConnectorScopedClient) Query() *OIDCConnectorQuery {
 
 // Get returns the tenant's OIDCConnector with the given id; another tenant's is a *NotFoundError.
 func (c *OIDCConnectorScopedClient) Get(ctx context.Context, id entityid.OIDCConnectorID) (*OIDCConnector, error) {
-	return c.Query().Where(oidcconnector.ID(id)).Only(ctx)
+	return c.Query().getByIDInTenant(ctx, c.tenant, id)
 }
 
 // Exist reports whether the tenant has a OIDCConnector with the given id.
@@ -577,7 +577,7 @@ func (c *StoredObjectScopedClient) Query() *StoredObjectQuery {
 
 // Get returns the tenant's StoredObject with the given id; another tenant's is a *NotFoundError.
 func (c *StoredObjectScopedClient) Get(ctx context.Context, id entityid.StoredObjectID) (*StoredObject, error) {
-	return c.Query().Where(storedobject.ID(id)).Only(ctx)
+	return c.Query().getByIDInTenant(ctx, c.tenant, id)
 }
 
 // Exist reports whether the tenant has a StoredObject with the given id.
@@ -702,7 +702,7 @@ func (c *UserScopedClient) Query() *UserQuery {
 
 // Get returns the tenant's User with the given id; another tenant's is a *NotFoundError.
 func (c *UserScopedClient) Get(ctx context.Context, id entityid.UserID) (*User, error) {
-	return c.Query().Where(user.ID(id)).Only(ctx)
+	return c.Query().getByIDInTenant(ctx, c.tenant, id)
 }
 
 // Exist reports whether the tenant has a User with the given id.

@@ -26,7 +26,9 @@ type UserTagQuery struct {
 	inters     []Interceptor
 	predicates []predicate.UserTag
 	withUser   *UserQuery
-	modifiers  []func(*sql.Selector)
+	// fastGet is set by the generated Get methods (getByID): see sqlFastGet.
+	fastGet   usertagFastGet
+	modifiers []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -545,6 +547,115 @@ func (_q *UserTagQuery) sqlQuery(ctx context.Context) *sql.Selector {
 		selector.Limit(*limit)
 	}
 	return selector
+}
+
+// usertagFastGet records the get by ID a generated Get method built, which
+// sqlFastGet sends without ent's SQL builder.
+type usertagFastGet struct {
+	on bool
+	id entityid.UserTagID
+}
+
+// The statements of sqlFastGet, as sqlgraph builds them (worked out at
+// generation time with ent's builder, internal/entgen.FastGet).
+const (
+	usertagGetByID = `SELECT "user_tags"."id", "user_tags"."created_at", "user_tags"."updated_at", "user_tags"."user_id", "user_tags"."key", "user_tags"."value" FROM "user_tags" WHERE "user_tags"."id" = $1 LIMIT 2`
+)
+
+// getByID is Get: Where(ID(id)).Only(ctx), marked for sqlFastGet.
+func (_q *UserTagQuery) getByID(ctx context.Context, id entityid.UserTagID) (*UserTag, error) {
+	_q.fastGet = usertagFastGet{on: true, id: id}
+	return _q.Where(usertag.ID(id)).fastOnly(ctx)
+}
+
+// fastOnly is Only, step for step (LIMIT 2, the query's traversers and
+// interceptors, not found, not singular), but for the querier at the end:
+// sqlFastGet when the query is still exactly what getByID built.
+func (_q *UserTagQuery) fastOnly(ctx context.Context) (*UserTag, error) {
+	ctx = setContextOp(ctx, _q.ctx, ent.OpQueryOnly)
+	_q.Limit(2)
+	if err := _q.prepareQuery(ctx); err != nil {
+		return nil, err
+	}
+	qr := QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
+		query, ok := q.(*UserTagQuery)
+		if !ok {
+			return nil, fmt.Errorf("unexpected query type %T", q)
+		}
+		if query.fastGetReady() {
+			return query.sqlFastGet(ctx)
+		}
+		return query.sqlAll(ctx)
+	})
+	nodes, err := withInterceptors[[]*UserTag](ctx, _q, qr, _q.inters)
+	if err != nil {
+		return nil, err
+	}
+	switch len(nodes) {
+	case 1:
+		return nodes[0], nil
+	case 0:
+		return nil, &NotFoundError{usertag.Label}
+	default:
+		return nil, &NotSingularError{usertag.Label}
+	}
+}
+
+// fastGetReady reports whether the query is still exactly the get by ID
+// getByID built: its predicates, LIMIT 2 and nothing else (an interceptor
+// or traverser that added a predicate, an order, a field selection, an
+// eager load or a lock sends it down ent's path), on PostgreSQL, on a
+// client not made WithoutFastPaths.
+func (_q *UserTagQuery) fastGetReady() bool {
+	want := 1
+	return _q.fastGet.on && !_q.withoutFastPaths &&
+		len(_q.predicates) == want && len(_q.order) == 0 &&
+		_q.ctx.Limit != nil && *_q.ctx.Limit == 2 && _q.ctx.Offset == nil &&
+		_q.ctx.Unique == nil && len(_q.ctx.Fields) == 0 &&
+		_q.sql == nil && _q.path == nil &&
+		len(_q.modifiers) == 0 &&
+		_q.withUser == nil &&
+		_q.driver.Dialect() == dialect.Postgres
+}
+
+// sqlFastGet is sqlAll for a get by ID (fastGetReady): the statement ent's
+// builder would write, from a constant, and the rows scanned as
+// sqlgraph.QueryNodes scans them.
+func (_q *UserTagQuery) sqlFastGet(ctx context.Context) ([]*UserTag, error) {
+	query, args := usertagGetByID, []any{_q.fastGet.id}
+	rows := &sql.Rows{}
+	if err := _q.driver.Query(ctx, query, args, rows); err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	columns, err := rows.Columns()
+	if err != nil {
+		return nil, err
+	}
+	var (
+		scan  usertagRowScan
+		nodes = []*UserTag{}
+	)
+	for rows.Next() {
+		values, err := scan.scanValues(columns)
+		if err != nil {
+			return nil, err
+		}
+		for i, v := range values {
+			if _, ok := v.(*sql.UnknownType); ok {
+				values[i] = sql.ScanTypeOf(rows, i)
+			}
+		}
+		if err := rows.Scan(values...); err != nil {
+			return nil, err
+		}
+		node := &UserTag{config: _q.config}
+		if err := node.assignValues(columns, values); err != nil {
+			return nil, err
+		}
+		nodes = append(nodes, node)
+	}
+	return nodes, rows.Err()
 }
 
 // usertagSelectList is usertag.Columns as ent's SQL builder

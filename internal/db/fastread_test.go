@@ -91,4 +91,29 @@ func TestEntReadsEveryRowApart(t *testing.T) {
 	if compared != n {
 		t.Fatalf("compared %d rows, want %d", compared, n)
 	}
+
+	// Gets by ID (the generated sqlFastGet) read each row as the list did,
+	// through the scope and through the read-only client, and nothing of
+	// another tenant.
+	for _, u := range got {
+		for name, get := range map[string]func() (*ent.User, error){
+			"scope":           func() (*ent.User, error) { return client.ForTenant(tid).User.Get(ctx, u.ID) },
+			"read-only scope": func() (*ent.User, error) { return client.ReadOnly().ForTenant(tid).User.Get(ctx, u.ID) },
+		} {
+			g, err := get()
+			if err != nil || g.String() != u.String() || g.IdpUserInfo.IsZero() != u.IdpUserInfo.IsZero() {
+				t.Errorf("%s get of %s = %v, %v; the list read %v", name, u.ID, g, err, u)
+			}
+		}
+		if _, err := client.ForTenant(entityid.NewTenantID()).User.Get(ctx, u.ID); !ent.IsNotFound(err) {
+			t.Errorf("another tenant's scope got %s: %v, want not found", u.ID, err)
+		}
+	}
+	tn, err := client.ReadOnly().Tenant.Get(ctx, tid)
+	if err != nil || tn.ID != tid || tn.Slug != "rows" || tn.DisplayName != "Rows" {
+		t.Errorf("read-only get of the tenant = %v, %v", tn, err)
+	}
+	if _, err := client.ReadOnly().Tenant.Get(ctx, entityid.NewTenantID()); !ent.IsNotFound(err) {
+		t.Errorf("read-only get of a missing tenant: %v, want not found", err)
+	}
 }

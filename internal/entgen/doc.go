@@ -92,7 +92,7 @@
 // generation time by ent's own builder ([FastCreate]), after the same
 // defaults, hooks and validators. Creates it does not cover keep ent's
 // path: an upsert, edges stored in other tables, an ID the database makes,
-// a dialect other than PostgreSQL, a client made ent.WithoutFastCreate.
+// a dialect other than PostgreSQL, a client made ent.WithoutFastPaths.
 // ent has no extension point in sqlSave, so the template overrides ent's
 // "dialect/sql/create" with a copy that adds one call;
 // TestFastCreateTemplateIsEnts holds the copy to ent's template and

@@ -45,6 +45,7 @@ func (*Extension) Templates() []*gen.Template {
 			"tenantIDType": tenantIDType,
 			"selectList":   selectList,
 			"scanSlots":    scanSlots,
+			"fastGet":      fastGet,
 		}).
 		Funcs(fastCreateFuncs).
 		ParseFS(templateFS, "template/*.tmpl"))

@@ -96,7 +96,7 @@ type createCase struct {
 
 // TestFastCreateMatchesEnt saves creates of every entity of ent.Entities()
 // through the generated direct INSERT (fastCreate) and through ent's own
-// createSpec and sqlgraph.CreateNode (a client made WithoutFastCreate),
+// createSpec and sqlgraph.CreateNode (a client made WithoutFastPaths),
 // each over a recording driver, and requires the same statements: text,
 // arguments (types and values), the tenant of their context, plus the same
 // error and the same returned entity. The cases come from the schema as ent
@@ -189,13 +189,13 @@ func createCases(n *gen.Type, e entmeta.Entity) []createCase {
 	return cases
 }
 
-// compareCreate saves case c of n on a fast and a WithoutFastCreate
+// compareCreate saves case c of n on a fast and a WithoutFastPaths
 // client and compares what they send and return; it reports whether the
 // fast client took the fast path.
 func compareCreate(t *testing.T, n *gen.Type, e entmeta.Entity, c createCase, values map[string]reflect.Value) bool {
 	fastRec, slowRec := &recordingDriver{}, &recordingDriver{}
 	fastClient := entpkg.NewClient(entpkg.Driver(fastRec))
-	slowClient := entpkg.NewClient(entpkg.Driver(slowRec), entpkg.WithoutFastCreate())
+	slowClient := entpkg.NewClient(entpkg.Driver(slowRec), entpkg.WithoutFastPaths())
 	tid := [16]byte{0xaa, 1}
 	build := func(client *entpkg.Client) reflect.Value {
 		var entClient reflect.Value
@@ -273,7 +273,7 @@ func compareCreate(t *testing.T, n *gen.Type, e entmeta.Entity, c createCase, va
 			t.Errorf("statement %d went through sqlgraph=%v on the fast client, want %v: %v", i, f.SQLGraph, !wantFast, f)
 		}
 		if !s.SQLGraph {
-			t.Errorf("statement %d of the WithoutFastCreate client did not go through sqlgraph: %v", i, s)
+			t.Errorf("statement %d of the WithoutFastPaths client did not go through sqlgraph: %v", i, s)
 		}
 		f.SQLGraph, s.SQLGraph = false, false
 		if !reflect.DeepEqual(f, s) {
