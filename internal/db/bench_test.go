@@ -372,22 +372,24 @@ func (discard) Write(p []byte) (int, error) { return len(p), nil }
 // slow iterations, when other processes take the cores, move a mean by
 // ±0.1 between runs; the median of the same interleaved samples does not.
 // drv/pgxpool-med stays within 1.00–1.02 for get-by-id and insert: the driver
-// itself costs nothing measurable over pgx, and what separates ent from
-// pgxpool is ent's own work (building the query with its SQL builder,
-// scanValues/assignValues); for list-100 drv (1.08–1.12) also pays for ent's
-// scan targets, seven allocations per row, which ent hands to every driver.
+// itself costs nothing measurable over pgx. What separated ent from pgxpool
+// was ent's own work, which internal/entgen now generates away for the
+// common shapes, byte-identical statements: a get by ID through the
+// read-only client or a tenant scope sends a statement worked out at
+// generation time (sqlFastGet), full-row reads hand sqlgraph a pre-quoted
+// select list and reuse their scan targets across rows, and single creates
+// send their INSERT without sqlgraph (fastCreate). For list-100 drv
+// (1.08–1.12) pays for ent's database/sql-typed scan targets.
 //
-// Figures, 2026-12-01 04:29 (load 15–18, fsync off), medians, three runs:
-// get-by-id ent 1.20/1.21/1.26, entpgx 1.17/1.18/1.23, drv 0.99/1.02/1.02;
-// list-100 ent 1.33/1.31/1.33, drv 1.12/1.10/1.08. Allocations: get 94
-// (pgxpool 15), list 1186 (508). Insert, 2026-12-01 07:00 (load 1.1–1.3,
-// fsync off), medians, six runs, single creates sending their INSERT
-// without sqlgraph (internal/entgen, fastcreate.tmpl): ent 1.05–1.07,
-// entpgx 1.04–1.06, drv 1.00–1.01 (the build before it, interleaved with
-// them: ent 1.12, entpgx 1.11); allocations 24 (10). Both insert paths
-// send the same messages (Bind, Describe portal, Execute, Sync; ent's INSERT
-// has no RETURNING since the ID is made in Go), so the comparison is like
-// for like. See BENCHMARKS.md.
+// Figures, 2026-12-01 07:17 (load 0.5–0.6, quiet, fsync off), medians,
+// three runs (bench/results/compare-run6.txt): get-by-id ent
+// 1.05/1.07/1.07, entpgx 1.03/1.04/1.06, drv 1.01/1.01/1.02; list-100 ent
+// 1.09/1.10/1.11, drv 1.08/1.10/1.10; insert ent 1.05/1.05/1.05, entpgx
+// 1.03/1.03/1.03, drv 1.00. Allocations: get 28 (pgxpool 15; 94 before),
+// list 459 (508; 1,186 before), insert 24–25 (10–11; 70–71 before). Both
+// insert paths send the same messages (Bind, Describe portal, Execute, Sync;
+// ent's INSERT has no RETURNING since the ID is made in Go), so the
+// comparison is like for like. See BENCHMARKS.md.
 //
 // Run: go test ./internal/db -run '^$' -bench Compare -benchtime 3000x -count 3
 func BenchmarkCompare(b *testing.B) {
