@@ -43,7 +43,6 @@ func (*Extension) Templates() []*gen.Template {
 			"viaEdge":      viaEdge,
 			"sealedFields": SealedFields,
 			"tenantIDType": tenantIDType,
-			"selectList":   selectList,
 			"scanSlots":    scanSlots,
 			"fastGet":      fastGet,
 		}).

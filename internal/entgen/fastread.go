@@ -30,33 +30,9 @@ import (
 //     them once per query and zeroes them before every row; targets it cannot
 //     prove safe to reuse are still made per row, exactly as ent makes them.
 
-// selectList returns node n's columns (ID first, then the fields, as ent's
-// generated Columns lists them) qualified by its table and quoted the way
-// ent's SQL builder writes them for PostgreSQL, joined as its select list is.
-func selectList(n *gen.Type) (string, error) {
-	if !n.HasOneFieldID() {
-		return "", fmt.Errorf("%s: the fast read path needs a single-field ID", n.Name)
-	}
-	quote := func(ident string) (string, error) {
-		if strings.ContainsAny(ident, "\"`") {
-			return "", fmt.Errorf("%s: identifier %q needs quoting ent's builder does not do", n.Name, ident)
-		}
-		return `"` + ident + `"`, nil
-	}
-	table, err := quote(n.Table())
-	if err != nil {
-		return "", err
-	}
-	cols := make([]string, 0, len(n.Fields)+1)
-	for _, f := range append([]*gen.Field{n.ID}, n.Fields...) {
-		c, err := quote(f.StorageKey())
-		if err != nil {
-			return "", err
-		}
-		cols = append(cols, table+"."+c)
-	}
-	return strings.Join(cols, ", "), nil
-}
+// rowFields are node n's columns in the order of ent's generated Columns:
+// the ID, then the fields.
+func rowFields(n *gen.Type) []*gen.Field { return append([]*gen.Field{n.ID}, n.Fields...) }
 
 // ScanSlot is one column of an entity's generated row scan.
 type ScanSlot struct {
@@ -75,7 +51,7 @@ type ScanSlot struct {
 // scanSlots returns node n's columns in Columns order with their scan
 // targets.
 func scanSlots(n *gen.Type) []ScanSlot {
-	fields := append([]*gen.Field{n.ID}, n.Fields...)
+	fields := rowFields(n)
 	slots := make([]ScanSlot, 0, len(fields))
 	for i, f := range fields {
 		slots = append(slots, ScanSlot{
@@ -138,12 +114,18 @@ func reusable(f *gen.Field) bool {
 // exactly what the Get built (fastGetReady in the generated code);
 // TestFastGetMatchesEnt compares it with ent's path for every entity.
 type FastGet struct {
+	// SelectList is ent's Columns as its builder writes them in a select
+	// list on PostgreSQL (qualified by the table, quoted, comma-separated),
+	// which full-row reads hand sqlgraph instead of the names.
+	SelectList string
 	// Query selects by ID: `SELECT <list> FROM "t" WHERE "t"."id" = $1 LIMIT 2`.
 	Query string
 	// Scoped adds the tenant scope's predicate first, as ScopedClient.Get
 	// builds it: `... WHERE "t"."tenant_id" = $1 AND "t"."id" = $2 LIMIT 2`;
 	// "" unless the entity is TenantOwned.
 	Scoped string
+	// The Lit forms are Go literals of the above.
+	SelectListLit, QueryLit, ScopedLit string
 	// TenantType is the Go type of the tenant_id field (with Scoped).
 	TenantType string
 }
@@ -164,14 +146,17 @@ func fastGet(n *gen.Type) (*FastGet, error) {
 		}
 	}
 	columns := make([]string, 0, len(n.Fields)+1)
-	for _, f := range append([]*gen.Field{n.ID}, n.Fields...) {
+	for _, f := range rowFields(n) {
 		columns = append(columns, f.StorageKey())
 	}
 	// As sqlgraph's selector builds it: the table, its columns, the
 	// predicates in the order the Get adds them, Only's LIMIT 2.
-	build := func(where ...string) string {
+	selector := func() *entsql.Selector {
 		b := entsql.Dialect(dialect.Postgres)
-		s := b.Select().From(b.Table(n.Table()))
+		return b.Select().From(b.Table(n.Table()))
+	}
+	build := func(where ...string) string {
+		s := selector()
 		s.Select(s.Columns(columns...)...)
 		for _, c := range where {
 			s.Where(entsql.EQ(s.C(c), c))
@@ -179,7 +164,9 @@ func fastGet(n *gen.Type) (*FastGet, error) {
 		query, _ := s.Limit(2).Query()
 		return query
 	}
-	fg := &FastGet{Query: build(n.ID.StorageKey())}
+	s := selector()
+	fg := &FastGet{SelectList: strings.Join(s.Columns(columns...), ", ")}
+	fg.Query = build(n.ID.StorageKey())
 	if t := TenancyOf(n); t.Owned && t.Via == "" {
 		fg.Scoped = build(mixin.TenantIDField, n.ID.StorageKey())
 		for _, f := range n.Fields {
@@ -191,5 +178,6 @@ func fastGet(n *gen.Type) (*FastGet, error) {
 			return nil, fmt.Errorf("%s: TenantOwned without a %s field", n.Name, mixin.TenantIDField)
 		}
 	}
+	fg.SelectListLit, fg.QueryLit, fg.ScopedLit = goLiteral(fg.SelectList), goLiteral(fg.Query), goLiteral(fg.Scoped)
 	return fg, nil
 }

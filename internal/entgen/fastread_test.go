@@ -2,7 +2,6 @@ package entgen_test
 
 import (
 	"context"
-	"database/sql"
 	"database/sql/driver"
 	"errors"
 	"strings"
@@ -20,36 +19,12 @@ import (
 	"github.com/central/central/internal/entityid"
 )
 
-// noRows is a dialect.Driver that records the last query and answers it
-// with an empty result.
-type noRows struct{ last string }
-
-func (d *noRows) Query(_ context.Context, query string, _, v any) error {
-	d.last = query
-	*v.(*entsql.Rows) = entsql.Rows{ColumnScanner: emptyRows{}}
-	return nil
-}
-func (*noRows) Exec(context.Context, string, any, any) error { return errors.New("noRows: Exec") }
-func (*noRows) Tx(context.Context) (dialect.Tx, error)       { return nil, errors.New("noRows: Tx") }
-func (*noRows) Close() error                                 { return nil }
-func (*noRows) Dialect() string                              { return dialect.Postgres }
-
-type emptyRows struct{}
-
-func (emptyRows) Close() error                            { return nil }
-func (emptyRows) ColumnTypes() ([]*sql.ColumnType, error) { return nil, nil }
-func (emptyRows) Columns() ([]string, error)              { return nil, nil }
-func (emptyRows) Err() error                              { return nil }
-func (emptyRows) Next() bool                              { return false }
-func (emptyRows) NextResultSet() bool                     { return false }
-func (emptyRows) Scan(...any) error                       { return errors.New("emptyRows: Scan") }
-
 // TestSelectListMatchesEntBuilder proves, for every entity of the real
 // ent/schema (walked from the loaded graph, not listed), that the select list
 // the generated fast read path hands sqlgraph makes the very statement ent's
 // builder makes from the column names, byte for byte: the same text keeps
 // pgx's statement cache and the server's plans, and a column missed, added
-// or reordered by selectList (or a change in how ent quotes) fails here.
+// or reordered by FastGet.SelectList (or a change in how ent quotes) fails here.
 func TestSelectListMatchesEntBuilder(t *testing.T) {
 	g, err := entc.LoadGraph("../../ent/schema", &gen.Config{})
 	if err != nil {
@@ -60,12 +35,13 @@ func TestSelectListMatchesEntBuilder(t *testing.T) {
 	}
 	for _, n := range g.Nodes {
 		t.Run(n.Name, func(t *testing.T) {
-			list, err := entgen.SelectList(n)
-			if err != nil {
-				t.Fatal(err)
+			fg, err := entgen.FastGetOf(n)
+			if err != nil || fg == nil {
+				t.Fatalf("no fast path for %s: %v", n.Name, err)
 			}
+			list := fg.SelectList
 			columns := []string{n.ID.StorageKey()}
-			for _, f := range n.Fields {
+			for _, f := range n.Fields { // ent's Columns, as generated
 				columns = append(columns, f.StorageKey())
 			}
 			statement := func(cols []string) string {
@@ -76,11 +52,11 @@ func TestSelectListMatchesEntBuilder(t *testing.T) {
 				spec.Limit, spec.Offset = 2, 1
 				spec.ScanValues = func([]string) ([]any, error) { return nil, errors.New("no rows expected") }
 				spec.Assign = func([]string, []any) error { return errors.New("no rows expected") }
-				drv := &noRows{}
-				if err := sqlgraph.QueryNodes(context.Background(), drv, spec); err != nil {
-					t.Fatal(err)
+				rec := &recordingDriver{}
+				if err := sqlgraph.QueryNodes(context.Background(), rec, spec); !errors.Is(err, errNoRows) || len(rec.stmts) != 1 {
+					t.Fatalf("QueryNodes: %v, %d statements", err, len(rec.stmts))
 				}
-				return drv.last
+				return rec.stmts[0].Query
 			}
 			want, got := statement(columns), statement([]string{list})
 			if got != want {
