@@ -44,12 +44,13 @@ func getCall(holder reflect.Value, name string, id [16]byte) (any, error) {
 // with their types, the tenant of the context) and the same error; the
 // fast client must not go through sqlgraph for any entity with a single
 // ID, and the slow one always must. Then it checks that a query the
-// interceptors changed leaves the fast path.
+// interceptors changed (a predicate, an order, an eager load, a lock, a
+// field selection) leaves the fast path.
 //
 // Deliberate bugs it catches: a predicate dropped from or swapped in the
 // generated statement, the tenant argument missing or passed after the ID,
 // an ID passed by pointer, fastGetReady ignoring an interceptor's
-// predicate.
+// predicate, eager load or lock.
 func TestFastGetMatchesEnt(t *testing.T) {
 	tid := [16]byte{0xaa, 1}
 	id := [16]byte{0xbb, 2}
@@ -109,24 +110,37 @@ func TestFastGetMatchesEnt(t *testing.T) {
 		}
 	}
 
-	t.Run("an interceptor's predicate leaves the fast path", func(t *testing.T) {
-		for _, mode := range []string{"traverse", "intercept"} {
-			rec := &recordingDriver{}
-			c := entpkg.NewClient(entpkg.Driver(rec))
-			addPredicate := func(q entpkg.Query) { q.(*entpkg.UserQuery).Where(user.EmailHasPrefix("x")) }
-			if mode == "traverse" {
-				c.User.Intercept(entpkg.TraverseFunc(func(_ context.Context, q entpkg.Query) error { addPredicate(q); return nil }))
-			} else {
-				c.User.Intercept(entpkg.InterceptFunc(func(next entpkg.Querier) entpkg.Querier {
-					return entpkg.QuerierFunc(func(ctx context.Context, q entpkg.Query) (entpkg.Value, error) {
-						addPredicate(q)
-						return next.Query(ctx, q)
-					})
-				}))
-			}
-			_, _ = c.ForTenant(tid).User.Get(context.Background(), [16]byte(id))
-			if len(rec.stmts) != 1 || !rec.stmts[0].SQLGraph || len(rec.stmts[0].Args) != 3 {
-				t.Errorf("%s: sent %v; want ent's path with the interceptor's predicate (3 arguments)", mode, rec.stmts)
+	t.Run("a query an interceptor changed leaves the fast path", func(t *testing.T) {
+		changes := []struct {
+			name   string
+			change func(*entpkg.UserQuery)
+			args   int // the arguments ent's statement then has
+		}{
+			{"predicate", func(q *entpkg.UserQuery) { q.Where(user.EmailHasPrefix("x")) }, 3},
+			{"order", func(q *entpkg.UserQuery) { q.Order(entpkg.Asc(user.FieldEmail)) }, 2},
+			{"eager load", func(q *entpkg.UserQuery) { q.WithTags() }, 2},
+			{"lock", func(q *entpkg.UserQuery) { q.ForUpdate() }, 2},
+			{"field selection", func(q *entpkg.UserQuery) { q.Select(user.FieldEmail) }, 2},
+		}
+		for _, ch := range changes {
+			for _, mode := range []string{"traverse", "intercept"} {
+				rec := &recordingDriver{}
+				c := entpkg.NewClient(entpkg.Driver(rec))
+				change := func(q entpkg.Query) { ch.change(q.(*entpkg.UserQuery)) }
+				if mode == "traverse" {
+					c.User.Intercept(entpkg.TraverseFunc(func(_ context.Context, q entpkg.Query) error { change(q); return nil }))
+				} else {
+					c.User.Intercept(entpkg.InterceptFunc(func(next entpkg.Querier) entpkg.Querier {
+						return entpkg.QuerierFunc(func(ctx context.Context, q entpkg.Query) (entpkg.Value, error) {
+							change(q)
+							return next.Query(ctx, q)
+						})
+					}))
+				}
+				_, _ = c.ForTenant(tid).User.Get(context.Background(), [16]byte(id))
+				if len(rec.stmts) != 1 || !rec.stmts[0].SQLGraph || len(rec.stmts[0].Args) != ch.args {
+					t.Errorf("%s by %s: sent %v; want ent's path with %d arguments", ch.name, mode, rec.stmts, ch.args)
+				}
 			}
 		}
 	})
