@@ -2,6 +2,7 @@ package entgen_test
 
 import (
 	"context"
+	"database/sql"
 	"database/sql/driver"
 	"errors"
 	"strings"
@@ -15,6 +16,8 @@ import (
 	"entgo.io/ent/entc/gen"
 	"entgo.io/ent/schema/field"
 
+	entpkg "github.com/central/central/ent"
+	"github.com/central/central/ent/user"
 	"github.com/central/central/internal/entgen"
 	"github.com/central/central/internal/entityid"
 )
@@ -126,5 +129,54 @@ func TestReusable(t *testing.T) {
 	slots := entgen.ScanSlots(n)
 	if len(slots) != len(n.Fields)+1 || slots[0].Column != "FieldID" {
 		t.Errorf("scanSlots = %+v, want the ID then every field", slots)
+	}
+}
+
+// sparseRows answer a users query with two rows; the second leaves the
+// targets of its NULL columns (display_name, profile) as they are, which a
+// driver may: it is the generated row scan that must hand every row zeroed
+// targets (ent's scanValues made new ones per row).
+type sparseRows struct{ cannedRows }
+
+func (r *sparseRows) Scan(dest ...any) error {
+	for i, v := range dest {
+		switch col := cannedColumns[i]; {
+		case r.i == 2 && (col == user.FieldDisplayName || col == user.FieldProfile):
+			continue // NULL, target untouched
+		case col == user.FieldProfile:
+			*v.(*[]byte) = []byte(`{"title": "first"}`)
+		case col == user.FieldDisplayName:
+			*v.(*sql.NullString) = sql.NullString{String: "First", Valid: true}
+		default:
+			if err := r.cannedRows.Scan(dest[i : i+1]...); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+type sparseDriver struct{ cannedDriver }
+
+func (sparseDriver) Query(_ context.Context, _ string, _, v any) error {
+	*v.(*entsql.Rows) = entsql.Rows{ColumnScanner: &sparseRows{cannedRows{n: 2}}}
+	return nil
+}
+
+// TestRowScanZeroesTargetsPerRow: the generated row scan reuses its targets
+// across the rows of a query and must zero them before each row, so a
+// column the driver leaves alone reads as ent would read it (zero), not as
+// the row before's value.
+func TestRowScanZeroesTargetsPerRow(t *testing.T) {
+	c := entpkg.NewClient(entpkg.Driver(sparseDriver{}))
+	us, err := c.User.Query().All(entpkg.CrossTenant(context.Background()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(us) != 2 || us[0].Profile.Title != "first" || us[0].DisplayName != "First" {
+		t.Fatalf("first row read as %v: the test's rows are not what it assumes", us)
+	}
+	if us[1].Profile.Title != "" || us[1].DisplayName != "" {
+		t.Errorf("second row read the first row's values: profile %+v, display name %q", us[1].Profile, us[1].DisplayName)
 	}
 }
