@@ -36,9 +36,8 @@ type FastCreate struct {
 	// path, which wraps the statements in a transaction.
 	External []*gen.Edge
 	// Prefix is `INSERT INTO "table" `, Query the whole statement with every
-	// column set; the Lit forms are Go literals of them.
-	Prefix, Query       string
-	PrefixLit, QueryLit string
+	// column set (the template writes them with goLiteral).
+	Prefix, Query string
 	// Upsert: the builder has ent's conflict field (FeatureUpsert); a
 	// create with an ON CONFLICT clause keeps ent's path.
 	Upsert bool
@@ -47,15 +46,15 @@ type FastCreate struct {
 // FastColumn is one column of FastCreate: exactly one of Field, Edge and
 // ID is set.
 type FastColumn struct {
-	Field     *gen.Field
-	Edge      *gen.Edge
-	ID        bool
-	Quoted    string // the column as ent's builder quotes it
-	QuotedLit string // Quoted as a Go literal
+	Field  *gen.Field
+	Edge   *gen.Edge
+	ID     bool
+	Quoted string // the column as ent's builder quotes it
 }
 
-// fastCreateFuncs are the template functions of template/fastcreate.tmpl.
-var fastCreateFuncs = map[string]any{"fastCreate": fastCreate}
+// fastCreateFuncs are the template functions of template/fastcreate.tmpl
+// (goLiteral is fastquery.tmpl's as well).
+var fastCreateFuncs = map[string]any{"fastCreate": fastCreate, "goLiteral": goLiteral}
 
 // fastCreate returns node n's FastCreate, or nil when n keeps ent's
 // generic create only: a node without a single ID that the builder sets
@@ -126,10 +125,6 @@ func fastCreate(n *gen.Type) (*FastCreate, error) {
 	var b entsql.Builder
 	b.SetDialect(dialect.Postgres)
 	fc.Query, fc.Prefix = q, b.WriteString("INSERT INTO ").Ident(n.Table()).Pad().String()
-	fc.QueryLit, fc.PrefixLit = goLiteral(fc.Query), goLiteral(fc.Prefix)
-	for i := range fc.Columns {
-		fc.Columns[i].QuotedLit = goLiteral(fc.Columns[i].Quoted)
-	}
 	return fc, nil
 }
 

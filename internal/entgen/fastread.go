@@ -124,8 +124,6 @@ type FastGet struct {
 	// builds it: `... WHERE "t"."tenant_id" = $1 AND "t"."id" = $2 LIMIT 2`;
 	// "" unless the entity is TenantOwned.
 	Scoped string
-	// The Lit forms are Go literals of the above.
-	SelectListLit, QueryLit, ScopedLit string
 	// TenantType is the Go type of the tenant_id field (with Scoped).
 	TenantType string
 }
@@ -178,6 +176,5 @@ func fastGet(n *gen.Type) (*FastGet, error) {
 			return nil, fmt.Errorf("%s: TenantOwned without a %s field", n.Name, mixin.TenantIDField)
 		}
 	}
-	fg.SelectListLit, fg.QueryLit, fg.ScopedLit = goLiteral(fg.SelectList), goLiteral(fg.Query), goLiteral(fg.Scoped)
 	return fg, nil
 }
