@@ -53,7 +53,7 @@ func (OIDCConnector) Annotations() []schema.Annotation {
 	return []schema.Annotation{
 		entsql.Table("oidc_connectors"),
 		entsql.Checks(map[string]string{
-			"issuer_is_url": `issuer ~ '^https?://'`,
+			"issuer_is_url": `issuer ~ '` + issuerRegexp + `'`,
 			"name_nonblank": `btrim(name) <> ''`,
 		}),
 	}

@@ -7,13 +7,18 @@ import (
 	"github.com/central/central/internal/jsonb"
 )
 
-// Go-side mirrors of the CHECK constraints, so ent rejects bad values with a
-// readable error before a round trip. Keep each in step with its CHECK
-// (the tag key's CHECK is built from the same jsonb.TagKeyPattern).
+// The patterns of the format CHECK constraints. Each is written once: the
+// CHECK's text is built from it, and ent checks it in Go too, so a bad
+// value gets a readable error before a round trip.
+const (
+	emailRegexp  = `^[^@\s]+@[^@\s]+$`
+	issuerRegexp = `^https?://`
+)
+
 var (
 	tagKeyPattern = regexp.MustCompile(jsonb.TagKeyPattern)
-	emailPattern  = regexp.MustCompile(`^[^@\s]+@[^@\s]+$`)
-	issuerPattern = regexp.MustCompile(`^https?://`)
+	emailPattern  = regexp.MustCompile(emailRegexp)
+	issuerPattern = regexp.MustCompile(issuerRegexp)
 )
 
 // slugRegexp is the slug_format CHECK's pattern. Go checks it with

@@ -78,7 +78,7 @@ func (User) Annotations() []schema.Annotation {
 	return []schema.Annotation{
 		entsql.Checks(map[string]string{
 			"email_lowercase": `email = lower(email)`,
-			"email_format":    `email ~ '^[^@\s]+@[^@\s]+$'`,
+			"email_format":    `email ~ '` + emailRegexp + `'`,
 		}),
 	}
 }
