@@ -49,7 +49,8 @@ type FastColumn struct {
 	Field  *gen.Field
 	Edge   *gen.Edge
 	ID     bool
-	Quoted string // the column as ent's builder quotes it
+	Name   string // the column
+	Quoted string // Name as ent's builder quotes it
 }
 
 // fastCreateFuncs are the template functions of template/fastcreate.tmpl
@@ -84,16 +85,20 @@ func fastCreate(n *gen.Type) (*FastCreate, error) {
 			}
 		}
 	}
+	column := func(name string, c FastColumn) FastColumn {
+		c.Name, c.Quoted = name, ident(name)
+		return c
+	}
 	for _, f := range n.MutationFields() {
-		fc.Columns = append(fc.Columns, FastColumn{Field: f, Quoted: ident(f.StorageKey())})
+		fc.Columns = append(fc.Columns, column(f.StorageKey(), FastColumn{Field: f}))
 	}
 	var o2o []FastColumn
 	for _, e := range n.EdgesWithID() {
 		switch {
 		case e.M2O():
-			fc.Columns = append(fc.Columns, FastColumn{Edge: e, Quoted: ident(e.Rel.Column())})
+			fc.Columns = append(fc.Columns, column(e.Rel.Column(), FastColumn{Edge: e}))
 		case e.O2O() && e.IsInverse():
-			o2o = append(o2o, FastColumn{Edge: e, Quoted: ident(e.Rel.Column())})
+			o2o = append(o2o, column(e.Rel.Column(), FastColumn{Edge: e}))
 		default:
 			// O2M, M2M and O2O that is not inverse (a Bidi one included:
 			// CreateNode opens a transaction for it).
@@ -101,7 +106,7 @@ func fastCreate(n *gen.Type) (*FastCreate, error) {
 		}
 	}
 	fc.Columns = append(fc.Columns, o2o...)
-	fc.Columns = append(fc.Columns, FastColumn{ID: true, Quoted: ident(n.ID.StorageKey())})
+	fc.Columns = append(fc.Columns, column(n.ID.StorageKey(), FastColumn{ID: true}))
 	for _, c := range fc.Columns {
 		t := n.ID.Type
 		switch {
@@ -116,7 +121,7 @@ func fastCreate(n *gen.Type) (*FastCreate, error) {
 	}
 	insert := entsql.Dialect(dialect.Postgres).Insert(n.Table())
 	for i, c := range fc.Columns {
-		insert.Set(columnName(n, c), i)
+		insert.Set(c.Name, i)
 	}
 	q, args, err := insert.QueryErr()
 	if err != nil || len(args) != len(fc.Columns) {
@@ -126,16 +131,6 @@ func fastCreate(n *gen.Type) (*FastCreate, error) {
 	b.SetDialect(dialect.Postgres)
 	fc.Query, fc.Prefix = q, b.WriteString("INSERT INTO ").Ident(n.Table()).Pad().String()
 	return fc, nil
-}
-
-func columnName(n *gen.Type, c FastColumn) string {
-	switch {
-	case c.Field != nil:
-		return c.Field.StorageKey()
-	case c.Edge != nil:
-		return c.Edge.Rel.Column()
-	}
-	return n.ID.StorageKey()
 }
 
 // goLiteral is s as a Go string literal, raw when it can be (a statement
