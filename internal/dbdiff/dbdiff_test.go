@@ -6,35 +6,22 @@ import (
 	"database/sql"
 	"errors"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/central/central/internal/dbtest"
+	"github.com/central/central/migrations"
 )
 
 func TestMain(m *testing.M) { dbtest.Main(m) }
 
-// copyMigrations copies the repository's Atlas directory into a temporary
-// one.
+// copyMigrations copies the repository's Atlas directory (migrations.FS:
+// its .sql files and atlas.sum) into a temporary one.
 func copyMigrations(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	files, err := filepath.Glob("../../migrations/*")
-	if err != nil {
+	if err := os.CopyFS(dir, migrations.FS); err != nil {
 		t.Fatal(err)
-	}
-	for _, f := range files {
-		if filepath.Ext(f) != ".sql" && filepath.Base(f) != "atlas.sum" {
-			continue
-		}
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, filepath.Base(f)), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
 	}
 	return dir
 }

@@ -73,7 +73,9 @@ func TestRowSecurityDiff(t *testing.T) {
 	for _, ed := range edits {
 		t.Run(ed.name, func(t *testing.T) {
 			d := t.TempDir()
-			copyDir(t, dir, d)
+			if err := os.CopyFS(d, os.DirFS(dir)); err != nil {
+				t.Fatal(err)
+			}
 			if err := os.WriteFile(filepath.Join(d, "20260301120002_edit.sql"), []byte(ed.extra+"\n"), 0o644); err != nil {
 				t.Fatal(err)
 			}
@@ -99,23 +101,6 @@ func TestRowSecurityDiff(t *testing.T) {
 	}
 	if plan, err := schemadiff.Compute(ctx, dev, os.DirFS(dir), gadgets(), "again", schemadiff.RowSecurity(gadgetEntity(entmeta.Global))); err != nil || !plan.Empty() {
 		t.Fatalf("after dropping: %+v, %v; want no changes", plan, err)
-	}
-}
-
-func copyDir(t *testing.T, from, to string) {
-	t.Helper()
-	ents, err := os.ReadDir(from)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range ents {
-		b, err := os.ReadFile(filepath.Join(from, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(to, e.Name()), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
 	}
 }
 
