@@ -21,7 +21,8 @@ import (
 	"github.com/central/central/internal/pgserver"
 )
 
-// BenchmarkPooler compares, interleaved in one loop (rotating order), the
+// BenchmarkPooler compares, interleaved in one loop (shuffled order, see
+// shuffler, with means and medians as BenchmarkCompare reports them), the
 // same operations directly and through a real PgBouncer in transaction mode
 // (dbtest.NewPooled: 2 server connections), on an embedded cluster with
 // fsync off. Paths:
@@ -204,20 +205,13 @@ func BenchmarkPooler(b *testing.B) {
 					}
 				}
 			}
-			total := make([]time.Duration, len(c.paths))
-			i := 0
-			for b.Loop() {
-				for k := range c.paths {
-					p := (i + k) % len(c.paths)
-					start := time.Now()
-					if err := c.paths[p].run(i); err != nil {
-						b.Fatal(c.paths[p].name, err)
-					}
-					total[p] += time.Since(start)
-				}
-				i++
+			names := make([]string, len(c.paths))
+			runs := make([]func(int) error, len(c.paths))
+			for p, path := range c.paths {
+				names[p], runs[p] = path.name, path.run
 			}
-			per := func(p int) float64 { return float64(total[p].Nanoseconds()) / float64(i) }
+			mean, med := interleave(b, names, runs)
+			per := func(p int) float64 { return mean[p] }
 			base := 0
 			for p, path := range c.paths {
 				if path.name == "pgx-direct" {
@@ -226,10 +220,13 @@ func BenchmarkPooler(b *testing.B) {
 			}
 			for p, path := range c.paths {
 				b.ReportMetric(per(p), path.name+"-ns/op")
+				b.ReportMetric(med[p], path.name+"-med-ns/op")
 				if p != base {
 					b.ReportMetric(per(p)/per(base), path.name+"/pgx-direct")
+					b.ReportMetric(med[p]/med[base], path.name+"/pgx-direct-med")
 				}
 			}
+			b.ReportMetric(med[1]/med[0], "ent-pooled/ent-direct-med")
 			b.ReportMetric(per(1)/per(0), "ent-pooled/ent-direct")
 		})
 	}
